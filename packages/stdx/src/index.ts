@@ -1,0 +1,5 @@
+export * from './assert';
+export * from './prng';
+export * from './ids';
+export * from './clock';
+export * from './bytes';

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { assert, AssertionError, ManualClock, Prng, compareBytes, nodeId, utf8Encode, utf8Length } from '../src/index';
+
+describe('assert', () => {
+  it('throws AssertionError with the message when false', () => {
+    expect(() => assert(false, 'broken')).toThrow(AssertionError);
+    expect(() => assert(false, () => 'lazy')).toThrow('lazy');
+    expect(() => assert(1, 'fine')).not.toThrow();
+  });
+});
+
+describe('Prng', () => {
+  it('replays the same sequence from the same seed', () => {
+    const a = new Prng(42);
+    const b = new Prng(42);
+    const xs = Array.from({ length: 100 }, () => a.nextU32());
+    const ys = Array.from({ length: 100 }, () => b.nextU32());
+    expect(xs).toEqual(ys);
+    expect(new Set(xs).size).toBeGreaterThan(95);
+  });
+
+  it('differs across seeds', () => {
+    expect(new Prng(1).nextU32()).not.toBe(new Prng(2).nextU32());
+  });
+
+  it('forks independent streams by label, regardless of position', () => {
+    const a = new Prng(7);
+    const b = new Prng(7);
+    b.nextU32();
+    b.nextU32();
+    expect(a.fork('net').nextU32()).toBe(b.fork('net').nextU32());
+    expect(a.fork('net').nextU32()).not.toBe(a.fork('disk').nextU32());
+  });
+
+  it('int stays in range and is roughly uniform', () => {
+    const p = new Prng(3);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40_000; i++) counts[p.int(4)]!++;
+    for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(600);
+    expect(() => p.int(0)).toThrow(AssertionError);
+  });
+});
+
+describe('ids', () => {
+  it('rejects invalid node ids', () => {
+    expect(() => nodeId(0)).toThrow(AssertionError);
+    expect(() => nodeId(-1)).toThrow(AssertionError);
+    expect(nodeId(3)).toBe(3);
+  });
+});
+
+describe('ManualClock', () => {
+  it('fires timers in time order only when advanced', () => {
+    const c = new ManualClock();
+    const fired: string[] = [];
+    c.setTimer(20, () => fired.push('b'));
+    const h = c.setTimer(15, () => fired.push('x'));
+    c.setTimer(10, () => fired.push('a'));
+    c.clearTimer(h);
+    c.advance(5);
+    expect(fired).toEqual([]);
+    c.advance(20);
+    expect(fired).toEqual(['a', 'b']);
+    expect(c.nowMs()).toBe(25);
+  });
+});
+
+describe('bytes', () => {
+  it('measures utf8 length like the encoder', () => {
+    for (const s of ['', 'abc', 'é', '€', '😀', 'a😀b€']) expect(utf8Length(s)).toBe(utf8Encode(s).length);
+  });
+  it('compares bytewise', () => {
+    expect(compareBytes(utf8Encode('a'), utf8Encode('b'))).toBe(-1);
+    expect(compareBytes(utf8Encode('ab'), utf8Encode('a'))).toBe(1);
+    expect(compareBytes(utf8Encode('a'), utf8Encode('a'))).toBe(0);
+  });
+});

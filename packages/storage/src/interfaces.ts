@@ -1,0 +1,165 @@
+/**
+ * The storage engines' contracts. packages/multiraft and packages/sim program against these;
+ * packages/storage implements them over abstract-level (classic-level on disk, memory-level in
+ * tests and in the simulator).
+ *
+ * storage may import only stdx, so the Raft shapes below are declared here structurally: they are
+ * field-for-field the same as packages/raft's Entry, HardState, ConfState and Snapshot, so a
+ * GroupLog can be handed to the Raft core as its LogStorage without conversion.
+ */
+import type { GroupId, NodeId } from '@ringkv/stdx';
+
+// ---- Raft shapes (structurally identical to packages/raft/src/types.ts) -------------------
+
+export interface LogEntry {
+  readonly term: number;
+  readonly index: number;
+  readonly type: 'normal' | 'confChange';
+  readonly data: Uint8Array;
+}
+
+export interface LogHardState {
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly commit: number;
+}
+
+export interface LogConfState {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  readonly votersOutgoing: readonly NodeId[];
+  readonly learnersNext: readonly NodeId[];
+  readonly autoLeave: boolean;
+}
+
+export interface LogSnapshot {
+  readonly metadata: { readonly index: number; readonly term: number; readonly confState: LogConfState };
+  readonly data: Uint8Array;
+}
+
+// ---- Raft log engine ----------------------------------------------------------------------
+
+/**
+ * One node's Raft log store for every group it hosts. Writes for all groups in a round are staged
+ * into one LogWriteBatch and made durable by ONE synced LevelDB write (group commit).
+ */
+export interface RaftLogEngine {
+  /** The log of one group, loaded into memory on first use (created empty if new). */
+  openGroup(group: GroupId): Promise<GroupLog>;
+  /** Ids of every group that has a stored log. */
+  listGroups(): Promise<GroupId[]>;
+  newBatch(): LogWriteBatch;
+  /** Writes the batch with sync: true; only after this resolves are the staged changes visible
+   *  through GroupLog reads. An empty batch resolves at once without a disk write. */
+  commit(batch: LogWriteBatch): Promise<void>;
+  /** Removes a group's log entirely (the node no longer hosts it). */
+  dropGroup(group: GroupId): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LogWriteBatch {
+  readonly isEmpty: boolean;
+  /** Appends entries, truncating any stored suffix from entries[0].index on (a conflict). */
+  append(log: GroupLog, entries: readonly LogEntry[]): void;
+  setHardState(log: GroupLog, hardState: LogHardState): void;
+  /** Installs a snapshot's metadata: the log restarts after snapshot.metadata.index. */
+  applySnapshot(log: GroupLog, snapshot: LogSnapshot): void;
+  /** Drops entries up to and including `index` (after the state machine holds them in a snapshot). */
+  compact(log: GroupLog, index: number, snapshotMeta: LogSnapshot['metadata']): void;
+}
+
+/**
+ * Synchronous reads of one group's persisted log from memory (the Raft core's LogStorage).
+ * Reads never touch disk: the log since the last compaction stays in memory, bounded by the
+ * store's compaction threshold.
+ */
+export interface GroupLog {
+  readonly group: GroupId;
+  initialState(): { hardState: LogHardState; confState: LogConfState };
+  entries(lo: number, hi: number, maxSizeBytes: number): LogEntry[];
+  term(index: number): number;
+  firstIndex(): number;
+  lastIndex(): number;
+  /** The metadata of the last compaction point. `data` is empty: the store streams the partition export (KvEngine.exportPartition) alongside MsgSnap. */
+  snapshot(): LogSnapshot;
+  /** Bytes held in memory for this group's entries. */
+  readonly sizeBytes: number;
+}
+
+// ---- KV engine ----------------------------------------------------------------------------
+
+/** A value as users store it: a string, any JSON value, or bytes. Round-trips exactly. */
+export type Value = string | Uint8Array | JsonValue;
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface KvRecord {
+  readonly value: Value;
+  /** Writes since creation (1 after the first put). */
+  readonly version: number;
+  /** Raft index of the partition that created the key. */
+  readonly createRevision: number;
+  /** Raft index of the partition that last changed the key. */
+  readonly modRevision: number;
+  /** Expiry in milliseconds since the epoch, from the log's time (not a local clock); absent = never. */
+  readonly expiresAtMs?: number;
+}
+
+export interface SessionRecord {
+  /** Highest sequence number applied for this client session. */
+  readonly lastSeq: number;
+  /** The encoded answer to that write, returned again on a retry. */
+  readonly answer: Uint8Array;
+  /** Log time (ms) of the last write in this session, for deterministic expiry. */
+  readonly lastSeenMs: number;
+}
+
+export interface ScanOptions {
+  readonly prefix: Uint8Array;
+  /** Start strictly after this key (a continuation); absent = from the first key of the prefix. */
+  readonly after?: Uint8Array;
+  readonly limit: number;
+}
+
+export interface ScanItem {
+  readonly key: Uint8Array;
+  readonly record: KvRecord;
+}
+
+/**
+ * The data of every partition this node holds. Applying a round's committed commands for all
+ * partitions, with each partition's applied index and session table, is ONE atomic write.
+ */
+export interface KvEngine {
+  get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined>;
+  scan(partition: GroupId, options: ScanOptions): Promise<ScanItem[]>;
+  appliedIndex(partition: GroupId): Promise<number>;
+  getSession(partition: GroupId, clientId: string): Promise<SessionRecord | undefined>;
+  listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>>;
+  newApplyBatch(): KvApplyBatch;
+  /** Writes the batch atomically (sync: false is allowed: the Raft log is the durable record and
+   *  replays anything past the applied index). Updates the value cache on success. */
+  write(batch: KvApplyBatch): Promise<void>;
+  /** A consistent stream of checksummed chunks holding one partition (data, sessions, applied index). */
+  exportPartition(partition: GroupId, chunkSizeBytes: number): AsyncIterable<Uint8Array>;
+  /** Replaces the partition's data atomically with the chunks; verifies every checksum first. */
+  importPartition(partition: GroupId, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
+  dropPartition(partition: GroupId): Promise<void>;
+  /** Order-independent digest of a partition's content, to compare replicas. */
+  digest(partition: GroupId): Promise<string>;
+  cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number };
+  close(): Promise<void>;
+}
+
+export interface KvApplyBatch {
+  readonly isEmpty: boolean;
+  put(partition: GroupId, key: Uint8Array, record: KvRecord): void;
+  delete(partition: GroupId, key: Uint8Array): void;
+  setSession(partition: GroupId, clientId: string, session: SessionRecord): void;
+  deleteSession(partition: GroupId, clientId: string): void;
+  setAppliedIndex(partition: GroupId, index: number): void;
+}
+
+// ---- Limits ---------------------------------------------------------------------------------
+
+export const KEY_SIZE_BYTES_MAX = 1024;
+export const VALUE_SIZE_BYTES_MAX = 1024 * 1024;
