@@ -1,0 +1,373 @@
+/**
+ * The RingKV client: typed operations on top of the router (where to send), the retry loop (when
+ * to send again) and the session pool (how writes stay exactly-once). Transport, clock and
+ * randomness are injected, so the same code runs over WebSockets and inside the simulator.
+ */
+import { assert } from '@ringkv/stdx';
+import type { BackoffOptions } from './backoff';
+import { DEFAULT_BACKOFF } from './backoff';
+import type { ClientEnvironment } from './environment';
+import { abortReason } from './environment';
+import { RingKVError } from './errors';
+import type { RetryPolicy, RouteSpec } from './retry';
+import { toRingKVError, withRetries } from './retry';
+import type { PartitionerFactory, RouterOptions } from './router';
+import { DEFAULT_ROUTER_OPTIONS, Router } from './router';
+import type { Session } from './sessions';
+import { SessionPool } from './sessions';
+import type { ClientTransport } from './transport';
+import type {
+  BatchOp,
+  BatchPartitionOutcome,
+  BatchResult,
+  DeleteOptions,
+  DeleteResult,
+  GetOptions,
+  KvEntry,
+  PutOptions,
+  PutResult,
+  RequestOptions,
+  ScanOptions,
+  ScanPage,
+  WatchEvent,
+  WatchOptions,
+} from './types';
+import type { Key, Value } from './values';
+import { decodeKey, decodeValue, encodeKey, encodeValue, keyBytes } from './values';
+import { WatchStream } from './watch';
+import type {
+  ProcedurePath,
+  WireBatchOp,
+  WireDeleteOutput,
+  WireEntry,
+  WireGetManyOutput,
+  WireGetOutput,
+  WirePutOutput,
+  WireScanOutput,
+  WireWriteBatchOutput,
+} from './wire';
+
+export interface ClientCoreOptions {
+  /** Seed nodes, "host:port" (or ws:// URLs); the placement tells the client about the rest. */
+  readonly endpoints: readonly string[];
+  readonly transport: ClientTransport;
+  readonly environment: ClientEnvironment;
+  /** Builds key → partition from the placement; absent: every request goes to any node. */
+  readonly partitioner?: PartitionerFactory;
+  /** Overall time for one operation, retries included. Default 10 s. */
+  readonly deadlineMs?: number;
+  /** Time for one attempt before it counts as failed and is retried. Default 3 s. */
+  readonly attemptTimeoutMs?: number;
+  /** Writes in flight at once (one session each). Default 64. */
+  readonly concurrency?: number;
+  readonly backoff?: BackoffOptions;
+  readonly router?: Partial<RouterOptions>;
+}
+
+const SCAN_LIMIT_DEFAULT = 100;
+const SCAN_LIMIT_MAX = 1000;
+
+export class RingKVClient {
+  private readonly router: Router;
+  private readonly sessions: SessionPool;
+  private readonly policy: RetryPolicy;
+  private readonly env: ClientEnvironment;
+  private readonly transport: ClientTransport;
+  private readonly watches = new Set<WatchStream>();
+  private closed = false;
+
+  constructor(options: ClientCoreOptions) {
+    assert(options.endpoints.length > 0, 'createClient needs at least one endpoint');
+    this.env = options.environment;
+    this.transport = options.transport;
+    this.router = new Router(options.endpoints, options.transport, options.environment, options.partitioner, {
+      ...DEFAULT_ROUTER_OPTIONS,
+      ...options.router,
+    });
+    const deadlineMs = options.deadlineMs ?? 10_000;
+    assert(deadlineMs > 0, 'deadlineMs must be positive');
+    this.policy = {
+      deadlineMs,
+      attemptTimeoutMs: Math.min(options.attemptTimeoutMs ?? 3_000, deadlineMs),
+      backoff: options.backoff ?? DEFAULT_BACKOFF,
+      immediateHopsMax: 3,
+    };
+    this.sessions = new SessionPool(options.concurrency ?? 64, options.environment.random);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  async get<V extends Value = Value>(key: Key, options: GetOptions = {}): Promise<KvEntry<V> | null> {
+    const consistency = options.consistency ?? 'linearizable';
+    const out = await this.request<WireGetOutput>('kv.get', { key: encodeKey(key), consistency }, this.keyRoute(key, consistency === 'stale'), options);
+    return out.entry === null ? null : (toEntry(out.entry) as KvEntry<V>);
+  }
+
+  /** Reads many keys; the answer lists them in the order asked, null for a missing key. */
+  async getMany<V extends Value = Value>(keys: readonly Key[], options: GetOptions = {}): Promise<Array<KvEntry<V> | null>> {
+    const consistency = options.consistency ?? 'linearizable';
+    await this.ensurePlacement(options);
+    const groups = this.groupByPartition(keys);
+    const results = new Array<KvEntry<V> | null>(keys.length).fill(null);
+    await Promise.all(
+      [...groups].map(async ([partition, indices]) => {
+        const input = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency };
+        const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
+        const out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, options);
+        if (out.entries.length !== indices.length) {
+          throw new RingKVError('INTERNAL', `getMany asked for ${indices.length} keys and got ${out.entries.length} answers`);
+        }
+        out.entries.forEach((entry, j) => {
+          results[indices[j]!] = entry === null ? null : (toEntry(entry) as KvEntry<V>);
+        });
+      }),
+    );
+    return results;
+  }
+
+  /** One page of keys under `prefix`, in key order across all partitions. */
+  async scan(options: ScanOptions): Promise<ScanPage> {
+    const limit = options.limit ?? SCAN_LIMIT_DEFAULT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
+      throw new RingKVError('BAD_REQUEST', `scan limit must be an integer in [1, ${SCAN_LIMIT_MAX}], got ${limit}`);
+    }
+    const input = { prefix: encodeKey(options.prefix), limit, ...(options.cursor === undefined ? {} : { cursor: options.cursor }) };
+    const out = await this.request<WireScanOutput>('kv.scan', input, () => ({ partition: undefined }), options);
+    return { entries: out.entries.map(toEntry), cursor: out.cursor };
+  }
+
+  /** Every entry under `prefix`, page by page, as an async iterator. */
+  async *scanAll(options: Omit<ScanOptions, 'cursor'>): AsyncGenerator<KvEntry, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.scan({ ...options, ...(cursor === undefined ? {} : { cursor }) });
+      yield* page.entries;
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  async put(key: Key, value: Value, options: PutOptions = {}): Promise<PutResult> {
+    const input = {
+      key: encodeKey(key),
+      value: encodeValue(value),
+      ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }),
+      ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }),
+    };
+    const out = await this.write<WirePutOutput>('kv.put', input, this.keyRoute(key, false), options);
+    return { version: out.version, createRevision: out.createRevision, modRevision: out.modRevision };
+  }
+
+  async delete(key: Key, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const input = { key: encodeKey(key), ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }) };
+    const out = await this.write<WireDeleteOutput>('kv.delete', input, this.keyRoute(key, false), options);
+    return { deleted: out.deleted, revision: out.revision };
+  }
+
+  /**
+   * Applies ops atomically per partition. With smart routing each partition's part goes to its
+   * leader as its own session-tagged write; the result reports each partition's outcome.
+   */
+  async writeBatch(ops: readonly BatchOp[], options: RequestOptions = {}): Promise<BatchResult> {
+    if (ops.length === 0) return { ok: true, partitions: [] };
+    await this.ensurePlacement(options);
+    const groups = this.groupByPartition(ops.map((op) => op.key));
+    const outcomes = await Promise.all(
+      [...groups].map(async ([partition, indices]): Promise<BatchPartitionOutcome[]> => {
+        const wireOps = indices.map((i) => toWireOp(ops[i]!));
+        try {
+          const out = await this.write<WireWriteBatchOutput>('kv.writeBatch', { ops: wireOps }, () => ({ partition }), options);
+          return out.partitions.map((p) => {
+            const opIndices = p.ops.map((j) => indices[j]!);
+            return p.ok
+              ? { partition: p.partition, ops: opIndices, ok: true as const, revision: p.revision }
+              : { partition: p.partition, ops: opIndices, ok: false as const, error: new RingKVError(p.error.code as RingKVError['code'], p.error.message, p.error.data ?? {}) };
+          });
+        } catch (error) {
+          if (error instanceof RingKVError && (error.code === 'ABORTED' || error.code === 'CLOSED')) throw error;
+          return [{ partition, ops: indices, ok: false as const, error: toRingKVError(error) }];
+        }
+      }),
+    );
+    const partitions = outcomes.flat();
+    return { ok: partitions.every((p) => p.ok), partitions };
+  }
+
+  // ---- watch -------------------------------------------------------------------------------
+
+  /**
+   * Changes to a key or under a prefix, as an async iterator; `break` (or the signal) ends it.
+   * A key watch that loses its connection resumes after the last revision it delivered; a
+   * prefix watch spans partitions whose revisions are independent, so it ends with the error
+   * instead and the caller resumes from the revisions it saw.
+   */
+  watch(options: WatchOptions): AsyncIterableIterator<WatchEvent> {
+    this.assertOpen();
+    const key = options.key;
+    const stream = new WatchStream({
+      transport: this.transport,
+      router: this.router,
+      env: this.env,
+      backoff: this.policy.backoff,
+      target: key !== undefined ? { key: encodeKey(key) } : { prefix: encodeKey(options.prefix!) },
+      route: () => (key === undefined ? undefined : this.router.partitionOf(keyBytes(key))),
+      resumable: key !== undefined,
+      ...(options.fromRevision === undefined ? {} : { fromRevision: options.fromRevision }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onEnd: (s) => this.watches.delete(s),
+    });
+    this.watches.add(stream);
+    stream.start();
+    return stream;
+  }
+
+  // ---- cluster -----------------------------------------------------------------------------
+
+  /** Nodes and partitions as a node sees them (leader, term, commit, applied, replicas). */
+  status(options: RequestOptions = {}): Promise<unknown> {
+    return this.request<unknown>('cluster.status', undefined, () => ({ partition: undefined }), options);
+  }
+
+  health(options: RequestOptions = {}): Promise<unknown> {
+    return this.request<unknown>('cluster.health', undefined, () => ({ partition: undefined }), options);
+  }
+
+  /** The partition a key belongs to, once the placement is loaded (undefined in the browser). */
+  async partitionOf(key: Key, options: RequestOptions = {}): Promise<number | undefined> {
+    await this.ensurePlacement(options);
+    return this.router.partitionOf(keyBytes(key));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sessions.close();
+    for (const watch of [...this.watches]) watch.end(new RingKVError('CLOSED', 'the client is closed'));
+    await this.transport.close();
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private keyRoute(key: Key, anyReplica: boolean): () => RouteSpec {
+    const bytes = keyBytes(key);
+    return () => ({ partition: this.router.partitionOf(bytes), anyReplica });
+  }
+
+  /** Loads the placement before splitting requests by partition (once; failures fall back to any node). */
+  private async ensurePlacement(options: RequestOptions): Promise<void> {
+    if (this.router.hasPlacement) return;
+    const controller = new AbortController();
+    const timer = this.env.clock.setTimer(this.policy.attemptTimeoutMs, () => controller.abort());
+    const onAbort = (): void => controller.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.router.refreshIfWanted(controller.signal);
+    } finally {
+      this.env.clock.clearTimer(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private groupByPartition(keys: readonly Key[]): Map<number | undefined, number[]> {
+    const groups = new Map<number | undefined, number[]>();
+    keys.forEach((key, i) => {
+      const partition = this.router.partitionOf(keyBytes(key));
+      const list = groups.get(partition);
+      if (list === undefined) groups.set(partition, [i]);
+      else list.push(i);
+    });
+    return groups;
+  }
+
+  private request<T>(path: ProcedurePath, input: unknown, route: () => RouteSpec, options: RequestOptions): Promise<T> {
+    this.assertOpen();
+    return withRetries(
+      this.env,
+      this.router,
+      this.policyFor(options),
+      route,
+      (attempt) => this.transport.call(attempt.endpoint, path, input, { signal: attempt.signal }) as Promise<T>,
+      options.signal,
+    );
+  }
+
+  /**
+   * A session-tagged write. The session is held for the whole operation, so it has one write in
+   * flight; every attempt carries the same (clientId, seq). If the outcome stays unknown (the
+   * deadline passed or the caller aborted mid-flight) the session is retired, never reused.
+   */
+  private async write<T>(path: ProcedurePath, input: object, route: () => RouteSpec, options: RequestOptions): Promise<T> {
+    this.assertOpen();
+    const policy = this.policyFor(options);
+    const startedAtMs = this.env.clock.nowMs();
+    const session = await this.acquireSession(policy.deadlineMs, options.signal);
+    const tag = session.begin();
+    const tagged = { ...input, session: tag };
+    let outcomeKnown = false;
+    try {
+      const remainingMs = policy.deadlineMs - (this.env.clock.nowMs() - startedAtMs);
+      const result = await withRetries(
+        this.env,
+        this.router,
+        { ...policy, deadlineMs: Math.max(1, remainingMs) },
+        route,
+        (attempt) => this.transport.call(attempt.endpoint, path, tagged, { signal: attempt.signal }) as Promise<T>,
+        options.signal,
+      );
+      outcomeKnown = true;
+      return result;
+    } catch (error) {
+      const e = toRingKVError(error);
+      // A refusal the server decided on (bad input, failed condition) is a known outcome.
+      outcomeKnown = !e.retryable && e.code !== 'ABORTED' && e.code !== 'CLOSED' && e.code !== 'INTERNAL';
+      if (!outcomeKnown) throw new RingKVError(e.code, e.message, { ...e.data, clientId: tag.clientId, seq: tag.seq });
+      throw e;
+    } finally {
+      session.end(outcomeKnown);
+      this.sessions.release(session);
+    }
+  }
+
+  private async acquireSession(deadlineMs: number, signal: AbortSignal | undefined): Promise<Session> {
+    const controller = new AbortController();
+    const timer = this.env.clock.setTimer(deadlineMs, () =>
+      controller.abort(new RingKVError('TIMEOUT', `no write session became free within ${deadlineMs} ms (concurrency limit)`)),
+    );
+    const onAbort = (): void => controller.abort(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.sessions.acquire(controller.signal);
+    } finally {
+      this.env.clock.clearTimer(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private policyFor(options: RequestOptions): RetryPolicy {
+    if (options.deadlineMs === undefined) return this.policy;
+    assert(options.deadlineMs > 0, 'deadlineMs must be positive');
+    return { ...this.policy, deadlineMs: options.deadlineMs, attemptTimeoutMs: Math.min(this.policy.attemptTimeoutMs, options.deadlineMs) };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RingKVError('CLOSED', 'the client is closed');
+  }
+}
+
+function toEntry(wire: WireEntry): KvEntry {
+  return {
+    key: decodeKey(wire.key),
+    value: decodeValue(wire.value),
+    version: wire.version,
+    createRevision: wire.createRevision,
+    modRevision: wire.modRevision,
+  };
+}
+
+function toWireOp(op: BatchOp): WireBatchOp {
+  const common = { key: encodeKey(op.key), ...(op.ifVersion === undefined ? {} : { ifVersion: op.ifVersion }) };
+  if (op.op === 'delete') return { op: 'delete', ...common };
+  return { op: 'put', ...common, value: encodeValue(op.value), ...(op.ttlMs === undefined ? {} : { ttlMs: op.ttlMs }) };
+}
+

@@ -1,0 +1,13 @@
+/** What both entries (Node and browser) export: the client core, its types and its seams. */
+export { RingKVClient } from './client';
+export type { ClientCoreOptions } from './client';
+export { RingKVError, isRingKVError } from './errors';
+export type { RingKVErrorCode, RingKVErrorData, ServerErrorCode } from './errors';
+export type { ClientTransport, CallOptions, SubscriptionHandlers, TransportSubscription } from './transport';
+export type { ClientEnvironment, RandomSource } from './environment';
+export { RealClock, realEnvironment, realRandom } from './environment';
+export type { BackoffOptions } from './backoff';
+export type { Partitioner, PartitionerFactory, RouterOptions } from './router';
+export type { Key, Value, JsonValue, WireKey, WireValue } from './values';
+export type * from './types';
+export type * from './wire';

@@ -1,0 +1,2 @@
+/** The SDK's Node entry. */
+export * from './core';

@@ -1,0 +1,183 @@
+/**
+ * Decides where each attempt goes and learns from how attempts fail. With a placement and a
+ * partitioner (the Node entry hashes keys with the ring) a request goes straight to its
+ * partition's leader; without them (the browser, or before the placement loaded) it goes to any
+ * reachable node, which forwards it. Deciding is kept apart from doing: the client calls
+ * `pick`, sends, and reports back with `onSuccess` / `onFailure`.
+ */
+import type { ClientEnvironment } from './environment';
+import type { RingKVError } from './errors';
+import { Placement } from './placement';
+import type { ClientTransport } from './transport';
+import type { WirePlacement } from './wire';
+
+/** Maps a key's bytes to its partition; built from the placement (the ring's hash). */
+export type Partitioner = (keyBytes: Uint8Array) => number;
+export type PartitionerFactory = (placement: WirePlacement) => Partitioner;
+
+export interface RouterOptions {
+  /** How long a node that refused a connection is tried only as a last resort. */
+  readonly downForMs: number;
+  /** Placement is reloaded at most this often, however many failures ask for it. */
+  readonly refreshIntervalMinMs: number;
+}
+
+export const DEFAULT_ROUTER_OPTIONS: RouterOptions = { downForMs: 1_000, refreshIntervalMinMs: 200 };
+
+const NONE: ReadonlySet<string> = new Set();
+
+export class Router {
+  private placement: Placement | undefined;
+  private partitioner: Partitioner | undefined;
+  private readonly seeds: string[];
+  private readonly downUntilMs = new Map<string, number>();
+  private refreshing: Promise<void> | undefined;
+  private lastRefreshAtMs = -Infinity;
+  private refreshWanted = true;
+  private roundRobin = 0;
+
+  constructor(
+    endpoints: readonly string[],
+    private readonly transport: ClientTransport,
+    private readonly env: ClientEnvironment,
+    private readonly partitionerFactory: PartitionerFactory | undefined,
+    private readonly options: RouterOptions = DEFAULT_ROUTER_OPTIONS,
+  ) {
+    this.seeds = [...endpoints];
+  }
+
+  /** The partition of a key, when this client can compute it (smart routing). */
+  partitionOf(keyBytes: Uint8Array): number | undefined {
+    return this.partitioner?.(keyBytes);
+  }
+
+  get hasPlacement(): boolean {
+    return this.placement !== undefined;
+  }
+
+  get smart(): boolean {
+    return this.partitioner !== undefined;
+  }
+
+  currentPlacement(): Placement | undefined {
+    return this.placement;
+  }
+
+  /**
+   * The endpoint for attempt number `attempt` of a request to `partition` (undefined: any node).
+   * `refused` holds the endpoints that already answered NOT_LEADER to this request: a cached or
+   * hinted leader among them is not believed again. `anyReplica` spreads stale reads over the
+   * replicas instead of the leader.
+   */
+  pick(partition: number | undefined, attempt: number, anyReplica = false, refused: ReadonlySet<string> = NONE): string {
+    const placement = this.placement;
+    if (placement !== undefined && partition !== undefined) {
+      const replicas = this.upFirst(placement.replicasOf(partition).map((r) => placement.addressOf(r)).filter((a): a is string => a !== undefined));
+      if (anyReplica && replicas.length > 0) return replicas[Math.floor(this.env.random.next() * replicas.length)]!;
+      const leader = placement.leaderOf(partition);
+      if (leader !== undefined) {
+        const address = placement.addressOf(leader);
+        if (address !== undefined && !this.isDown(address) && !refused.has(address)) return address;
+      }
+      const fresh = replicas.filter((a) => !refused.has(a));
+      const candidates = fresh.length > 0 ? fresh : replicas;
+      if (candidates.length > 0) return candidates[attempt % candidates.length]!;
+    }
+    const all = this.upFirst(this.allEndpoints());
+    return all[this.roundRobin++ % all.length]!;
+  }
+
+  /** An answer came back from `endpoint` for `partition`: only the leader answers, so cache it. */
+  onSuccess(partition: number | undefined, endpoint: string, servedByLeader: boolean): void {
+    this.downUntilMs.delete(endpoint);
+    if (partition === undefined || !servedByLeader || this.placement === undefined) return;
+    const node = this.placement.nodeAt(endpoint);
+    if (node !== undefined) this.placement.setLeader(partition, node);
+  }
+
+  /** Learns from a failed attempt; returns whether the next attempt may go at once (a fresh hint). */
+  onFailure(partition: number | undefined, endpoint: string, error: RingKVError, refused: ReadonlySet<string> = NONE): boolean {
+    const placement = this.placement;
+    if (error.data.connection === true) {
+      this.downUntilMs.set(endpoint, this.env.clock.nowMs() + this.options.downForMs);
+      const node = placement?.nodeAt(endpoint);
+      if (node !== undefined) placement!.forgetLeadersOn(node);
+      this.refreshWanted = true;
+      return false;
+    }
+    if (error.code === 'NOT_LEADER') {
+      const hint = error.data.leaderHint;
+      const failedNode = placement?.nodeAt(endpoint);
+      if (placement === undefined || partition === undefined) return false;
+      if (hint !== undefined && hint > 0 && hint !== failedNode) {
+        if (error.data.leaderAddress !== undefined) placement.setNodeAddress(hint, error.data.leaderAddress);
+        const hinted = placement.addressOf(hint);
+        if (hinted !== undefined && !refused.has(hinted) && !this.isDown(hinted)) {
+          placement.setLeader(partition, hint);
+          return true;
+        }
+      }
+      placement.forgetLeader(partition, failedNode);
+      this.refreshWanted = true;
+      return false;
+    }
+    if (error.code === 'UNAVAILABLE' && partition !== undefined) {
+      placement?.forgetLeader(partition);
+    }
+    return false;
+  }
+
+  /**
+   * Loads the placement if it is missing or a failure asked for a fresh one, at most once per
+   * refreshIntervalMinMs, with one request in flight however many callers wait on it. Never
+   * throws: a failed refresh leaves the old view (requests still reach a node that forwards).
+   */
+  async refreshIfWanted(signal: AbortSignal): Promise<void> {
+    if (this.partitionerFactory === undefined) return;
+    if (!this.refreshWanted && this.placement !== undefined) return;
+    if (this.refreshing !== undefined) return this.refreshing;
+    if (this.env.clock.nowMs() - this.lastRefreshAtMs < this.options.refreshIntervalMinMs) return;
+    this.lastRefreshAtMs = this.env.clock.nowMs();
+    this.refreshing = this.loadPlacement(signal).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async loadPlacement(signal: AbortSignal): Promise<void> {
+    const endpoints = this.upFirst(this.allEndpoints());
+    for (const endpoint of endpoints) {
+      if (signal.aborted) return;
+      try {
+        const wire = (await this.transport.call(endpoint, 'cluster.placement', undefined, { signal })) as WirePlacement;
+        const placement = Placement.fromWire(wire);
+        this.partitioner = this.partitionerFactory!(wire);
+        this.placement = placement;
+        this.refreshWanted = false;
+        return;
+      } catch (error) {
+        const e = error as RingKVError;
+        if (e.data?.connection === true) this.downUntilMs.set(endpoint, this.env.clock.nowMs() + this.options.downForMs);
+      }
+    }
+  }
+
+  private allEndpoints(): string[] {
+    const known = this.placement?.addresses() ?? [];
+    const out = [...known];
+    for (const seed of this.seeds) if (!out.includes(seed)) out.push(seed);
+    return out;
+  }
+
+  private isDown(endpoint: string): boolean {
+    const until = this.downUntilMs.get(endpoint);
+    return until !== undefined && until > this.env.clock.nowMs();
+  }
+
+  /** Reachable endpoints first, in their given order; nodes recently down go last, not away. */
+  private upFirst(endpoints: string[]): string[] {
+    const up = endpoints.filter((e) => !this.isDown(e));
+    const down = endpoints.filter((e) => this.isDown(e));
+    return up.concat(down);
+  }
+}

@@ -1,0 +1,359 @@
+import { describe, expect, it } from 'vitest';
+import { RingKVClient } from '../src/client';
+import { RingKVError } from '../src/errors';
+import { FakeCluster, addressOf, fakePartitioner, settle, testEnvironment } from './fake-cluster';
+
+function setup(options: { concurrency?: number; deadlineMs?: number; attemptTimeoutMs?: number; seed?: number } = {}) {
+  const cluster = new FakeCluster(4);
+  const { env, clock } = testEnvironment(options.seed ?? 1);
+  const client = new RingKVClient({
+    endpoints: ['n1', 'n2', 'n3'],
+    transport: cluster,
+    environment: env,
+    partitioner: fakePartitioner,
+    deadlineMs: options.deadlineMs ?? 5_000,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? 500,
+    concurrency: options.concurrency ?? 8,
+    backoff: { baseMs: 10, capMs: 200 },
+  });
+  const run = <T>(p: Promise<T>): Promise<T> => settle(clock, p);
+  return { cluster, client, clock, run };
+}
+
+/** A key in the given partition of the fake (byte-sum hash). */
+function keyIn(cluster: FakeCluster, partition: number, tag = 'k'): string {
+  for (let i = 0; ; i++) {
+    const key = `${tag}${i}`;
+    if (cluster.partitionOfKey(key) === partition) return key;
+  }
+}
+
+describe('routing', () => {
+  it('loads the placement once and sends each key to its partition leader', async () => {
+    const { cluster, client, run } = setup();
+    for (let p = 0; p < 4; p++) {
+      const key = keyIn(cluster, p);
+      await run(client.put(key, `v${p}`));
+      expect(cluster.calls.at(-1)!.endpoint).toBe(addressOf(cluster.partitions[p]!.leader));
+    }
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(1);
+    expect(cluster.callsTo('kv.put').every((c) => c.endpoint === addressOf(cluster.partitions[cluster.partitionOfKey(c.input.key)]!.leader))).toBe(true);
+  });
+
+  it('follows a NOT_LEADER hint at once after the leader moved, and caches the new leader', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 1);
+    await run(client.put(key, 'a'));
+    cluster.partitions[1]!.leader = 3;
+    const before = cluster.calls.length;
+    await run(client.put(key, 'b'));
+    expect(cluster.calls.slice(before).map((c) => c.endpoint)).toEqual(['n2', 'n3']);
+    const again = cluster.calls.length;
+    await run(client.get(key));
+    expect(cluster.calls.slice(again).map((c) => c.endpoint)).toEqual(['n3']);
+  });
+
+  it('without a hint, refreshes the placement and tries other replicas until the leader answers', async () => {
+    const { cluster, client, clock, run } = setup();
+    const key = keyIn(cluster, 0);
+    await run(client.get(key));
+    cluster.hintMode = 'none';
+    cluster.placementShowsLeaders = false;
+    cluster.partitions[0]!.leader = 2;
+    clock.advance(1_000); // past the placement refresh interval
+    const entry = await run(client.put(key, 'x'));
+    expect(entry.version).toBe(1);
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(2);
+    expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
+    const before = cluster.calls.length;
+    await run(client.get(key));
+    expect(cluster.calls.slice(before).map((c) => c.endpoint)).toEqual(['n2']);
+  });
+
+  it('survives wrong hints by falling back to backoff and the replica list', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 2);
+    await run(client.get(key));
+    cluster.hintMode = 'wrong';
+    cluster.placementShowsLeaders = false;
+    cluster.partitions[2]!.leader = 1;
+    await run(client.put(key, 'y'));
+    expect((await run(client.get(key)))!.value).toBe('y');
+  });
+
+  it('routes around a node that refuses connections', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 0); // led by n1
+    await run(client.get(key));
+    cluster.down.add('n1');
+    cluster.partitions[0]!.leader = 2;
+    await run(client.put(key, 'v'));
+    expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
+  });
+
+  it('retries UNAVAILABLE (an election) with backoff and succeeds once a leader exists', async () => {
+    const { cluster, client, clock, run } = setup();
+    const key = keyIn(cluster, 3);
+    await run(client.get(key));
+    cluster.unavailableFor = 4;
+    const started = clock.nowMs();
+    await run(client.put(key, 'after-election'));
+    const puts = cluster.callsTo('kv.put');
+    expect(puts.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(puts.map((c) => JSON.stringify(c.input.session))).size).toBe(1);
+    expect(cluster.partitions[3]!.applied).toBe(1);
+    expect(clock.nowMs()).toBeGreaterThan(started);
+  });
+
+  it('stale reads may be served by a follower', async () => {
+    const { cluster, client, run } = setup({ seed: 7 });
+    const key = keyIn(cluster, 0);
+    await run(client.put(key, 'v'));
+    const endpoints = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      await run(client.get(key, { consistency: 'stale' }));
+      endpoints.add(cluster.calls.at(-1)!.endpoint);
+    }
+    expect(endpoints.size).toBeGreaterThan(1);
+  });
+});
+
+describe('deadlines', () => {
+  it('gives up with TIMEOUT once the deadline passes, naming the last failure', async () => {
+    const { cluster, client, clock, run } = setup({ deadlineMs: 1_000 });
+    const key = keyIn(cluster, 0);
+    await run(client.get(key));
+    cluster.unavailableFor = 1_000_000;
+    const started = clock.nowMs();
+    const error = (await run(client.get(key)).catch((e: unknown) => e)) as RingKVError;
+    expect(error).toBeInstanceOf(RingKVError);
+    expect((error as RingKVError).code).toBe('TIMEOUT');
+    expect((error as RingKVError).data.lastCode).toBe('UNAVAILABLE');
+    expect((error as RingKVError).data.attempts).toBeGreaterThan(2);
+    expect(clock.nowMs() - started).toBeGreaterThanOrEqual(1_000);
+    expect(clock.nowMs() - started).toBeLessThan(1_100);
+  });
+
+  it('an attempt to a hanging node times out and the next attempt goes elsewhere', async () => {
+    const { cluster, client, clock, run } = setup({ attemptTimeoutMs: 200 });
+    const key = keyIn(cluster, 0); // led by n1
+    await run(client.get(key));
+    cluster.hanging.add('n1');
+    cluster.partitions[0]!.leader = 2;
+    const started = clock.nowMs();
+    await run(client.put(key, 'v'));
+    expect(clock.nowMs() - started).toBeGreaterThanOrEqual(200);
+    expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
+  });
+
+  it('does not retry what the server refused for good', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 1);
+    await run(client.put(key, 'a'));
+    const error = (await run(client.put(key, 'b', { ifVersion: 7 })).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('CONDITION_FAILED');
+    expect(error.data.currentVersion).toBe(1);
+    expect(cluster.callsTo('kv.put')).toHaveLength(2);
+  });
+
+  it('a caller abort stops retries with ABORTED', async () => {
+    const { cluster, client, clock, run } = setup();
+    const key = keyIn(cluster, 1);
+    await run(client.get(key));
+    cluster.unavailableFor = 1_000_000;
+    const controller = new AbortController();
+    clock.setTimer(50, () => controller.abort());
+    const error = (await run(client.get(key, { signal: controller.signal })).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('ABORTED');
+  });
+});
+
+describe('exactly-once writes', () => {
+  it('a write whose reply was lost is retried with the same (clientId, seq) and applied once', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 0); // led by n1
+    await run(client.get(key));
+    cluster.loseReplies.set('n1', 1);
+    const result = await run(client.put(key, 'once'));
+    const puts = cluster.callsTo('kv.put');
+    expect(puts.length).toBeGreaterThanOrEqual(2);
+    for (const put of puts) expect(put.input.session).toEqual(puts[0]!.input.session);
+    expect(cluster.partitions[0]!.applied).toBe(1);
+    expect(result.version).toBe(1);
+  });
+
+  it('a retry after a leader change keeps its session sequence', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 0);
+    await run(client.get(key));
+    cluster.loseReplies.set('n1', 1);
+    cluster.down.add('n2');
+    const promise = client.put(key, 'v');
+    const result = await run(promise);
+    expect(result.version).toBe(1);
+    const sessions = cluster.callsTo('kv.put').map((c) => JSON.stringify(c.input.session));
+    expect(new Set(sessions).size).toBe(1);
+  });
+
+  it('each session has at most one write in flight and sequence numbers increase by one', async () => {
+    const { cluster, client, run } = setup({ concurrency: 3 });
+    cluster.loseReplies.set('n2', 5);
+    cluster.unavailableFor = 6;
+    const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
+    await run(Promise.all(keys.map((k, i) => client.put(k, i))));
+    const puts = cluster.callsTo('kv.put');
+    const bySession = new Map<string, number[]>();
+    for (const call of puts) {
+      const { clientId, seq } = call.input.session;
+      bySession.set(clientId, [...(bySession.get(clientId) ?? []), seq]);
+    }
+    expect(bySession.size).toBeLessThanOrEqual(3);
+    for (const seqs of bySession.values()) {
+      const distinct = [...new Set(seqs)];
+      expect(distinct).toEqual(distinct.map((_, i) => i + 1));
+      // a seq's attempts are consecutive: the next seq never starts before the last one ended
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThanOrEqual(seqs[i - 1]!);
+    }
+    const applied = cluster.partitions.reduce((n, p) => n + p.applied, 0);
+    expect(applied).toBe(40);
+  });
+
+  it('a write whose outcome stayed unknown retires its session', async () => {
+    const { cluster, client, run } = setup({ concurrency: 1, deadlineMs: 300 });
+    const key = keyIn(cluster, 0);
+    await run(client.get(key));
+    cluster.unavailableFor = 1_000_000;
+    const error = (await run(client.put(key, 'x')).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('TIMEOUT');
+    const first = cluster.callsTo('kv.put')[0]!.input.session;
+    expect(error.data.clientId).toBe(first.clientId);
+    cluster.unavailableFor = 0;
+    await run(client.put(key, 'y'));
+    const last = cluster.callsTo('kv.put').at(-1)!.input.session;
+    expect(last.clientId).not.toBe(first.clientId);
+    expect(last.seq).toBe(1);
+  });
+
+  it('a definite refusal keeps the session, and the next write takes the next seq', async () => {
+    const { cluster, client, run } = setup({ concurrency: 1 });
+    const key = keyIn(cluster, 0);
+    await run(client.put(key, 'a'));
+    await run(client.put(key, 'b', { ifVersion: 9 }).catch(() => undefined));
+    await run(client.put(key, 'c'));
+    const sessions = cluster.callsTo('kv.put').map((c) => c.input.session);
+    expect(new Set(sessions.map((s) => s.clientId)).size).toBe(1);
+    expect(sessions.map((s) => s.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('operations', () => {
+  it('values come back as the kind they were written as', async () => {
+    const { client, run } = setup();
+    await run(client.put('s', 'text'));
+    await run(client.put('j', { a: [1, 2, { b: null }] }));
+    await run(client.put('b', new Uint8Array([0, 1, 254, 255])));
+    await run(client.put('n', 42));
+    expect((await run(client.get('s')))!.value).toBe('text');
+    expect((await run(client.get('j')))!.value).toEqual({ a: [1, 2, { b: null }] });
+    expect((await run(client.get('b')))!.value).toEqual(new Uint8Array([0, 1, 254, 255]));
+    expect((await run(client.get('n')))!.value).toBe(42);
+    expect(await run(client.get('missing'))).toBeNull();
+  });
+
+  it('entries carry version and revisions', async () => {
+    const { client, run } = setup();
+    const first = await run(client.put('k', 'a'));
+    const second = await run(client.put('k', 'b', { ifVersion: 1 }));
+    expect(second.version).toBe(2);
+    expect(second.createRevision).toBe(first.createRevision);
+    expect(second.modRevision).toBeGreaterThan(first.modRevision);
+    const entry = await run(client.get('k'));
+    expect(entry).toMatchObject({ key: 'k', value: 'b', version: 2, createRevision: first.createRevision, modRevision: second.modRevision });
+  });
+
+  it('getMany splits by partition and answers in the order asked', async () => {
+    const { cluster, client, run } = setup();
+    const keys = Array.from({ length: 12 }, (_, i) => `m${i}`);
+    for (const [i, k] of keys.entries()) if (i % 3 !== 0) await run(client.put(k, i));
+    const before = cluster.calls.length;
+    const got = await run(client.getMany(keys));
+    expect(got.map((e) => (e === null ? null : e.value))).toEqual(keys.map((_, i) => (i % 3 === 0 ? null : i)));
+    const calls = cluster.calls.slice(before);
+    expect(calls.length).toBe(new Set(keys.map((k) => cluster.partitionOfKey(k))).size);
+  });
+
+  it('writeBatch applies per partition and reports every partition', async () => {
+    const { cluster, client, run } = setup();
+    const keys = Array.from({ length: 8 }, (_, i) => `b${i}`);
+    const result = await run(client.writeBatch(keys.map((key, i) => ({ op: 'put' as const, key, value: i }))));
+    expect(result.ok).toBe(true);
+    const partitions = new Set(keys.map((k) => cluster.partitionOfKey(k)));
+    expect(result.partitions).toHaveLength(partitions.size);
+    expect(result.partitions.flatMap((p) => p.ops).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const p of result.partitions) for (const i of p.ops) expect(cluster.partitionOfKey(keys[i]!)).toBe(p.partition);
+    const batches = cluster.callsTo('kv.writeBatch');
+    expect(batches).toHaveLength(partitions.size);
+    // the parts run concurrently, so each holds its own session
+    expect(new Set(batches.map((b) => b.input.session.clientId)).size).toBe(batches.length);
+    for (const b of batches) expect(b.endpoint).toBe(addressOf(cluster.partitions[cluster.partitionOfKey(b.input.ops[0].key)]!.leader));
+    expect((await run(client.get('b5')))!.value).toBe(5);
+  });
+
+  it('scan pages through keys in order and scanAll iterates them all', async () => {
+    const { client, run } = setup();
+    for (let i = 0; i < 25; i++) await run(client.put(`p/${String(i).padStart(2, '0')}`, i));
+    await run(client.put('q/other', 0));
+    const page = await run(client.scan({ prefix: 'p/', limit: 10 }));
+    expect(page.entries.map((e) => e.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(page.cursor).not.toBeNull();
+    const all: unknown[] = [];
+    const iterate = async (): Promise<void> => {
+      for await (const entry of client.scanAll({ prefix: 'p/', limit: 7 })) all.push(entry.value);
+    };
+    await run(iterate());
+    expect(all).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    await expect(client.scan({ prefix: 'p/', limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('close() rejects later calls with CLOSED and closes the transport', async () => {
+    const { cluster, client } = setup();
+    await client.close();
+    expect(cluster.closed).toBe(true);
+    await expect(client.get('k')).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(client.put('k', 'v')).rejects.toBeInstanceOf(RingKVError);
+  });
+});
+
+describe('watch', () => {
+  it('delivers changes to a key in order and resumes after a dropped socket without gaps or repeats', async () => {
+    const { cluster, client, run } = setup();
+    await run(client.put('w', 'v0'));
+    const iterator = client.watch({ key: 'w' });
+    const seen: unknown[] = [];
+    const consume = (async () => {
+      for await (const event of iterator) {
+        seen.push(event.value);
+        if (seen.length === 4) break;
+      }
+    })();
+    await run(Promise.resolve());
+    await run(client.put('w', 'v1'));
+    await run(client.put('w', 'v2'));
+    cluster.dropWatches();
+    await run(client.put('w', 'v3')); // happens while the watch is down
+    await run(client.put('w', 'v4'));
+    await run(consume);
+    expect(seen).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(cluster.subscriptions.length).toBeGreaterThanOrEqual(2);
+    expect(cluster.subscriptions.at(-1)!.input.fromRevision).toBeGreaterThan(0);
+    expect(cluster.openWatches).toBe(0);
+  });
+
+  it('a prefix watch ends with the error when its socket drops', async () => {
+    const { cluster, client, run } = setup();
+    const iterator = client.watch({ prefix: 'x', fromRevision: 1 });
+    await run(Promise.resolve());
+    cluster.dropWatches();
+    await expect(run(iterator.next())).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});
