@@ -1,0 +1,141 @@
+/**
+ * The tRPC transport against a real tRPC WebSocket server on loopback (a small router with the
+ * wire shapes, not the real api): answers, the server's error data mapped onto RingKVError,
+ * refused and dropped connections as UNAVAILABLE with `connection: true`, subscriptions.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { RingKVError } from '../src/errors';
+import { TrpcTransport, webSocketUrl } from '../src/trpc-transport';
+import type { WebSocketClass } from '../src/trpc-transport';
+
+class Refusal extends Error {
+  constructor(readonly ringkv: Record<string, unknown>) {
+    super(String(ringkv.code));
+  }
+}
+
+const t = initTRPC.create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return { ...shape, data: { ...shape.data, ...(cause instanceof Refusal ? { ringkv: cause.ringkv } : {}) } };
+  },
+});
+
+const seen: Array<{ type: string; input: unknown }> = [];
+const router = t.router({
+  kv: t.router({
+    get: t.procedure.input((v) => v as { key: string }).query(({ input }) => {
+      seen.push({ type: 'query', input });
+      if (input.key === 'moved') throw new TRPCError({ code: 'CONFLICT', message: 'not the leader', cause: new Refusal({ code: 'NOT_LEADER', leaderHint: 2, partition: 5 }) });
+      if (input.key === 'bad') throw new TRPCError({ code: 'BAD_REQUEST', message: 'key too long' });
+      if (input.key === 'boom') throw new Error('kaput');
+      return { entry: null, revision: 7 };
+    }),
+    put: t.procedure.input((v) => v as { key: string }).mutation(({ input }) => {
+      seen.push({ type: 'mutation', input });
+      return { version: 1, createRevision: 3, modRevision: 3 };
+    }),
+    watch: t.procedure.input((v) => v as { key: string }).subscription(async function* () {
+      yield { type: 'put', partition: 0, key: 'w', value: { type: 'string', data: 'a' }, version: 1, modRevision: 1 };
+      yield { type: 'put', partition: 0, key: 'w', value: { type: 'string', data: 'b' }, version: 2, modRevision: 2 };
+      await new Promise(() => undefined);
+    }),
+  }),
+});
+
+async function startServer(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  const handler = applyWSSHandler({ wss, router });
+  const port = (wss.address() as AddressInfo).port;
+  return {
+    endpoint: `127.0.0.1:${port}`,
+    stop: async () => {
+      handler.broadcastReconnectNotification();
+      for (const client of wss.clients) client.terminate();
+      await new Promise((r) => wss.close(r));
+    },
+  };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  seen.length = 0;
+});
+
+function transport(): TrpcTransport {
+  const tr = new TrpcTransport({ WebSocket: WebSocket as unknown as WebSocketClass, reconnectDelayMs: () => 50 });
+  cleanups.push(() => tr.close());
+  return tr;
+}
+
+const signal = (): AbortSignal => AbortSignal.timeout(5_000);
+
+describe('TrpcTransport', () => {
+  it('sends queries and mutations by path and returns the answers', async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = transport();
+    expect(await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { signal: signal() })).toEqual({ entry: null, revision: 7 });
+    expect(await tr.call(server.endpoint, 'kv.put', { key: 'a' }, { signal: signal() })).toEqual({ version: 1, createRevision: 3, modRevision: 3 });
+    expect(seen.map((s) => s.type)).toEqual(['query', 'mutation']);
+  });
+
+  it("maps the server's ringkv error data, tRPC codes and unknown failures onto RingKVError", async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = transport();
+    const moved = (await tr.call(server.endpoint, 'kv.get', { key: 'moved' }, { signal: signal() }).catch((e: unknown) => e)) as RingKVError;
+    expect(moved).toBeInstanceOf(RingKVError);
+    expect(moved.code).toBe('NOT_LEADER');
+    expect(moved.data).toMatchObject({ leaderHint: 2, partition: 5, endpoint: server.endpoint });
+    await expect(tr.call(server.endpoint, 'kv.get', { key: 'bad' }, { signal: signal() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(tr.call(server.endpoint, 'kv.get', { key: 'boom' }, { signal: signal() })).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(tr.call(server.endpoint, 'kv.scan', {}, { signal: signal() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('a node that refuses connections fails as UNAVAILABLE with connection: true, then fast', async () => {
+    const server = await startServer();
+    await server.stop(); // the port is now closed
+    const tr = transport();
+    const first = (await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { signal: signal() }).catch((e: unknown) => e)) as RingKVError;
+    expect(first.code).toBe('UNAVAILABLE');
+    expect(first.data.connection).toBe(true);
+    const t0 = performance.now();
+    const second = (await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { signal: signal() }).catch((e: unknown) => e)) as RingKVError;
+    expect(second.data.connection).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(50);
+  });
+
+  it('delivers subscription data and fails the subscription when the node goes away', async () => {
+    const server = await startServer();
+    const tr = transport();
+    const data: unknown[] = [];
+    const failed = new Promise<RingKVError>((resolve) => {
+      tr.subscribe(server.endpoint, 'kv.watch', { key: 'w' }, {
+        onData: (d) => {
+          data.push(d);
+          if (data.length === 2) void server.stop();
+        },
+        onError: (e) => resolve(e as RingKVError),
+        onComplete: () => undefined,
+      });
+    });
+    const error = await failed;
+    expect(data).toHaveLength(2);
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.data.connection).toBe(true);
+  });
+
+  it('turns host:port into a ws:// URL and keeps explicit schemes', () => {
+    expect(webSocketUrl('127.0.0.1:7001')).toBe('ws://127.0.0.1:7001');
+    expect(webSocketUrl('http://h:1')).toBe('ws://h:1');
+    expect(webSocketUrl('https://h:1/x')).toBe('wss://h:1/x');
+    expect(webSocketUrl('ws://h:1')).toBe('ws://h:1');
+  });
+});
