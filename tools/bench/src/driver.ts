@@ -1,0 +1,8 @@
+/** What the load loop needs from a store: one put and one linearizable get. */
+export interface KvDriver {
+  readonly name: string;
+  put(key: string, value: string): Promise<void>;
+  /** A linearizable read. */
+  get(key: string): Promise<void>;
+  close(): Promise<void>;
+}

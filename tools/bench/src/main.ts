@@ -1,0 +1,92 @@
+/**
+ * RingKV against etcd 3.4, measured in one run the same way: both clusters are started here on
+ * loopback (3 nodes each, temporary data directories), loaded by the same workloads with the same
+ * concurrency, key and value sizes, and stopped at the end.
+ *
+ *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
+ *                                    [--key-space 10000] [--partitions 16] [--only etcd|ringkv]
+ */
+import { parseArgs } from 'node:util';
+import type { KvDriver } from './driver';
+import { etcdDriver, startEtcdCluster } from './etcd';
+import type { StoreRun } from './report';
+import { formatTable } from './report';
+import { ringkvDriver, serverAvailable, startRingkvCluster } from './ringkv';
+import type { BenchConfig } from './workloads';
+import { WORKLOADS, runAll } from './workloads';
+
+const { values: args } = parseArgs({
+  options: {
+    'duration-ms': { type: 'string', default: '10000' },
+    'warmup-ms': { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '64' },
+    'key-space': { type: 'string', default: '10000' },
+    partitions: { type: 'string', default: '16' },
+    seed: { type: 'string', default: '42' },
+    only: { type: 'string' },
+  },
+});
+
+const config: BenchConfig = {
+  durationMs: Number(args['duration-ms']),
+  warmupMs: Number(args['warmup-ms']),
+  workers: Number(args.workers),
+  keySpace: Number(args['key-space']),
+  seed: Number(args.seed),
+};
+const log = (line: string): void => console.log(`[bench] ${line}`);
+
+async function measure(store: string, start: () => Promise<{ driver: KvDriver; stop: () => Promise<void> }>): Promise<StoreRun> {
+  log(`${store}: starting a 3-node cluster`);
+  const { driver, stop } = await start();
+  try {
+    return { store, results: await runAll(driver, config, log) };
+  } finally {
+    await driver.close();
+    await stop();
+    log(`${store}: cluster stopped`);
+  }
+}
+
+async function main(): Promise<void> {
+  log(`${config.workers} concurrent workers, ${config.durationMs} ms per workload after ${config.warmupMs} ms warm-up, ${config.keySpace} keys`);
+  const runs: StoreRun[] = [];
+  const notes: string[] = [];
+  if (args.only !== 'etcd') {
+    if (serverAvailable()) {
+      runs.push(
+        await measure('RingKV', async () => {
+          const cluster = await startRingkvCluster({ nodes: 3, partitions: Number(args.partitions), replicationFactor: 3 });
+          try {
+            return { driver: await ringkvDriver(cluster, config.workers), stop: () => cluster.stop() };
+          } catch (error) {
+            await cluster.stop();
+            throw error;
+          }
+        }),
+      );
+    } else {
+      notes.push('RingKV: apps/server/src/main.ts does not exist yet, so there is no RingKV column.');
+    }
+  }
+  if (args.only !== 'ringkv') {
+    runs.push(
+      await measure('etcd', async () => {
+        const cluster = await startEtcdCluster(3);
+        log(`etcd ${cluster.version} at ${cluster.clientUrls.join(', ')}`);
+        return { driver: etcdDriver(cluster), stop: () => cluster.stop() };
+      }),
+    );
+  }
+  console.log();
+  console.log(formatTable(WORKLOADS, runs));
+  for (const note of notes) console.log(note);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

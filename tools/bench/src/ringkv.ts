@@ -1,0 +1,105 @@
+/**
+ * A local 3-node RingKV cluster started from apps/server (`node --import tsx
+ * apps/server/src/main.ts`), with temporary data directories, and a driver over the SDK.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@ringkv/client';
+import type { KvDriver } from './driver';
+import { freePorts, stopProcess, waitUntil } from './processes';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+export const SERVER_MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
+
+export function serverAvailable(): boolean {
+  return existsSync(SERVER_MAIN);
+}
+
+export interface RingkvCluster {
+  readonly endpoints: readonly string[];
+  stop(): Promise<void>;
+}
+
+export interface RingkvClusterOptions {
+  readonly nodes: number;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+export async function startRingkvCluster(options: RingkvClusterOptions): Promise<RingkvCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'ringkv-bench-'));
+  const ports = await freePorts(options.nodes * 2);
+  const ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
+  const apiAddress = (i: number): string => `127.0.0.1:${ports[i]}`;
+  const peerAddress = (i: number): string => `127.0.0.1:${ports[options.nodes + i]}`;
+  const initialCluster = ids.map((id, i) => `${id}=${peerAddress(i)}`).join(',');
+  const children: ChildProcess[] = [];
+  const logs: string[] = ids.map(() => '');
+  const stop = async (): Promise<void> => {
+    await Promise.all(children.map((c) => stopProcess(c, 15_000)));
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    ids.forEach((id, i) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          SERVER_MAIN,
+          '--id',
+          String(id),
+          '--data-dir',
+          join(dir, `node-${id}`),
+          '--listen',
+          apiAddress(i),
+          '--peer-listen',
+          peerAddress(i),
+          '--initial-cluster',
+          initialCluster,
+          '--partitions',
+          String(options.partitions),
+          '--replication-factor',
+          String(options.replicationFactor),
+        ],
+        { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+      );
+      child.stderr!.on('data', (d: Buffer) => {
+        logs[i] = (logs[i]! + d.toString()).slice(-4000);
+      });
+      children.push(child);
+    });
+    await waitUntil(60_000, async () => {
+      for (const [i, child] of children.entries()) {
+        if (child.exitCode !== null) throw new Error(`ringkv node ${ids[i]} exited with ${child.exitCode}: ${logs[i]}`);
+      }
+      const ready = await Promise.all(ids.map((_, i) => fetch(`http://${apiAddress(i)}/readyz`).then((r) => r.ok, () => false)));
+      return ready.every(Boolean);
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoints: ids.map((_, i) => apiAddress(i)), stop };
+}
+
+export async function ringkvDriver(cluster: RingkvCluster, concurrency: number): Promise<KvDriver> {
+  const client = createClient({ endpoints: [...cluster.endpoints], concurrency });
+  // A first write proves every partition has a leader before the clock starts.
+  await client.put('bench/ready', '1');
+  return {
+    name: 'RingKV',
+    async put(key, value) {
+      await client.put(key, value);
+    },
+    async get(key) {
+      await client.get(key, { consistency: 'linearizable' });
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,50 @@
+/** The three workloads of the comparison, defined once and run the same way on each store. */
+import { KEY_BYTES, VALUE_BYTES, keyAt, makeValue, workerRandoms } from './data';
+import type { KvDriver } from './driver';
+import type { WorkloadOptions, WorkloadResult } from './workload';
+import { runWorkload } from './workload';
+
+export const WORKLOADS = ['put', 'get (linearizable)', 'mix 50/50'] as const;
+
+export interface BenchConfig extends WorkloadOptions {
+  /** Keys are drawn uniformly from this many. */
+  readonly keySpace: number;
+  readonly seed: number;
+}
+
+/** Writes every key once so reads find data (not measured). */
+export async function preload(driver: KvDriver, config: BenchConfig): Promise<void> {
+  const random = workerRandoms(config.seed, 1)[0]!;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: config.workers }, async () => {
+      while (next < config.keySpace) {
+        const index = next++;
+        await driver.put(keyAt(index), makeValue(random));
+      }
+    }),
+  );
+}
+
+export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: string) => void): Promise<Map<string, WorkloadResult>> {
+  const results = new Map<string, WorkloadResult>();
+  const randoms = workerRandoms(config.seed, config.workers);
+  const values = randoms.map((r) => makeValue(r));
+  const pickKey = (w: number): string => keyAt(randoms[w]!.int(config.keySpace));
+  const ops: Record<(typeof WORKLOADS)[number], (w: number) => Promise<void>> = {
+    put: (w) => driver.put(pickKey(w), values[w]!),
+    'get (linearizable)': (w) => driver.get(pickKey(w)),
+    'mix 50/50': (w) => (randoms[w]!.next() < 0.5 ? driver.put(pickKey(w), values[w]!) : driver.get(pickKey(w))),
+  };
+  log(`${driver.name}: preloading ${config.keySpace} keys (${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values)`);
+  await preload(driver, config);
+  for (const workload of WORKLOADS) {
+    const result = await runWorkload(config, (w) => ops[workload](w));
+    log(
+      `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}` +
+        (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
+    );
+    results.set(workload, result);
+  }
+  return results;
+}
