@@ -1,0 +1,270 @@
+/**
+ * The tRPC routers: `kv` (data) and `cluster` (status, placement, health). Procedures validate
+ * with zod, call the Store through its facade (KvService), and forward to the partition's leader
+ * when the Store answers NOT_LEADER with a known leader (unless the request was itself forwarded).
+ */
+import { initTRPC } from '@trpc/server';
+import { StoreError } from '@ringkv/multiraft';
+import type { BatchOp, KvService, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
+import { compareBytes, nodeId } from '@ringkv/stdx';
+import type { WireEntry } from './entries';
+import { entryToWire, watchEventToWire } from './entries';
+import { internalError, ringkvDataOf, storeCall, toTRPCError } from './errors';
+import type { AppContext, ForwardablePath, Forwarder } from './forwarder';
+import {
+  deleteInput,
+  getInput,
+  getManyInput,
+  putInput,
+  scanInput,
+  scanPartitionInput,
+  watchInput,
+  writeBatchInput,
+} from './schemas';
+import { WatchQueue } from './watch-queue';
+import type { WireKey, WireValue } from './wire';
+import { base64ToBytes, bytesToBase64, isBase64, keyFromWire, valueFromWire } from './wire';
+import type { z } from 'zod';
+
+export interface AppRouterDeps {
+  /** The local Store. */
+  readonly kv: KvService;
+  /** Reaches other nodes for requests this node cannot serve; absent: answer NOT_LEADER. */
+  readonly forwarder?: Forwarder;
+}
+
+export type WireBatchOutcome =
+  | { readonly partition: number; readonly ok: true; readonly revision: number; readonly ops: readonly number[] }
+  | {
+      readonly partition: number;
+      readonly ok: false;
+      readonly ops: readonly number[];
+      readonly error: { readonly code: string; readonly message: string; readonly data?: Record<string, unknown> };
+    };
+
+const t = initTRPC.context<AppContext>().create({
+  errorFormatter({ shape, error }) {
+    const ringkv = ringkvDataOf(error);
+    return ringkv === undefined ? shape : { ...shape, data: { ...shape.data, ringkv } };
+  },
+});
+
+type BatchOpInput = z.output<typeof writeBatchInput>['ops'][number];
+
+function batchOpFromWire(op: BatchOpInput): BatchOp {
+  const key = keyFromWire(op.key as WireKey);
+  if (op.op === 'put') {
+    return { op: 'put', key, value: valueFromWire(op.value as WireValue), ifVersion: op.ifVersion, ttlMs: op.ttlMs };
+  }
+  return { op: 'delete', key, ifVersion: op.ifVersion };
+}
+
+function prefixFromWire(prefix: WireKey | ''): Uint8Array {
+  return prefix === '' ? new Uint8Array(0) : keyFromWire(prefix);
+}
+
+/** A scan cursor is the base64 of the last key returned: every partition resumes after it. */
+function cursorToKey(cursor: string): Uint8Array {
+  if (!isBase64(cursor)) throw toTRPCError(new StoreError('BAD_REQUEST', 'the scan cursor is malformed; pass the cursor of the previous page as is'));
+  return base64ToBytes(cursor);
+}
+
+export function createAppRouter(deps: AppRouterDeps) {
+  const { kv, forwarder } = deps;
+
+  /** Runs `local`; on NOT_LEADER with a known leader, forwards `input` to it on `path`. */
+  async function localOrForward<T>(ctx: AppContext, path: ForwardablePath, input: unknown, local: () => Promise<T>): Promise<T> {
+    return storeCall(async () => {
+      try {
+        return await local();
+      } catch (error) {
+        if (!(error instanceof StoreError) || error.code !== 'NOT_LEADER') throw error;
+        const leader = error.data.leaderHint;
+        const withAddress =
+          leader !== undefined && leader > 0
+            ? new StoreError(error.code, error.message, { ...error.data, leaderAddress: kv.apiAddressOf(leader) })
+            : error;
+        if (forwarder === undefined || ctx.forwarded === true || leader === undefined || leader <= 0 || leader === kv.nodeId) {
+          throw withAddress;
+        }
+        return (await forwarder.forward(nodeId(leader), path, input)) as T;
+      }
+    });
+  }
+
+  async function writePartition(
+    ctx: AppContext,
+    partition: number,
+    ops: readonly BatchOpInput[],
+    indexes: readonly number[],
+    session: SessionTag,
+  ): Promise<WireBatchOutcome> {
+    try {
+      const revision = await localOrForward(ctx, 'kv.writeBatch', { ops, session }, async () => {
+        const result = await kv.writeBatch(partition, ops.map(batchOpFromWire), session);
+        return { partitions: [{ partition, ok: true as const, revision: result.revision, ops: ops.map((_, i) => i) }] };
+      }).then((out: { partitions: readonly WireBatchOutcome[] }) => {
+        const only = out.partitions[0];
+        if (out.partitions.length !== 1 || only === undefined) throw internalError('a forwarded single-partition batch came back with several outcomes');
+        if (!only.ok) throw new StoreError(only.error.code as StoreError['code'], only.error.message, (only.error.data ?? {}) as StoreError['data']);
+        return only.revision;
+      });
+      return { partition, ok: true, revision, ops: indexes };
+    } catch (error) {
+      const data = error instanceof StoreError ? error : error instanceof Error && error.cause instanceof StoreError ? error.cause : undefined;
+      if (data === undefined) throw error;
+      return { partition, ok: false, ops: indexes, error: { code: data.code, message: data.message, data: { ...data.data } } };
+    }
+  }
+
+  const kvRouter = t.router({
+    get: t.procedure.input(getInput).query(({ ctx, input }) =>
+      localOrForward(ctx, 'kv.get', input, async () => {
+        const result = await kv.get(keyFromWire(input.key as WireKey), { consistency: input.consistency });
+        return { entry: result.record === null ? null : entryToWire(keyFromWire(input.key as WireKey), result.record), revision: result.revision };
+      }),
+    ),
+
+    getMany: t.procedure.input(getManyInput).query(async ({ ctx, input }) => {
+      const byPartition = new Map<number, number[]>();
+      input.keys.forEach((key, i) => {
+        const p = kv.partitionOf(keyFromWire(key as WireKey));
+        const list = byPartition.get(p);
+        if (list === undefined) byPartition.set(p, [i]);
+        else list.push(i);
+      });
+      const entries: Array<WireEntry | null> = new Array(input.keys.length).fill(null);
+      await Promise.all(
+        [...byPartition.values()].map(async (indexes) => {
+          const keys = indexes.map((i) => input.keys[i]!);
+          const sub = await localOrForward(ctx, 'kv.getMany', { keys, consistency: input.consistency }, async () => {
+            const results = await Promise.all(keys.map((k) => kv.get(keyFromWire(k as WireKey), { consistency: input.consistency })));
+            return { entries: results.map((r, j) => (r.record === null ? null : entryToWire(keyFromWire(keys[j] as WireKey), r.record))) };
+          });
+          indexes.forEach((i, j) => (entries[i] = sub.entries[j] ?? null));
+        }),
+      );
+      return { entries };
+    }),
+
+    put: t.procedure.input(putInput).mutation(({ ctx, input }) =>
+      localOrForward(ctx, 'kv.put', input, () =>
+        kv.put({
+          key: keyFromWire(input.key as WireKey),
+          value: valueFromWire(input.value as WireValue),
+          ifVersion: input.ifVersion,
+          ttlMs: input.ttlMs,
+          session: input.session,
+        }),
+      ),
+    ),
+
+    delete: t.procedure.input(deleteInput).mutation(({ ctx, input }) =>
+      localOrForward(ctx, 'kv.delete', input, () =>
+        kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
+      ),
+    ),
+
+    /** Atomic within a partition; across partitions one outcome per partition, in partition order. */
+    writeBatch: t.procedure.input(writeBatchInput).mutation(async ({ ctx, input }) => {
+      const byPartition = new Map<number, number[]>();
+      input.ops.forEach((op, i) => {
+        const p = kv.partitionOf(keyFromWire(op.key as WireKey));
+        const list = byPartition.get(p);
+        if (list === undefined) byPartition.set(p, [i]);
+        else list.push(i);
+      });
+      const partitions = await Promise.all(
+        [...byPartition.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([p, indexes]) => writePartition(ctx, p, indexes.map((i) => input.ops[i]!), indexes, input.session)),
+      );
+      return { partitions };
+    }),
+
+    /** Every partition's matches merged in key order (bytewise), `limit` per page. */
+    scan: t.procedure.input(scanInput).query(async ({ ctx, input }) => {
+      const after = input.cursor === undefined ? undefined : cursorToKey(input.cursor);
+      const prefix = input.prefix;
+      const pages = await Promise.all(
+        Array.from({ length: kv.partitionCount }, (_, partition) =>
+          scanOnePartition(ctx, { partition, prefix, after, limit: input.limit, consistency: input.consistency }),
+        ),
+      );
+      const merged: Array<{ key: Uint8Array; entry: WireEntry }> = [];
+      let truncated = false;
+      for (const page of pages) {
+        if (page.entries.length === input.limit) truncated = true;
+        for (const entry of page.entries) merged.push({ key: keyFromWire(entry.key), entry });
+      }
+      merged.sort((a, b) => compareBytes(a.key, b.key));
+      const entries = merged.slice(0, input.limit);
+      const more = truncated || merged.length > input.limit;
+      const last = entries[entries.length - 1];
+      return { entries: entries.map((e) => e.entry), cursor: more && last !== undefined ? bytesToBase64(last.key) : null };
+    }),
+
+    /** One partition's part of a scan (what `scan` forwards to a partition's leader). */
+    scanPartition: t.procedure
+      .input(scanPartitionInput)
+      .query(({ ctx, input }) =>
+        scanOnePartition(ctx, { ...input, after: input.after === undefined ? undefined : keyFromWire(input.after as WireKey) }),
+      ),
+
+    watch: t.procedure.input(watchInput).subscription(async function* ({ input, signal }) {
+      const queue = new WatchQueue();
+      const handle = kv.watch(
+        {
+          key: input.key === undefined ? undefined : keyFromWire(input.key as WireKey),
+          prefix: input.prefix === undefined ? undefined : prefixFromWire(input.prefix as WireKey | ''),
+          fromRevision: input.fromRevision,
+        },
+        { onEvent: (event) => queue.push(event), onError: (error) => queue.fail(error) },
+      );
+      try {
+        for await (const event of queue.drain(signal)) yield watchEventToWire(event);
+      } catch (error) {
+        if (error instanceof StoreError) throw toTRPCError(error);
+        throw error;
+      } finally {
+        handle.cancel();
+      }
+    }),
+  });
+
+  async function scanOnePartition(
+    ctx: AppContext,
+    input: { partition: number; prefix: WireKey | ''; after: Uint8Array | undefined; limit: number; consistency: z.output<typeof scanInput>['consistency'] },
+  ): Promise<{ partition: number; entries: WireEntry[]; revision: number }> {
+    const forwardInput = {
+      partition: input.partition,
+      prefix: input.prefix,
+      limit: input.limit,
+      consistency: input.consistency,
+      ...(input.after === undefined ? {} : { after: { bytes: bytesToBase64(input.after) } }),
+    };
+    return localOrForward(ctx, 'kv.scanPartition', forwardInput, async () => {
+      const result: ScanPartitionResult = await kv.scanPartition({
+        partition: input.partition,
+        prefix: prefixFromWire(input.prefix),
+        after: input.after,
+        limit: input.limit,
+        consistency: input.consistency,
+      });
+      return { partition: result.partition, entries: result.items.map((item) => entryToWire(item.key, item.record)), revision: result.revision };
+    });
+  }
+
+  const clusterRouter = t.router({
+    status: t.procedure.query(() => kv.status()),
+    placement: t.procedure.query(() => kv.placement()),
+    health: t.procedure.query(() => kv.health()),
+  });
+
+  return t.router({ kv: kvRouter, cluster: clusterRouter });
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;
+
+/** For in-process callers (tests, the simulator): `createCaller(router)(ctx)`. */
+export const createCallerFactory = t.createCallerFactory;

@@ -1,0 +1,135 @@
+/**
+ * zod schemas for every procedure input. Sizes are measured the way the Store stores them (UTF-8
+ * bytes of a string key, decoded bytes of base64, the JSON text of a JSON value), and an input
+ * over a size limit carries `params.ringkv = 'TOO_LARGE'` (or is an array over its length limit)
+ * so the error formatter can tell it from a malformed input.
+ */
+import { utf8Length } from '@ringkv/stdx';
+import { z } from 'zod';
+import {
+  BATCH_OPS_MAX,
+  BATCH_SIZE_BYTES_MAX,
+  CLIENT_ID_LENGTH_MAX,
+  GET_MANY_KEYS_MAX,
+  KEY_SIZE_BYTES_MAX,
+  SCAN_LIMIT_DEFAULT,
+  SCAN_LIMIT_MAX,
+  VALUE_SIZE_BYTES_MAX,
+} from './limits';
+import type { JsonValue, WireKey, WireValue } from './wire';
+import { base64DecodedLength, isBase64 } from './wire';
+
+export const TOO_LARGE_PARAM = { ringkv: 'TOO_LARGE' } as const;
+
+const base64 = z.string().refine(isBase64, { message: 'must be base64 (RFC 4648, padded)' });
+
+export function wireKeySizeBytes(key: WireKey): number {
+  return typeof key === 'string' ? utf8Length(key) : base64DecodedLength(key.bytes);
+}
+
+export function wireValueSizeBytes(value: WireValue): number {
+  switch (value.type) {
+    case 'string':
+      return utf8Length(value.data);
+    case 'bytes':
+      return base64DecodedLength(value.data);
+    case 'json':
+      return utf8Length(JSON.stringify(value.data));
+  }
+}
+
+export const keySchema = z
+  .union([z.string(), z.strictObject({ bytes: base64 })])
+  .superRefine((key, ctx) => {
+    const size = wireKeySizeBytes(key);
+    if (size === 0) ctx.addIssue({ code: 'custom', message: 'a key cannot be empty' });
+    else if (size > KEY_SIZE_BYTES_MAX) {
+      ctx.addIssue({ code: 'custom', message: `key is ${size} bytes, over the ${KEY_SIZE_BYTES_MAX}-byte limit`, params: TOO_LARGE_PARAM });
+    }
+  });
+
+const jsonSchema: z.ZodType<JsonValue> = z.json() as z.ZodType<JsonValue>;
+
+export const valueSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('string'), data: z.string() }),
+    z.strictObject({ type: z.literal('json'), data: jsonSchema }),
+    z.strictObject({ type: z.literal('bytes'), data: base64 }),
+  ])
+  .superRefine((value, ctx) => {
+    const size = wireValueSizeBytes(value as WireValue);
+    if (size > VALUE_SIZE_BYTES_MAX) {
+      ctx.addIssue({ code: 'custom', message: `value is ${size} bytes, over the ${VALUE_SIZE_BYTES_MAX}-byte limit`, params: TOO_LARGE_PARAM });
+    }
+  });
+
+export const consistencySchema = z.enum(['linearizable', 'lease', 'stale']).default('linearizable');
+
+export const sessionSchema = z.strictObject({
+  clientId: z.string().min(1).max(CLIENT_ID_LENGTH_MAX),
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+
+const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Up to ~10 years; a longer TTL is almost certainly a unit mistake. */
+const ttlMs = z.number().int().min(1).max(10 * 365 * 24 * 3600 * 1000);
+const revision = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const partition = z.number().int().min(0).max(1_000_000);
+
+export const getInput = z.strictObject({ key: keySchema, consistency: consistencySchema });
+
+export const getManyInput = z.strictObject({
+  keys: z.array(keySchema).min(1).max(GET_MANY_KEYS_MAX),
+  consistency: consistencySchema,
+});
+
+export const putInput = z.strictObject({
+  key: keySchema,
+  value: valueSchema,
+  ifVersion: version.optional(),
+  ttlMs: ttlMs.optional(),
+  session: sessionSchema,
+});
+
+export const deleteInput = z.strictObject({ key: keySchema, ifVersion: version.optional(), session: sessionSchema });
+
+export const batchOpSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('put'), key: keySchema, value: valueSchema, ifVersion: version.optional(), ttlMs: ttlMs.optional() }),
+  z.strictObject({ op: z.literal('delete'), key: keySchema, ifVersion: version.optional() }),
+]);
+
+export const writeBatchInput = z
+  .strictObject({
+    ops: z.array(batchOpSchema).min(1).max(BATCH_OPS_MAX),
+    session: sessionSchema,
+  })
+  .superRefine((input, ctx) => {
+    let total = 0;
+    for (const op of input.ops) {
+      total += wireKeySizeBytes(op.key as WireKey);
+      if (op.op === 'put') total += wireValueSizeBytes(op.value as WireValue);
+    }
+    if (total > BATCH_SIZE_BYTES_MAX) {
+      ctx.addIssue({ code: 'custom', message: `batch is ${total} bytes, over the ${BATCH_SIZE_BYTES_MAX}-byte limit`, params: TOO_LARGE_PARAM });
+    }
+  });
+
+export const scanInput = z.strictObject({
+  prefix: z.union([z.literal(''), keySchema]),
+  limit: z.number().int().min(1).max(SCAN_LIMIT_MAX).default(SCAN_LIMIT_DEFAULT),
+  cursor: z.string().max(4096).optional(),
+  consistency: consistencySchema,
+});
+
+/** One partition's part of a scan; the node that answers a scan forwards these to leaders. */
+export const scanPartitionInput = z.strictObject({
+  partition,
+  prefix: z.union([z.literal(''), keySchema]),
+  after: keySchema.optional(),
+  limit: z.number().int().min(1).max(SCAN_LIMIT_MAX),
+  consistency: consistencySchema,
+});
+
+export const watchInput = z
+  .strictObject({ key: keySchema.optional(), prefix: z.union([z.literal(''), keySchema]).optional(), fromRevision: revision.optional() })
+  .refine((w) => (w.key === undefined) !== (w.prefix === undefined), { message: 'give exactly one of key and prefix' });

@@ -1,0 +1,75 @@
+/**
+ * A single-node, in-memory KvService for testing the router's validation, error mapping and
+ * merging on its own. Partition = first key byte modulo the partition count.
+ */
+import { StoreError, type BatchOp, type KvRecord, type KvService, type SessionTag } from '@ringkv/multiraft';
+import { compareBytes, nodeId, toHex } from '@ringkv/stdx';
+
+export class FakeKv implements KvService {
+  readonly nodeId = nodeId(1);
+  readonly partitionCount: number;
+  readonly data = new Map<string, { key: Uint8Array; record: KvRecord }>();
+  revision = 0;
+  writes = 0;
+
+  constructor(partitions = 4) {
+    this.partitionCount = partitions;
+  }
+
+  partitionOf(key: Uint8Array): number {
+    return (key[0] ?? 0) % this.partitionCount;
+  }
+  apiAddressOf(node: number): string | undefined {
+    return node === 1 ? '127.0.0.1:1' : undefined;
+  }
+  async get(key: Uint8Array) {
+    return { partition: this.partitionOf(key), record: this.data.get(toHex(key))?.record ?? null, revision: this.revision };
+  }
+  async put(req: { key: Uint8Array; value: KvRecord['value']; ifVersion?: number; session: SessionTag }) {
+    return this.apply(req.key, req.value, req.ifVersion);
+  }
+  private apply(key: Uint8Array, value: KvRecord['value'], ifVersion?: number) {
+    const cur = this.data.get(toHex(key))?.record;
+    if (ifVersion !== undefined && (cur?.version ?? 0) !== ifVersion) {
+      throw new StoreError('CONDITION_FAILED', 'version mismatch', { currentVersion: cur?.version ?? 0 });
+    }
+    this.writes++;
+    const rev = ++this.revision;
+    const record: KvRecord = { value, version: (cur?.version ?? 0) + 1, createRevision: cur?.createRevision ?? rev, modRevision: rev };
+    this.data.set(toHex(key), { key, record });
+    return { version: record.version, createRevision: record.createRevision, modRevision: record.modRevision };
+  }
+  async delete(req: { key: Uint8Array }) {
+    this.writes++;
+    const existed = this.data.delete(toHex(req.key));
+    return { deleted: existed, revision: ++this.revision };
+  }
+  async writeBatch(_partition: number, ops: readonly BatchOp[]) {
+    for (const op of ops) {
+      if (op.op === 'put') this.apply(op.key, op.value, op.ifVersion);
+      else this.data.delete(toHex(op.key));
+    }
+    return { revision: this.revision };
+  }
+  async scanPartition(req: { partition: number; prefix: Uint8Array; after?: Uint8Array; limit: number }) {
+    const items = [...this.data.values()]
+      .filter((e) => this.partitionOf(e.key) === req.partition)
+      .filter((e) => e.key.length >= req.prefix.length && compareBytes(e.key.subarray(0, req.prefix.length), req.prefix) === 0)
+      .filter((e) => req.after === undefined || compareBytes(e.key, req.after) > 0)
+      .sort((a, b) => compareBytes(a.key, b.key))
+      .slice(0, req.limit);
+    return { partition: req.partition, items, revision: this.revision };
+  }
+  watch() {
+    return { cancel: () => undefined };
+  }
+  status() {
+    return { clusterId: 'test', nodeId: 1, nodes: [], partitions: [] };
+  }
+  placement() {
+    return { partitions: this.partitionCount, replicationFactor: 1, nodes: [], groups: [] };
+  }
+  health() {
+    return { ok: true, nodeId: 1, partitionsHosted: 0, partitionsWithLeader: 0, partitionsLed: 0 };
+  }
+}
