@@ -36,8 +36,16 @@ import type { Key, Value } from './values';
 import { decodeKey, decodeValue, encodeKey, encodeValue, keyBytes } from './values';
 import { WatchStream } from './watch';
 import type {
+  ClusterHealth,
+  ClusterStatus,
   ProcedurePath,
   WireBatchOp,
+  WireDeleteInput,
+  WireGetInput,
+  WireGetManyInput,
+  WirePutInput,
+  WireScanInput,
+  WireWriteBatchInput,
   WireDeleteOutput,
   WireEntry,
   WireGetManyOutput,
@@ -63,6 +71,9 @@ export interface ClientCoreOptions {
   readonly backoff?: BackoffOptions;
   readonly router?: Partial<RouterOptions>;
 }
+
+/** A write's input before the client adds its session tag. */
+type Unsessioned<T> = Omit<T, 'session'>;
 
 const SCAN_LIMIT_DEFAULT = 100;
 const SCAN_LIMIT_MAX = 1000;
@@ -99,7 +110,8 @@ export class RingKVClient {
 
   async get<V extends Value = Value>(key: Key, options: GetOptions = {}): Promise<KvEntry<V> | null> {
     const consistency = options.consistency ?? 'linearizable';
-    const out = await this.request<WireGetOutput>('kv.get', { key: encodeKey(key), consistency }, this.keyRoute(key, consistency === 'stale'), options);
+    const input: WireGetInput = { key: encodeKey(key), consistency };
+    const out = await this.request<WireGetOutput>('kv.get', input, this.keyRoute(key, consistency === 'stale'), options);
     return out.entry === null ? null : (toEntry(out.entry) as KvEntry<V>);
   }
 
@@ -111,7 +123,7 @@ export class RingKVClient {
     const results = new Array<KvEntry<V> | null>(keys.length).fill(null);
     await Promise.all(
       [...groups].map(async ([partition, indices]) => {
-        const input = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency };
+        const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency };
         const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
         const out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, options);
         if (out.entries.length !== indices.length) {
@@ -131,7 +143,7 @@ export class RingKVClient {
     if (!Number.isInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
       throw new RingKVError('BAD_REQUEST', `scan limit must be an integer in [1, ${SCAN_LIMIT_MAX}], got ${limit}`);
     }
-    const input = { prefix: encodeKey(options.prefix), limit, ...(options.cursor === undefined ? {} : { cursor: options.cursor }) };
+    const input: WireScanInput = { prefix: encodeKey(options.prefix), limit, ...(options.cursor === undefined ? {} : { cursor: options.cursor }) };
     const out = await this.request<WireScanOutput>('kv.scan', input, () => ({ partition: undefined }), options);
     return { entries: out.entries.map(toEntry), cursor: out.cursor };
   }
@@ -149,7 +161,7 @@ export class RingKVClient {
   // ---- writes ------------------------------------------------------------------------------
 
   async put(key: Key, value: Value, options: PutOptions = {}): Promise<PutResult> {
-    const input = {
+    const input: Unsessioned<WirePutInput> = {
       key: encodeKey(key),
       value: encodeValue(value),
       ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }),
@@ -160,7 +172,7 @@ export class RingKVClient {
   }
 
   async delete(key: Key, options: DeleteOptions = {}): Promise<DeleteResult> {
-    const input = { key: encodeKey(key), ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }) };
+    const input: Unsessioned<WireDeleteInput> = { key: encodeKey(key), ...(options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion }) };
     const out = await this.write<WireDeleteOutput>('kv.delete', input, this.keyRoute(key, false), options);
     return { deleted: out.deleted, revision: out.revision };
   }
@@ -175,9 +187,9 @@ export class RingKVClient {
     const groups = this.groupByPartition(ops.map((op) => op.key));
     const outcomes = await Promise.all(
       [...groups].map(async ([partition, indices]): Promise<BatchPartitionOutcome[]> => {
-        const wireOps = indices.map((i) => toWireOp(ops[i]!));
+        const input: Unsessioned<WireWriteBatchInput> = { ops: indices.map((i) => toWireOp(ops[i]!)) };
         try {
-          const out = await this.write<WireWriteBatchOutput>('kv.writeBatch', { ops: wireOps }, () => ({ partition }), options);
+          const out = await this.write<WireWriteBatchOutput>('kv.writeBatch', input, () => ({ partition }), options);
           return out.partitions.map((p) => {
             const opIndices = p.ops.map((j) => indices[j]!);
             return p.ok
@@ -225,12 +237,13 @@ export class RingKVClient {
   // ---- cluster -----------------------------------------------------------------------------
 
   /** Nodes and partitions as a node sees them (leader, term, commit, applied, replicas). */
-  status(options: RequestOptions = {}): Promise<unknown> {
-    return this.request<unknown>('cluster.status', undefined, () => ({ partition: undefined }), options);
+  status(options: RequestOptions = {}): Promise<ClusterStatus> {
+    return this.request<ClusterStatus>('cluster.status', undefined, () => ({ partition: undefined }), options);
   }
 
-  health(options: RequestOptions = {}): Promise<unknown> {
-    return this.request<unknown>('cluster.health', undefined, () => ({ partition: undefined }), options);
+  /** Whether the node that answers knows a leader for every partition it hosts. */
+  health(options: RequestOptions = {}): Promise<ClusterHealth> {
+    return this.request<ClusterHealth>('cluster.health', undefined, () => ({ partition: undefined }), options);
   }
 
   /** The partition a key belongs to, once the placement is loaded (undefined in the browser). */

@@ -79,7 +79,7 @@ export class FakeCluster implements ClientTransport {
       groups: this.partitions.map((s, partition) => ({
         partition,
         replicas: [...NODES],
-        ...(this.placementShowsLeaders ? { leader: s.leader } : {}),
+        leader: this.placementShowsLeaders ? s.leader : null,
       })),
     };
   }
@@ -135,8 +135,8 @@ export class FakeCluster implements ClientTransport {
 
   private serve(node: number, path: ProcedurePath, input: any): unknown {
     if (path === 'cluster.placement') return this.placement();
-    if (path === 'cluster.status') return { nodes: NODES, answeredBy: node };
-    if (path === 'cluster.health') return { ok: true };
+    if (path === 'cluster.status') return { clusterId: 'fake', nodeId: node, nodes: [], partitions: [] };
+    if (path === 'cluster.health') return { ok: true, nodeId: node, partitionsHosted: 4, partitionsWithLeader: 4, partitionsLed: 1 };
     if (path === 'kv.scan') return this.scan(input);
     const partition = this.partitionFor(path, input)!;
     const state = this.partitions[partition]!;
