@@ -210,9 +210,8 @@ export class RingKVClient {
 
   /**
    * Changes to a key or under a prefix, as an async iterator; `break` (or the signal) ends it.
-   * A key watch that loses its connection resumes after the last revision it delivered; a
-   * prefix watch spans partitions whose revisions are independent, so it ends with the error
-   * instead and the caller resumes from the revisions it saw.
+   * After a dropped connection it resumes without gaps or repeats (see watch.ts for where from);
+   * a prefix watch started without `fromRevision` cannot resume and ends with the error.
    */
   watch(options: WatchOptions): AsyncIterableIterator<WatchEvent> {
     this.assertOpen();
@@ -224,7 +223,16 @@ export class RingKVClient {
       backoff: this.policy.backoff,
       target: key !== undefined ? { key: encodeKey(key) } : { prefix: encodeKey(options.prefix!) },
       route: () => (key === undefined ? undefined : this.router.partitionOf(keyBytes(key))),
-      resumable: key !== undefined,
+      partitionCount: () => this.router.currentPlacement()?.partitions,
+      ...(key === undefined
+        ? {}
+        : {
+            currentRevision: async (signal: AbortSignal) => {
+              const input: WireGetInput = { key: encodeKey(key), consistency: 'linearizable' };
+              const out = await this.request<WireGetOutput>('kv.get', input, this.keyRoute(key, false), { signal });
+              return out.revision;
+            },
+          }),
       ...(options.fromRevision === undefined ? {} : { fromRevision: options.fromRevision }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       onEnd: (s) => this.watches.delete(s),

@@ -1,8 +1,17 @@
 /**
  * A watch as an async iterator. Events are buffered (bounded) between the subscription and the
- * consumer. A key watch that fails with a retryable error resubscribes after a jittered backoff
- * from the revision after the last one it delivered, so the consumer sees each change once and
- * in order; other failures end the iterator with the error.
+ * consumer. The stream remembers the last revision it delivered per partition; after a retryable
+ * failure (a dropped socket, a node gone) it subscribes again, to another replica if need be,
+ * from where it can resume, and skips what it already delivered: the consumer sees each change
+ * once and in order per partition.
+ *
+ * Where it resumes from: a key watch lives in one partition, so from its last revision + 1. A
+ * key watch started "from now" first reads the key's partition revision, so even the changes made
+ * before the first event are not lost on a reconnect. A prefix watch spans partitions whose
+ * revisions are independent and the api takes one fromRevision for all of them, so it resumes
+ * from its own fromRevision (replaying and skipping what it saw), or from the lowest
+ * next revision once every partition has delivered something; a prefix watch started "from now"
+ * has no safe point to resume from and ends with the error instead.
  */
 import type { BackoffOptions } from './backoff';
 import { backoffDelayMs } from './backoff';
@@ -15,7 +24,7 @@ import type { ClientTransport, TransportSubscription } from './transport';
 import type { WatchEvent } from './types';
 import { decodeKey, decodeValue } from './values';
 import type { WireKey } from './values';
-import type { WireWatchEvent } from './wire';
+import type { WireWatchEvent, WireWatchInput } from './wire';
 
 /** Events held for a slow consumer before the watch ends with an error instead of growing. */
 export const WATCH_BUFFER_MAX = 10_000;
@@ -26,8 +35,12 @@ export interface WatchStreamOptions {
   readonly env: ClientEnvironment;
   readonly backoff: BackoffOptions;
   readonly target: { readonly key: WireKey } | { readonly prefix: WireKey };
+  /** The key's partition (key watches with smart routing), else undefined. */
   readonly route: () => number | undefined;
-  readonly resumable: boolean;
+  /** For a key watch started "from now": the partition revision now (a linearizable read). */
+  readonly currentRevision?: (signal: AbortSignal) => Promise<number>;
+  /** How many partitions exist, when known (to resume a prefix watch from the lowest point). */
+  readonly partitionCount: () => number | undefined;
   readonly fromRevision?: number;
   readonly signal?: AbortSignal;
   readonly onEnd: (stream: WatchStream) => void;
@@ -39,13 +52,19 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
   private subscription: TransportSubscription | undefined;
   private failure: RingKVError | undefined;
   private done = false;
-  private lastRevision: number | undefined;
+  /** Last revision delivered, per partition. */
+  private readonly delivered = new Map<number, number>();
+  /** Where this watch started (inclusive); undefined: "from now" with no known revision. */
+  private startRevision: number | undefined;
   private retries = 0;
   private attempt = 0;
   private retryTimer: ReturnType<ClientEnvironment['clock']['setTimer']> | undefined;
+  private readonly lifetime = new AbortController();
   private readonly onAbort = (): void => this.end(abortReason(this.options.signal!));
 
-  constructor(private readonly options: WatchStreamOptions) {}
+  constructor(private readonly options: WatchStreamOptions) {
+    this.startRevision = options.fromRevision;
+  }
 
   start(): void {
     if (this.options.signal?.aborted) {
@@ -53,6 +72,17 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
       return;
     }
     this.options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (this.startRevision === undefined && this.options.currentRevision !== undefined) {
+      this.options.currentRevision(this.lifetime.signal).then(
+        (revision) => {
+          if (this.done) return;
+          this.startRevision = revision + 1;
+          this.subscribe();
+        },
+        (error: unknown) => this.end(toRingKVError(error)),
+      );
+      return;
+    }
     this.subscribe();
   }
 
@@ -85,6 +115,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
   end(error: RingKVError | undefined): void {
     if (this.done) return;
     this.done = true;
+    this.lifetime.abort();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     if (this.retryTimer !== undefined) this.options.env.clock.clearTimer(this.retryTimer);
@@ -100,12 +131,27 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
     else pending.resolve({ value: undefined, done: true });
   }
 
+  /** The revision to subscribe from now; undefined: from now (first subscription only). */
+  private resumeRevision(): number | undefined {
+    if ('key' in this.options.target) {
+      const last = this.delivered.values().next();
+      return last.done === true ? this.startRevision : last.value + 1;
+    }
+    const count = this.options.partitionCount();
+    if (count !== undefined && this.delivered.size >= count) return Math.min(...[...this.delivered.values()].map((r) => r + 1));
+    return this.startRevision;
+  }
+
+  private canResume(): boolean {
+    return this.startRevision !== undefined || ('key' in this.options.target && this.delivered.size > 0);
+  }
+
   private subscribe(): void {
     const { router, transport } = this.options;
     const partition = this.options.route();
     const endpoint = router.pick(partition, this.attempt++);
-    const fromRevision = this.lastRevision !== undefined ? this.lastRevision + 1 : this.options.fromRevision;
-    const input = { ...this.options.target, ...(fromRevision === undefined ? {} : { fromRevision }) };
+    const fromRevision = this.resumeRevision();
+    const input: WireWatchInput = { ...this.options.target, ...(fromRevision === undefined ? {} : { fromRevision }) };
     let active = true;
     this.subscription = transport.subscribe(endpoint, 'kv.watch', input, {
       onData: (data) => {
@@ -117,7 +163,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
         if (!active || this.done) return;
         active = false;
         const error = toRingKVError(raw);
-        if (!this.options.resumable || !error.retryable) {
+        if (!error.retryable || !this.canResume()) {
           this.end(error);
           return;
         }
@@ -137,9 +183,10 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
   }
 
   private deliver(wire: WireWatchEvent): void {
-    // After a resume the server may repeat what was delivered already; skip it.
-    if (this.options.resumable && this.lastRevision !== undefined && wire.modRevision <= this.lastRevision) return;
-    if (this.options.resumable) this.lastRevision = wire.modRevision;
+    // After a resume the server replays from the resume point; skip what was delivered already.
+    const last = this.delivered.get(wire.partition);
+    if (last !== undefined && wire.modRevision <= last) return;
+    this.delivered.set(wire.partition, wire.modRevision);
     const event: WatchEvent = {
       type: wire.type,
       partition: wire.partition,
@@ -155,7 +202,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
       return;
     }
     if (this.buffer.length >= WATCH_BUFFER_MAX) {
-      this.end(new RingKVError('TOO_LARGE', `the watch consumer fell ${WATCH_BUFFER_MAX} events behind; resume from revision ${this.lastRevision ?? 'unknown'}`));
+      this.end(new RingKVError('TOO_LARGE', `the watch consumer fell ${WATCH_BUFFER_MAX} events behind; watch again from the revisions it saw`));
       return;
     }
     this.buffer.push(event);

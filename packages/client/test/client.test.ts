@@ -349,11 +349,52 @@ describe('watch', () => {
     expect(cluster.openWatches).toBe(0);
   });
 
-  it('a prefix watch ends with the error when its socket drops', async () => {
+  it('a key watch started from now loses nothing that changed while its first socket was down', async () => {
     const { cluster, client, run } = setup();
-    const iterator = client.watch({ prefix: 'x', fromRevision: 1 });
+    await run(client.put('w2', 'before'));
+    const iterator = client.watch({ key: 'w2' });
+    await run(Promise.resolve());
+    expect(cluster.subscriptions.at(-1)!.input.fromRevision).toBeGreaterThan(0);
+    cluster.dropWatches();
+    await run(client.put('w2', 'during'));
+    const first = await run(iterator.next());
+    expect(first.value).toMatchObject({ type: 'put', key: 'w2', value: 'during', version: 2 });
+    await iterator.return!();
+    expect(cluster.openWatches).toBe(0);
+  });
+
+  it('a prefix watch from a revision resumes across partitions without repeats', async () => {
+    const { cluster, client, run } = setup();
+    const keys = ['pa', 'pb', 'pc', 'pd', 'pe', 'pf'];
+    const iterator = client.watch({ prefix: 'p', fromRevision: 1 });
+    await run(Promise.resolve());
+    for (const k of keys.slice(0, 3)) await run(client.put(k, 1));
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push(String((await run(iterator.next())).value!.key));
+    cluster.dropWatches();
+    for (const k of keys.slice(3)) await run(client.put(k, 2));
+    for (let i = 0; i < 3; i++) seen.push(String((await run(iterator.next())).value!.key));
+    expect(seen.sort()).toEqual(keys);
+    expect(cluster.subscriptions.length).toBeGreaterThanOrEqual(2);
+    await iterator.return!();
+  });
+
+  it('a prefix watch started from now ends with the error when its socket drops', async () => {
+    const { cluster, client, run } = setup();
+    const iterator = client.watch({ prefix: 'x' });
     await run(Promise.resolve());
     cluster.dropWatches();
     await expect(run(iterator.next())).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('the signal ends a watch', async () => {
+    const { cluster, client, run } = setup();
+    const controller = new AbortController();
+    const iterator = client.watch({ prefix: 'y', signal: controller.signal });
+    await run(Promise.resolve());
+    const next = iterator.next();
+    controller.abort();
+    await expect(run(next)).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(cluster.openWatches).toBe(0);
   });
 });

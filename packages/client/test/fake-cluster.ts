@@ -59,7 +59,7 @@ export class FakeCluster implements ClientTransport {
   unavailableFor = 0;
   private readonly inFlightWrites = new Set<string>();
   maxInFlightPerSession = 0;
-  private readonly watchers = new Set<{ partition: number; key?: string; prefix?: string; handlers: SubscriptionHandlers }>();
+  private readonly watchers = new Set<{ partition?: number; key?: string; prefix?: string; handlers: SubscriptionHandlers }>();
 
   constructor(readonly partitionCount = 4) {
     for (let p = 0; p < partitionCount; p++) {
@@ -227,7 +227,7 @@ export class FakeCluster implements ClientTransport {
     this.history.push(event);
     for (const w of this.watchers) {
       const k = keyString(event.key);
-      if (w.partition === partition && (w.key === k || (w.prefix !== undefined && k.startsWith(w.prefix)))) w.handlers.onData(structuredClone(event));
+      if ((w.partition === undefined || w.partition === partition) && (w.key === k || (w.prefix !== undefined && k.startsWith(w.prefix)))) w.handlers.onData(structuredClone(event));
     }
   }
 
@@ -235,8 +235,13 @@ export class FakeCluster implements ClientTransport {
 
   subscribe(endpoint: string, _path: 'kv.watch', input: any, handlers: SubscriptionHandlers): TransportSubscription {
     this.subscriptions.push({ endpoint, input });
-    const partition = input.key !== undefined ? this.partitionOfKey(keyString(input.key)) : 0;
-    const watcher: { partition: number; key?: string; prefix?: string; handlers: SubscriptionHandlers } = { partition, handlers, ...(input.key !== undefined ? { key: keyString(input.key) } : { prefix: keyString(input.prefix) }) };
+    // A key watch covers its partition; a prefix watch every partition (one node hosts them all).
+    const partition = input.key !== undefined ? this.partitionOfKey(keyString(input.key)) : undefined;
+    const watcher: { partition?: number; key?: string; prefix?: string; handlers: SubscriptionHandlers } = {
+      handlers,
+      ...(partition === undefined ? {} : { partition }),
+      ...(input.key !== undefined ? { key: keyString(input.key) } : { prefix: keyString(input.prefix) }),
+    };
     queueMicrotask(() => {
       if (this.down.has(endpoint)) {
         handlers.onError(new RingKVError('UNAVAILABLE', 'refused', { connection: true }));
@@ -245,7 +250,7 @@ export class FakeCluster implements ClientTransport {
       if (input.fromRevision !== undefined) {
         for (const e of this.history) {
           const k = keyString(e.key);
-          if (e.partition === partition && e.modRevision >= input.fromRevision && (watcher.key === k || (watcher.prefix !== undefined && k.startsWith(watcher.prefix)))) {
+          if ((partition === undefined || e.partition === partition) && e.modRevision >= input.fromRevision && (watcher.key === k || (watcher.prefix !== undefined && k.startsWith(watcher.prefix)))) {
             handlers.onData(structuredClone(e));
           }
         }
