@@ -1,0 +1,18 @@
+export * from './interfaces';
+export * from './errors';
+export type { StorageDb } from './db';
+export { openDiskDb, openMemoryDb } from './db';
+export { logEntrySizeBytes } from './group-log';
+export type { LogEngineStats, OpenLogEngineOptions } from './log-engine';
+export { LevelRaftLogEngine, openLogEngine, openMemoryLogEngine } from './log-engine';
+export type { KvEngineOptions, OpenKvEngineOptions } from './kv-engine';
+export { DEFAULT_CACHE_SIZE_BYTES, LevelKvEngine, NOT_CACHED, openKvEngine, openMemoryKvEngine } from './kv-engine';
+export {
+  CLIENT_ID_SIZE_BYTES_MAX,
+  EXPORT_CHUNK_SIZE_BYTES_MAX,
+  EXPORT_CHUNK_SIZE_BYTES_MIN,
+  IMPORT_SIZE_BYTES_MAX,
+  SCAN_LIMIT_MAX,
+  SESSION_ANSWER_SIZE_BYTES_MAX,
+  valueSizeBytes,
+} from './limits';

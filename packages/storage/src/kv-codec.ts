@@ -1,0 +1,120 @@
+/**
+ * Stored forms of the KV engine's records: crc:u32le then a msgpackr array. The checksum of a
+ * data or session record also covers its key, so a record under the wrong key is caught too.
+ *
+ * Values keep their exact type: a string is a msgpack str, bytes a msgpack bin (read back as a
+ * plain Uint8Array), and every other JSON value travels as its JSON text under its own tag, so
+ * '1' and 1 differ, nested objects keep their key order, and a "__proto__" key survives (msgpackr
+ * would rename it). The one JSON-inherent loss: -0 reads back as 0, as through JSON.
+ */
+import { Packr } from 'msgpackr';
+import type { GroupId } from '@ringkv/stdx';
+import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
+import { CorruptionError } from './errors';
+import type { JsonValue, KvRecord, SessionRecord, Value } from './interfaces';
+import { readU64BE, writeU64BE } from './key-bytes';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+const RECORD_FORMAT = 1;
+const KIND_STRING = 0;
+const KIND_BYTES = 1;
+const KIND_JSON = 2;
+
+function seal(body: unknown[], key: Uint8Array | undefined): Uint8Array {
+  const packed = packr.pack(body);
+  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + packed.length);
+  record.set(packed, CHECKSUM_SIZE_BYTES);
+  return sealRecord(record, key);
+}
+
+function open(record: Uint8Array, key: Uint8Array, what: string, partition: GroupId): unknown[] {
+  if (!recordIntact(record, key)) throw new CorruptionError(`${what} checksum mismatch`, { group: partition, key });
+  let body: unknown;
+  try {
+    body = packr.unpack(record.subarray(CHECKSUM_SIZE_BYTES));
+  } catch (cause) {
+    throw new CorruptionError(`${what} does not decode: ${String(cause)}`, { group: partition, key });
+  }
+  if (!Array.isArray(body) || body[0] !== RECORD_FORMAT) throw new CorruptionError(`${what} has an unknown format`, { group: partition, key });
+  return body;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function asBytes(value: unknown): Uint8Array | undefined {
+  if (!(value instanceof Uint8Array)) return undefined;
+  // msgpackr hands back a Buffer viewing the record; callers get a plain Uint8Array.
+  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.length);
+}
+
+/** `storageKey` is the full database key; it seeds the checksum. */
+export function encodeRecord(storageKey: Uint8Array, record: KvRecord): Uint8Array {
+  const v = record.value;
+  let kind: number;
+  let payload: string | Uint8Array;
+  if (typeof v === 'string') {
+    kind = KIND_STRING;
+    payload = v;
+  } else if (v instanceof Uint8Array) {
+    kind = KIND_BYTES;
+    payload = v;
+  } else {
+    kind = KIND_JSON;
+    payload = JSON.stringify(v);
+  }
+  const body: unknown[] = [RECORD_FORMAT, kind, payload, record.version, record.createRevision, record.modRevision];
+  if (record.expiresAtMs !== undefined) body.push(record.expiresAtMs);
+  return seal(body, storageKey);
+}
+
+export function decodeRecord(partition: GroupId, userKey: Uint8Array, storageKey: Uint8Array, stored: Uint8Array): KvRecord {
+  const body = open(stored, storageKey, 'record', partition);
+  const [, kind, payload, version, createRevision, modRevision, expiresAtMs] = body;
+  const bad = (): never => {
+    throw new CorruptionError('record fields are malformed', { group: partition, key: userKey });
+  };
+  if (!isCount(version) || !isCount(createRevision) || !isCount(modRevision)) return bad();
+  if (body.length > 7 || (body.length === 7 && !isCount(expiresAtMs))) return bad();
+  let value: Value;
+  if (kind === KIND_STRING && typeof payload === 'string') value = payload;
+  else if (kind === KIND_BYTES && asBytes(payload) !== undefined) value = asBytes(payload)!;
+  else if (kind === KIND_JSON && typeof payload === 'string') {
+    try {
+      value = JSON.parse(payload) as JsonValue;
+    } catch {
+      return bad();
+    }
+  } else return bad();
+  return body.length === 7
+    ? { value, version, createRevision, modRevision, expiresAtMs: expiresAtMs as number }
+    : { value, version, createRevision, modRevision };
+}
+
+export function encodeSession(storageKey: Uint8Array, session: SessionRecord): Uint8Array {
+  return seal([RECORD_FORMAT, session.lastSeq, session.answer, session.lastSeenMs], storageKey);
+}
+
+export function decodeSession(partition: GroupId, storageKey: Uint8Array, stored: Uint8Array): SessionRecord {
+  const [, lastSeq, answer, lastSeenMs] = open(stored, storageKey, 'session', partition);
+  const bytes = asBytes(answer);
+  if (!isCount(lastSeq) || bytes === undefined || !isCount(lastSeenMs)) {
+    throw new CorruptionError('session fields are malformed', { group: partition, key: storageKey });
+  }
+  return { lastSeq, answer: bytes, lastSeenMs };
+}
+
+export function encodeApplied(storageKey: Uint8Array, index: number): Uint8Array {
+  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + 8);
+  writeU64BE(record, CHECKSUM_SIZE_BYTES, index);
+  return sealRecord(record, storageKey);
+}
+
+export function decodeApplied(partition: GroupId, storageKey: Uint8Array, stored: Uint8Array): number {
+  if (stored.length !== CHECKSUM_SIZE_BYTES + 8 || !recordIntact(stored, storageKey)) {
+    throw new CorruptionError('applied index checksum mismatch', { group: partition, key: storageKey });
+  }
+  return readU64BE(stored, CHECKSUM_SIZE_BYTES);
+}

@@ -1,0 +1,338 @@
+/**
+ * The KV engine: every partition's data, session table and applied index in one LevelDB
+ * database, changed by one atomic batch per round, with a byte-bounded value cache in front.
+ */
+import { createHash } from 'node:crypto';
+import type { GroupId } from '@ringkv/stdx';
+import { assert, utf8Decode } from '@ringkv/stdx';
+import type { StorageDb } from './db';
+import { batchOptions, openDiskDb, openMemoryDb, readyDb } from './db';
+import { CorruptionError, LimitError } from './errors';
+import type { KvApplyBatch, KvEngine, KvRecord, ScanItem, ScanOptions, SessionRecord } from './interfaces';
+import { StagedKvBatch } from './kv-batch';
+import { ChunkWriter, parseChunk } from './kv-chunks';
+import { decodeApplied, decodeRecord, decodeSession } from './kv-codec';
+import { APPLIED_TAG, DATA_TAG, PARTITION_PREFIX_SIZE_BYTES, SESSION_TAG, appliedKey, dataKey, partitionRange, prefixedKey, sessionKey } from './kv-keys';
+import { prefixUpperBound } from './key-bytes';
+import {
+  EXPORT_CHUNK_SIZE_BYTES_MAX,
+  EXPORT_CHUNK_SIZE_BYTES_MIN,
+  IMPORT_SIZE_BYTES_MAX,
+  SCAN_LIMIT_MAX,
+  checkClientId,
+  checkKeySize,
+} from './limits';
+import type { DbOp } from './log-batch';
+import { ABSENT, ValueCache, cacheKey } from './value-cache';
+import type { CachedValue } from './value-cache';
+
+const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+/** Returned by getCached when the cache does not know the key (call get()). */
+export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
+
+export interface KvEngineOptions {
+  /** Bytes the value cache may hold; 0 disables it. */
+  readonly cacheSizeBytes: number;
+  /** Write apply batches with fsync. Off by default: the Raft log is the durable record and
+   *  replays anything past the applied index; LevelDB still writes the batch to its log file
+   *  before write() resolves, so a process crash loses nothing. */
+  readonly sync?: boolean;
+}
+
+export const DEFAULT_CACHE_SIZE_BYTES = 64 * 1024 * 1024;
+
+export class LevelKvEngine implements KvEngine {
+  private readonly cache: ValueCache;
+  private readonly sync: boolean;
+  /** Bumped on every change to a partition; a cache fill from a read that raced a change is skipped. */
+  private readonly generations = new Map<GroupId, number>();
+  /** Writes, imports and drops run one at a time, in call order. */
+  private mutations: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly db: StorageDb,
+    options: KvEngineOptions,
+  ) {
+    assert(Number.isSafeInteger(options.cacheSizeBytes) && options.cacheSizeBytes >= 0, 'cacheSizeBytes must be a non-negative integer');
+    this.cache = new ValueCache(options.cacheSizeBytes);
+    this.sync = options.sync ?? false;
+  }
+
+  async get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined> {
+    this.checkOpen();
+    checkKeySize(key);
+    const ck = cacheKey(partition, key);
+    const cached = this.cache.lookup(ck);
+    if (cached !== undefined) return cached === ABSENT ? undefined : cached;
+    const generation = this.generation(partition);
+    const storageKey = dataKey(partition, key);
+    const stored = await this.db.get(storageKey, BYTES);
+    const record = stored === undefined ? undefined : decodeRecord(partition, key, storageKey, stored);
+    if (this.generation(partition) === generation) this.cache.set(ck, record ?? ABSENT, stored?.length ?? 0);
+    return record;
+  }
+
+  /**
+   * The synchronous fast path: the record (or undefined if known absent) when the cache holds
+   * the key, NOT_CACHED otherwise. Counts a hit or a miss like get().
+   */
+  getCached(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof NOT_CACHED {
+    const cached: CachedValue | undefined = this.cache.lookup(cacheKey(partition, key));
+    if (cached === undefined) return NOT_CACHED;
+    return cached === ABSENT ? undefined : cached;
+  }
+
+  async scan(partition: GroupId, options: ScanOptions): Promise<ScanItem[]> {
+    this.checkOpen();
+    checkKeySize(options.prefix);
+    if (options.after !== undefined) checkKeySize(options.after);
+    assert(Number.isSafeInteger(options.limit) && options.limit > 0, () => `scan limit must be a positive integer, got ${options.limit}`);
+    if (options.limit > SCAN_LIMIT_MAX) throw new LimitError('scan limit (records)', options.limit, SCAN_LIMIT_MAX);
+    const start = dataKey(partition, options.prefix);
+    const end = prefixUpperBound(start)!;
+    const range: { gte?: Uint8Array; gt?: Uint8Array; lt: Uint8Array } = { lt: end };
+    const afterKey = options.after === undefined ? undefined : dataKey(partition, options.after);
+    if (afterKey !== undefined && compare(afterKey, start) >= 0) range.gt = afterKey;
+    else range.gte = start;
+    const out: ScanItem[] = [];
+    for await (const [storageKey, stored] of this.db.iterator({ ...BYTES, ...range, limit: options.limit })) {
+      const key = storageKey.subarray(PARTITION_PREFIX_SIZE_BYTES);
+      out.push({ key, record: decodeRecord(partition, key, storageKey, stored) });
+    }
+    return out;
+  }
+
+  async appliedIndex(partition: GroupId): Promise<number> {
+    this.checkOpen();
+    const key = appliedKey(partition);
+    const stored = await this.db.get(key, BYTES);
+    return stored === undefined ? 0 : decodeApplied(partition, key, stored);
+  }
+
+  async getSession(partition: GroupId, clientId: string): Promise<SessionRecord | undefined> {
+    this.checkOpen();
+    checkClientId(clientId);
+    const key = sessionKey(partition, clientId);
+    const stored = await this.db.get(key, BYTES);
+    return stored === undefined ? undefined : decodeSession(partition, key, stored);
+  }
+
+  async listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>> {
+    this.checkOpen();
+    const out: Array<{ clientId: string; session: SessionRecord }> = [];
+    for await (const [key, stored] of this.db.iterator({ ...BYTES, ...partitionRange(SESSION_TAG, partition) })) {
+      out.push({ clientId: utf8Decode(key.subarray(PARTITION_PREFIX_SIZE_BYTES)), session: decodeSession(partition, key, stored) });
+    }
+    return out;
+  }
+
+  newApplyBatch(): KvApplyBatch {
+    this.checkOpen();
+    return new StagedKvBatch(this);
+  }
+
+  write(batch: KvApplyBatch): Promise<void> {
+    this.checkOpen();
+    assert(batch instanceof StagedKvBatch && batch.owner === this, 'write: the batch was not made by this engine');
+    assert(!batch.sealed, 'write: the batch was already written');
+    batch.sealed = true;
+    if (batch.isEmpty) return Promise.resolve();
+    return this.serialized(async () => {
+      await this.db.batch(batch.ops, batchOptions(this.sync));
+      for (const p of batch.partitions) this.bump(p);
+      // Write through, in batch order, so a put then a delete of one key leaves it absent.
+      for (const c of batch.cacheChanges) this.cache.set(cacheKey(c.partition, c.key), c.record ?? ABSENT, c.sizeBytes);
+    });
+  }
+
+  async *exportPartition(partition: GroupId, chunkSizeBytes: number): AsyncIterable<Uint8Array> {
+    this.checkOpen();
+    assert(
+      Number.isSafeInteger(chunkSizeBytes) && chunkSizeBytes >= EXPORT_CHUNK_SIZE_BYTES_MIN && chunkSizeBytes <= EXPORT_CHUNK_SIZE_BYTES_MAX,
+      () => `export chunk size must be in [${EXPORT_CHUNK_SIZE_BYTES_MIN}, ${EXPORT_CHUNK_SIZE_BYTES_MAX}], got ${chunkSizeBytes}`,
+    );
+    const writer = new ChunkWriter(partition, chunkSizeBytes);
+    if (this.db.supports.explicitSnapshots) {
+      // One snapshot for all three ranges: data, sessions and applied index agree with each other.
+      const snapshot = this.db.snapshot();
+      try {
+        for (const tag of [DATA_TAG, SESSION_TAG, APPLIED_TAG]) {
+          for await (const [key, value] of this.db.iterator({ ...BYTES, ...partitionRange(tag, partition), snapshot })) {
+            const chunk = writer.add({ tag, key: key.subarray(PARTITION_PREFIX_SIZE_BYTES), value });
+            if (chunk !== undefined) yield chunk;
+          }
+        }
+      } finally {
+        await snapshot.close();
+      }
+    } else {
+      // Without snapshots, read the partition between two mutations so it is consistent.
+      const items = await this.serialized(async () => {
+        const all: Array<{ tag: number; key: Uint8Array; value: Uint8Array }> = [];
+        for (const tag of [DATA_TAG, SESSION_TAG, APPLIED_TAG]) {
+          for await (const [key, value] of this.db.iterator({ ...BYTES, ...partitionRange(tag, partition) })) {
+            all.push({ tag, key: key.subarray(PARTITION_PREFIX_SIZE_BYTES), value });
+          }
+        }
+        return all;
+      });
+      for (const item of items) {
+        const chunk = writer.add(item);
+        if (chunk !== undefined) yield chunk;
+      }
+    }
+    yield writer.finish();
+  }
+
+  async importPartition(partition: GroupId, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    this.checkOpen();
+    // Verify everything before touching the database: a bad chunk changes nothing.
+    const puts: DbOp[] = [];
+    let expectedSeq = 0;
+    let items = 0;
+    let sizeBytes = 0;
+    let finished = false;
+    for await (const chunk of chunks) {
+      if (finished) throw new CorruptionError('snapshot chunk after the last one', { group: partition });
+      sizeBytes += chunk.length;
+      if (sizeBytes > IMPORT_SIZE_BYTES_MAX) throw new LimitError('partition import', sizeBytes, IMPORT_SIZE_BYTES_MAX);
+      const parsed = parseChunk(partition, chunk);
+      if (parsed.seq !== expectedSeq) throw new CorruptionError(`snapshot chunk ${parsed.seq} arrived where ${expectedSeq} was expected`, { group: partition });
+      if (parsed.itemsBefore !== items) throw new CorruptionError(`snapshot chunk ${parsed.seq} follows ${parsed.itemsBefore} items, ${items} arrived`, { group: partition });
+      for (const item of parsed.items) puts.push(this.verifiedImportOp(partition, item.tag, item.key, item.value));
+      items += parsed.items.length;
+      expectedSeq++;
+      finished = parsed.last;
+    }
+    if (!finished) throw new CorruptionError('snapshot stream ended before its last chunk', { group: partition });
+    await this.serialized(async () => {
+      const ops = await this.partitionDeletes(partition);
+      for (const op of puts) ops.push(op);
+      await this.db.batch(ops, batchOptions(this.sync));
+      this.bump(partition);
+      this.cache.dropPartition(partition);
+    });
+  }
+
+  dropPartition(partition: GroupId): Promise<void> {
+    this.checkOpen();
+    return this.serialized(async () => {
+      // One batch: a half-dropped partition would be data without its applied index.
+      await this.db.batch(await this.partitionDeletes(partition), batchOptions(this.sync));
+      this.bump(partition);
+      this.cache.dropPartition(partition);
+    });
+  }
+
+  /** SHA-256 over the partition's data records and session table in key order (so equal
+   *  content gives an equal digest on any replica). The applied index is left out: compare it
+   *  separately. Every record's checksum is verified on the way. */
+  async digest(partition: GroupId): Promise<string> {
+    this.checkOpen();
+    const hash = createHash('sha256');
+    const length = new Uint8Array(4);
+    const view = new DataView(length.buffer);
+    const feed = (bytes: Uint8Array): void => {
+      view.setUint32(0, bytes.length);
+      hash.update(length);
+      hash.update(bytes);
+    };
+    const snapshot = this.db.supports.explicitSnapshots ? this.db.snapshot() : undefined;
+    try {
+      for (const tag of [DATA_TAG, SESSION_TAG]) {
+        const options = snapshot === undefined ? { ...BYTES, ...partitionRange(tag, partition) } : { ...BYTES, ...partitionRange(tag, partition), snapshot };
+        for await (const [key, value] of this.db.iterator(options)) {
+          if (tag === DATA_TAG) decodeRecord(partition, key.subarray(PARTITION_PREFIX_SIZE_BYTES), key, value);
+          else decodeSession(partition, key, value);
+          hash.update(Uint8Array.of(tag));
+          feed(key.subarray(PARTITION_PREFIX_SIZE_BYTES));
+          feed(value);
+        }
+      }
+    } finally {
+      await snapshot?.close();
+    }
+    return hash.digest('hex');
+  }
+
+  cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses, sizeBytes: this.cache.sizeBytes, entries: this.cache.entries };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.mutations.catch(() => undefined);
+    await this.db.close();
+  }
+
+  private verifiedImportOp(partition: GroupId, tag: number, key: Uint8Array, value: Uint8Array): DbOp {
+    // Copy out of the chunk so the batch does not pin every chunk's buffer.
+    const ownValue = value.slice();
+    if (tag === DATA_TAG) {
+      checkKeySize(key);
+      const storageKey = dataKey(partition, key);
+      decodeRecord(partition, key, storageKey, ownValue);
+      return { type: 'put', key: storageKey, value: ownValue };
+    }
+    if (tag === SESSION_TAG) {
+      const storageKey = prefixedKey(SESSION_TAG, partition, key);
+      decodeSession(partition, storageKey, ownValue);
+      return { type: 'put', key: storageKey, value: ownValue };
+    }
+    if (tag === APPLIED_TAG && key.length === 0) {
+      const storageKey = appliedKey(partition);
+      decodeApplied(partition, storageKey, ownValue);
+      return { type: 'put', key: storageKey, value: ownValue };
+    }
+    throw new CorruptionError(`snapshot item has unknown tag ${tag}`, { group: partition, key });
+  }
+
+  /** Deletes for every key the partition holds now. Runs inside a mutation. */
+  private async partitionDeletes(partition: GroupId): Promise<DbOp[]> {
+    const ops: DbOp[] = [];
+    for (const tag of [DATA_TAG, SESSION_TAG, APPLIED_TAG]) {
+      for await (const key of this.db.keys({ ...BYTES, ...partitionRange(tag, partition) })) ops.push({ type: 'del', key });
+    }
+    return ops;
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.mutations.then(work, work);
+    this.mutations = run.catch(() => undefined);
+    return run;
+  }
+
+  private generation(partition: GroupId): number {
+    return this.generations.get(partition) ?? 0;
+  }
+
+  private bump(partition: GroupId): void {
+    this.generations.set(partition, this.generation(partition) + 1);
+  }
+
+  private checkOpen(): void {
+    assert(!this.closed, 'the KV engine is closed');
+  }
+}
+
+function compare(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+export type OpenKvEngineOptions =
+  | ({ readonly path: string } & Partial<KvEngineOptions>)
+  | ({ readonly db: StorageDb } & Partial<KvEngineOptions>);
+
+/** Opens the KV engine on a directory (classic-level) or on a given abstract-level database. */
+export async function openKvEngine(options: OpenKvEngineOptions): Promise<LevelKvEngine> {
+  const db = 'path' in options ? await openDiskDb(options.path) : await readyDb(options.db);
+  return new LevelKvEngine(db, { cacheSizeBytes: options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES, sync: options.sync ?? false });
+}
+
+/** A KV engine over memory-level, for tests. */
+export async function openMemoryKvEngine(options: Partial<KvEngineOptions> = {}): Promise<LevelKvEngine> {
+  return openKvEngine({ db: await openMemoryDb(), ...options });
+}
