@@ -278,16 +278,8 @@ export class RingKVClient {
   /** Loads the placement before splitting requests by partition (once; failures fall back to any node). */
   private async ensurePlacement(options: RequestOptions): Promise<void> {
     if (this.router.hasPlacement) return;
-    const controller = new AbortController();
-    const timer = this.env.clock.setTimer(this.policy.attemptTimeoutMs, () => controller.abort());
-    const onAbort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await this.router.refreshIfWanted(controller.signal);
-    } finally {
-      this.env.clock.clearTimer(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    await this.router.refreshIfWanted();
   }
 
   private groupByPartition(keys: readonly Key[]): Map<number | undefined, number[]> {

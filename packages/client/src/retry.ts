@@ -65,11 +65,11 @@ export async function withRetries<T>(
       ),
     );
     try {
-      await router.refreshIfWanted(controller.signal);
+      await router.refreshIfWanted();
       const spec = route();
       endpoint = router.pick(spec.partition, attempt, spec.anyReplica === true, refused);
       const result = await send({ endpoint, signal: controller.signal, number: attempt });
-      router.onSuccess(spec.partition, endpoint, spec.anyReplica !== true);
+      router.onSuccess(endpoint);
       return result;
     } catch (raw) {
       if (callerSignal?.aborted) throw abortReason(callerSignal);

@@ -20,9 +20,13 @@ export interface RouterOptions {
   readonly downForMs: number;
   /** Placement is reloaded at most this often, however many failures ask for it. */
   readonly refreshIntervalMinMs: number;
+  /** A placement this old is reloaded in the background, to follow leaders that moved. */
+  readonly placementMaxAgeMs: number;
+  /** One placement load gives up after this long. */
+  readonly refreshTimeoutMs: number;
 }
 
-export const DEFAULT_ROUTER_OPTIONS: RouterOptions = { downForMs: 1_000, refreshIntervalMinMs: 200 };
+export const DEFAULT_ROUTER_OPTIONS: RouterOptions = { downForMs: 1_000, refreshIntervalMinMs: 200, placementMaxAgeMs: 5_000, refreshTimeoutMs: 3_000 };
 
 const NONE: ReadonlySet<string> = new Set();
 
@@ -87,12 +91,12 @@ export class Router {
     return all[this.roundRobin++ % all.length]!;
   }
 
-  /** An answer came back from `endpoint` for `partition`: only the leader answers, so cache it. */
-  onSuccess(partition: number | undefined, endpoint: string, servedByLeader: boolean): void {
+  /**
+   * An answer came back from `endpoint`. It says nothing about who leads: a follower forwards
+   * what it cannot serve, so leaders are learned only from the placement and NOT_LEADER hints.
+   */
+  onSuccess(endpoint: string): void {
     this.downUntilMs.delete(endpoint);
-    if (partition === undefined || !servedByLeader || this.placement === undefined) return;
-    const node = this.placement.nodeAt(endpoint);
-    if (node !== undefined) this.placement.setLeader(partition, node);
   }
 
   /** Learns from a failed attempt; returns whether the next attempt may go at once (a fresh hint). */
@@ -129,19 +133,27 @@ export class Router {
 
   /**
    * Loads the placement if it is missing or a failure asked for a fresh one, at most once per
-   * refreshIntervalMinMs, with one request in flight however many callers wait on it. Never
-   * throws: a failed refresh leaves the old view (requests still reach a node that forwards).
+   * refreshIntervalMinMs, with one request in flight however many callers wait on it. A placement
+   * older than placementMaxAgeMs is reloaded in the background (leaders move to their preferred
+   * nodes; a follower would forward, but that costs a hop). Never throws: a failed refresh keeps
+   * the old view (requests still reach a node that forwards).
    */
-  async refreshIfWanted(signal: AbortSignal): Promise<void> {
+  async refreshIfWanted(): Promise<void> {
     if (this.partitionerFactory === undefined) return;
-    if (!this.refreshWanted && this.placement !== undefined) return;
-    if (this.refreshing !== undefined) return this.refreshing;
-    if (this.env.clock.nowMs() - this.lastRefreshAtMs < this.options.refreshIntervalMinMs) return;
-    this.lastRefreshAtMs = this.env.clock.nowMs();
-    this.refreshing = this.loadPlacement(signal).finally(() => {
+    const nowMs = this.env.clock.nowMs();
+    const aged = this.placement !== undefined && nowMs - this.lastRefreshAtMs >= this.options.placementMaxAgeMs;
+    if (!this.refreshWanted && !aged) return;
+    if (this.refreshing !== undefined) return this.placement === undefined ? this.refreshing : undefined;
+    if (nowMs - this.lastRefreshAtMs < this.options.refreshIntervalMinMs) return;
+    this.lastRefreshAtMs = nowMs;
+    // The refresh has its own time limit: it may outlive the request that started it.
+    const controller = new AbortController();
+    const timer = this.env.clock.setTimer(this.options.refreshTimeoutMs, () => controller.abort());
+    this.refreshing = this.loadPlacement(controller.signal).finally(() => {
+      this.env.clock.clearTimer(timer);
       this.refreshing = undefined;
     });
-    return this.refreshing;
+    if (this.placement === undefined || this.refreshWanted) return this.refreshing;
   }
 
   private async loadPlacement(signal: AbortSignal): Promise<void> {

@@ -65,9 +65,20 @@ describe('routing', () => {
     expect(entry.version).toBe(1);
     expect(cluster.callsTo('cluster.placement')).toHaveLength(2);
     expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
+  });
+
+  it('reloads an aged placement in the background and follows the leaders it names', async () => {
+    const { cluster, client, clock, run } = setup();
+    const key = keyIn(cluster, 0);
+    await run(client.get(key));
+    cluster.partitions[0]!.leader = 3;
+    cluster.hintMode = 'none';
+    clock.advance(6_000); // past placementMaxAgeMs
+    await run(client.get(key));
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(2);
     const before = cluster.calls.length;
     await run(client.get(key));
-    expect(cluster.calls.slice(before).map((c) => c.endpoint)).toEqual(['n2']);
+    expect(cluster.calls.slice(before).map((c) => c.endpoint)).toEqual(['n3']);
   });
 
   it('survives wrong hints by falling back to backoff and the replica list', async () => {
