@@ -48,9 +48,9 @@ export class StagedKvBatch implements KvApplyBatch {
     const storageKey = dataKey(partition, key);
     // Copy the key: the caller may reuse its buffer after staging.
     const ownKey = storageKey.subarray(5);
-    const value = encodeRecord(storageKey, record);
-    this.ops.push({ type: 'put', key: storageKey, value });
-    this.cacheChanges.push({ partition, key: ownKey, record, sizeBytes: value.length });
+    const { stored, readBack } = encodeRecord(storageKey, record);
+    this.ops.push({ type: 'put', key: storageKey, value: stored });
+    this.cacheChanges.push({ partition, key: ownKey, record: readBack, sizeBytes: stored.length });
     this.partitions.add(partition);
   }
 

@@ -28,8 +28,9 @@ function seal(body: unknown[], key: Uint8Array | undefined): Uint8Array {
   return sealRecord(record, key);
 }
 
-function open(record: Uint8Array, key: Uint8Array, what: string, partition: GroupId): unknown[] {
-  if (!recordIntact(record, key)) throw new CorruptionError(`${what} checksum mismatch`, { group: partition, key });
+/** `seedKey` is the database key the checksum covers; `key` is the key named in an error. */
+function open(record: Uint8Array, seedKey: Uint8Array, what: string, partition: GroupId, key: Uint8Array): unknown[] {
+  if (!recordIntact(record, seedKey)) throw new CorruptionError(`${what} checksum mismatch`, { group: partition, key });
   let body: unknown;
   try {
     body = packr.unpack(record.subarray(CHECKSUM_SIZE_BYTES));
@@ -50,28 +51,37 @@ function asBytes(value: unknown): Uint8Array | undefined {
   return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.length);
 }
 
-/** `storageKey` is the full database key; it seeds the checksum. */
-export function encodeRecord(storageKey: Uint8Array, record: KvRecord): Uint8Array {
+/**
+ * Encodes a record under `storageKey` (the full database key, which seeds the checksum). Also
+ * returns the record exactly as decodeRecord will read it back (its own copy of bytes, JSON
+ * re-parsed), so the cache never holds anything a read from disk would not return.
+ */
+export function encodeRecord(storageKey: Uint8Array, record: KvRecord): { stored: Uint8Array; readBack: KvRecord } {
   const v = record.value;
   let kind: number;
   let payload: string | Uint8Array;
+  let value: Value;
   if (typeof v === 'string') {
     kind = KIND_STRING;
-    payload = v;
+    payload = value = v;
   } else if (v instanceof Uint8Array) {
     kind = KIND_BYTES;
-    payload = v;
+    payload = value = new Uint8Array(v);
   } else {
     kind = KIND_JSON;
     payload = JSON.stringify(v);
+    value = JSON.parse(payload) as JsonValue;
   }
   const body: unknown[] = [RECORD_FORMAT, kind, payload, record.version, record.createRevision, record.modRevision];
-  if (record.expiresAtMs !== undefined) body.push(record.expiresAtMs);
-  return seal(body, storageKey);
+  const { version, createRevision, modRevision, expiresAtMs } = record;
+  if (expiresAtMs !== undefined) body.push(expiresAtMs);
+  const readBack: KvRecord =
+    expiresAtMs === undefined ? { value, version, createRevision, modRevision } : { value, version, createRevision, modRevision, expiresAtMs };
+  return { stored: seal(body, storageKey), readBack };
 }
 
 export function decodeRecord(partition: GroupId, userKey: Uint8Array, storageKey: Uint8Array, stored: Uint8Array): KvRecord {
-  const body = open(stored, storageKey, 'record', partition);
+  const body = open(stored, storageKey, 'record', partition, userKey);
   const [, kind, payload, version, createRevision, modRevision, expiresAtMs] = body;
   const bad = (): never => {
     throw new CorruptionError('record fields are malformed', { group: partition, key: userKey });
@@ -98,7 +108,7 @@ export function encodeSession(storageKey: Uint8Array, session: SessionRecord): U
 }
 
 export function decodeSession(partition: GroupId, storageKey: Uint8Array, stored: Uint8Array): SessionRecord {
-  const [, lastSeq, answer, lastSeenMs] = open(stored, storageKey, 'session', partition);
+  const [, lastSeq, answer, lastSeenMs] = open(stored, storageKey, 'session', partition, storageKey);
   const bytes = asBytes(answer);
   if (!isCount(lastSeq) || bytes === undefined || !isCount(lastSeenMs)) {
     throw new CorruptionError('session fields are malformed', { group: partition, key: storageKey });

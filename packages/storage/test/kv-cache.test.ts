@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { groupId, utf8Encode } from '@ringkv/stdx';
+import { LevelKvEngine, NOT_CACHED, openMemoryDb, openMemoryKvEngine } from '../src/index';
+import type { KvRecord } from '../src/index';
+
+const P = groupId(5);
+const k = (s: string): Uint8Array => utf8Encode(s);
+const rec = (value: string, rev = 1): KvRecord => ({ value, version: 1, createRevision: rev, modRevision: rev });
+const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+describe('value cache', () => {
+  it('counts hits and misses, remembers absent keys and writes through', async () => {
+    const engine = await openMemoryKvEngine({ cacheSizeBytes: 1 << 20 });
+    expect(engine.getCached(P, k('a'))).toBe(NOT_CACHED);
+    expect(await engine.get(P, k('a'))).toBeUndefined();
+    expect(engine.cacheStats()).toMatchObject({ hits: 0, misses: 2 });
+    expect(engine.getCached(P, k('a'))).toBeUndefined();
+    expect(engine.cacheStats()).toMatchObject({ hits: 1, misses: 2, entries: 1 });
+    const b = engine.newApplyBatch();
+    b.put(P, k('a'), rec('one'));
+    await engine.write(b);
+    expect((engine.getCached(P, k('a')) as KvRecord).value).toBe('one');
+    const d = engine.newApplyBatch();
+    d.delete(P, k('a'));
+    await engine.write(d);
+    expect(engine.getCached(P, k('a'))).toBeUndefined();
+    expect(await engine.get(P, k('a'))).toBeUndefined();
+    expect(engine.cacheStats()).toMatchObject({ hits: 4, misses: 2 });
+    await engine.close();
+  });
+
+  it('serves gets from the cache without reading the database', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    const b = engine.newApplyBatch();
+    b.put(P, k('hot'), rec('cached'));
+    await engine.write(b);
+    // Change the database behind the engine's back: a cached get must not see it.
+    await db.del(new Uint8Array([0x64, 0, 0, 0, 5, ...k('hot')]), BYTES);
+    expect((await engine.get(P, k('hot')))!.value).toBe('cached');
+    const uncached = new LevelKvEngine(db, { cacheSizeBytes: 0 });
+    expect(await uncached.get(P, k('hot'))).toBeUndefined();
+    expect(uncached.cacheStats()).toMatchObject({ hits: 0, misses: 1, entries: 0 });
+  });
+
+  it('is invalidated by import and drop', async () => {
+    const engine = await openMemoryKvEngine({ cacheSizeBytes: 1 << 20 });
+    const other = await openMemoryKvEngine();
+    const ob = other.newApplyBatch();
+    ob.put(P, k('x'), rec('imported'));
+    await other.write(ob);
+    const b = engine.newApplyBatch();
+    b.put(P, k('x'), rec('local'));
+    b.put(P, k('y'), rec('local'));
+    b.put(groupId(6), k('x'), rec('neighbour'));
+    await engine.write(b);
+    expect(await engine.get(P, k('z'))).toBeUndefined(); // cached as absent
+    const chunks: Uint8Array[] = [];
+    for await (const c of other.exportPartition(P, 1024)) chunks.push(c);
+    await engine.importPartition(P, chunks);
+    expect(engine.getCached(P, k('x'))).toBe(NOT_CACHED);
+    expect((await engine.get(P, k('x')))!.value).toBe('imported');
+    expect(await engine.get(P, k('y'))).toBeUndefined();
+    expect((engine.getCached(groupId(6), k('x')) as KvRecord).value).toBe('neighbour');
+    await engine.dropPartition(P);
+    expect(engine.getCached(P, k('x'))).toBe(NOT_CACHED);
+    expect(await engine.get(P, k('x'))).toBeUndefined();
+    expect(await engine.appliedIndex(P)).toBe(0);
+    expect((await engine.get(groupId(6), k('x')))!.value).toBe('neighbour');
+  });
+
+  it('does not fill from a read that raced a write', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    const b0 = engine.newApplyBatch();
+    b0.put(P, k('r'), rec('old'));
+    await engine.write(b0);
+    const fresh = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    // Hold the read until the write has landed.
+    const originalGet = db.get.bind(db);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    (db as { get: unknown }).get = async (...args: Parameters<typeof db.get>) => {
+      const v = await originalGet(...args);
+      await gate;
+      return v;
+    };
+    const racingRead = fresh.get(P, k('r'));
+    (db as { get: unknown }).get = originalGet;
+    const w = fresh.newApplyBatch();
+    w.put(P, k('r'), rec('new', 2));
+    await fresh.write(w);
+    release();
+    expect((await racingRead)!.value).toBe('old');
+    expect((fresh.getCached(P, k('r')) as KvRecord).value).toBe('new');
+  });
+
+  it('stays within its byte bound and keeps the recently used', async () => {
+    const engine = await openMemoryKvEngine({ cacheSizeBytes: 64 * 1024 });
+    for (let i = 0; i < 200; i++) {
+      const b = engine.newApplyBatch();
+      b.put(P, k(`k${i}`), rec('x'.repeat(1000)));
+      await engine.write(b);
+      engine.getCached(P, k('k0'));
+    }
+    const stats = engine.cacheStats();
+    expect(stats.sizeBytes).toBeLessThanOrEqual(64 * 1024);
+    expect(stats.entries).toBeLessThan(200);
+    expect(engine.getCached(P, k('k0'))).not.toBe(NOT_CACHED);
+    expect(engine.getCached(P, k('k1'))).toBe(NOT_CACHED);
+  });
+});

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { groupId, utf8Encode } from '@ringkv/stdx';
+import {
+  CorruptionError,
+  KEY_SIZE_BYTES_MAX,
+  LevelKvEngine,
+  LimitError,
+  NOT_CACHED,
+  VALUE_SIZE_BYTES_MAX,
+  openMemoryDb,
+  openMemoryKvEngine,
+} from '../src/index';
+import type { KvRecord, Value } from '../src/index';
+import { dataKey } from '../src/kv-keys';
+
+const P = groupId(3);
+const k = (s: string): Uint8Array => utf8Encode(s);
+const rec = (value: Value, rev = 1): KvRecord => ({ value, version: 1, createRevision: rev, modRevision: rev });
+const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+
+async function put(engine: LevelKvEngine, key: string, value: Value, rev = 1): Promise<void> {
+  const b = engine.newApplyBatch();
+  b.put(P, k(key), rec(value, rev));
+  await engine.write(b);
+}
+
+/** fc.jsonValue can produce -0, which JSON itself cannot carry; it reads back as 0. */
+function withoutNegativeZero(v: unknown): unknown {
+  if (typeof v === 'number') return Object.is(v, -0) ? 0 : v;
+  if (v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) return v.map(withoutNegativeZero);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, val] of Object.entries(v)) Object.defineProperty(out, key, { value: withoutNegativeZero(val), enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+  return v;
+}
+
+describe('KV engine: values round-trip exactly', () => {
+  const valueArb: fc.Arbitrary<Value> = fc.oneof(fc.string({ unit: 'grapheme' }), fc.uint8Array({ maxLength: 200 }), fc.jsonValue({ maxDepth: 4 }) as fc.Arbitrary<Value>);
+
+  it('strings, bytes and JSON, through the database and through the cache', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 40 }), valueArb, fc.option(fc.nat(), { nil: undefined }), async (key, value, expiresAtMs) => {
+        const record: KvRecord = expiresAtMs === undefined ? rec(value, 5) : { ...rec(value, 5), expiresAtMs };
+        const b = engine.newApplyBatch();
+        b.put(P, key, record);
+        await engine.write(b);
+        const expected = { ...record, value: withoutNegativeZero(value) };
+        expect(engine.getCached(P, key)).toStrictEqual(expected);
+        const uncached = new LevelKvEngine(db, { cacheSizeBytes: 0 });
+        const read = await uncached.get(P, key);
+        expect(read).toStrictEqual(expected);
+        if (value instanceof Uint8Array) expect(Object.getPrototypeOf(read!.value)).toBe(Uint8Array.prototype);
+      }),
+      { numRuns: 300 },
+    );
+    await engine.close();
+  });
+
+  it('keeps the edge cases apart', async () => {
+    const engine = await openMemoryKvEngine({ cacheSizeBytes: 0 });
+    const cases: Value[] = ['1', 1, '', null, 'null', [], {}, { __proto__: 1 } as unknown as Value, JSON.parse('{"__proto__":{"a":[1,"1",null]}}') as Value, new Uint8Array(0), new Uint8Array([0, 255]), true, 'true', 1e300, -5.5];
+    for (const [i, v] of cases.entries()) await put(engine, `c${i}`, v);
+    for (const [i, v] of cases.entries()) expect((await engine.get(P, k(`c${i}`)))!.value).toStrictEqual(v);
+    await engine.close();
+  });
+});
+
+describe('KV engine: writes, scans, sessions, applied index', () => {
+  it('applies data, sessions and applied indexes of several partitions in one write', async () => {
+    const engine = await openMemoryKvEngine();
+    const b = engine.newApplyBatch();
+    b.put(P, k('a'), rec('1', 10));
+    b.put(groupId(4), k('a'), rec('2', 10));
+    b.delete(P, k('missing'));
+    b.setSession(P, 'client-1', { lastSeq: 3, answer: Uint8Array.of(1, 2), lastSeenMs: 1000 });
+    b.setAppliedIndex(P, 10);
+    b.setAppliedIndex(groupId(4), 12);
+    await engine.write(b);
+    expect((await engine.get(groupId(4), k('a')))!.value).toBe('2');
+    expect(await engine.appliedIndex(P)).toBe(10);
+    expect(await engine.appliedIndex(groupId(4))).toBe(12);
+    expect(await engine.appliedIndex(groupId(5))).toBe(0);
+    expect(await engine.getSession(P, 'client-1')).toStrictEqual({ lastSeq: 3, answer: Uint8Array.of(1, 2), lastSeenMs: 1000 });
+    expect(await engine.getSession(groupId(4), 'client-1')).toBeUndefined();
+    const b2 = engine.newApplyBatch();
+    b2.put(P, k('a'), { value: '3', version: 2, createRevision: 10, modRevision: 11 });
+    b2.delete(P, k('a'));
+    b2.setSession(P, 'client-2', { lastSeq: 1, answer: new Uint8Array(0), lastSeenMs: 5 });
+    b2.deleteSession(P, 'client-1');
+    await engine.write(b2);
+    expect(await engine.get(P, k('a'))).toBeUndefined();
+    expect((await engine.listSessions(P)).map((s) => s.clientId)).toEqual(['client-2']);
+    await engine.close();
+  });
+
+  it('writes nothing when the batch fails and keeps the old values visible', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    await put(engine, 'x', 'old');
+    const original = db.batch.bind(db);
+    (db as { batch: unknown }).batch = () => Promise.reject(new Error('io error'));
+    const b = engine.newApplyBatch();
+    b.put(P, k('x'), rec('new', 2));
+    await expect(engine.write(b)).rejects.toThrow('io error');
+    (db as { batch: unknown }).batch = original;
+    expect((await engine.get(P, k('x')))!.value).toBe('old');
+    await put(engine, 'x', 'newer', 3);
+    expect((await engine.get(P, k('x')))!.value).toBe('newer');
+    await engine.close();
+  });
+
+  it('scans a prefix in key order with a limit and a continuation, within one partition', async () => {
+    const engine = await openMemoryKvEngine();
+    const b = engine.newApplyBatch();
+    for (const key of ['user/b', 'user/a', 'user/c', 'usex', 'user', 'other', 'user/\xff']) b.put(P, k(key), rec(key));
+    b.put(groupId(4), k('user/zz'), rec('other partition'));
+    await engine.write(b);
+    const keys = (items: { key: Uint8Array }[]): string[] => items.map((i) => new TextDecoder().decode(i.key));
+    const page1 = await engine.scan(P, { prefix: k('user/'), limit: 2 });
+    expect(keys(page1)).toEqual(['user/a', 'user/b']);
+    const page2 = await engine.scan(P, { prefix: k('user/'), after: page1[1]!.key, limit: 2 });
+    expect(keys(page2)).toEqual(['user/c', 'user/\xff']);
+    expect(await engine.scan(P, { prefix: k('user/'), after: page2[1]!.key, limit: 2 })).toEqual([]);
+    expect(keys(await engine.scan(P, { prefix: new Uint8Array(0), limit: 100 }))).toEqual(['other', 'user', 'user/a', 'user/b', 'user/c', 'user/\xff', 'usex']);
+    expect(keys(await engine.scan(P, { prefix: k('user/'), after: k('a'), limit: 1 }))).toEqual(['user/a']);
+    expect(page1[0]!.record.value).toBe('user/a');
+    await expect(engine.scan(P, { prefix: k(''), limit: 1_000_000 })).rejects.toThrow(LimitError);
+    await engine.close();
+  });
+});
+
+describe('KV engine: limits are checked before anything is written', () => {
+  it('refuses an oversized key or value with a LimitError', async () => {
+    const engine = await openMemoryKvEngine();
+    const b = engine.newApplyBatch();
+    b.put(P, k('ok'), rec('fine'));
+    expect(() => b.put(P, new Uint8Array(KEY_SIZE_BYTES_MAX + 1), rec('v'))).toThrow(LimitError);
+    expect(() => b.put(P, k('big'), rec(new Uint8Array(VALUE_SIZE_BYTES_MAX + 1)))).toThrow(LimitError);
+    expect(() => b.put(P, k('big'), rec('é'.repeat(VALUE_SIZE_BYTES_MAX / 2 + 1)))).toThrow(/value is 1048578 bytes, over the limit of 1048576/);
+    expect(() => b.put(P, k('big'), rec({ s: 'x'.repeat(VALUE_SIZE_BYTES_MAX) }))).toThrow(LimitError);
+    expect(() => b.delete(P, new Uint8Array(KEY_SIZE_BYTES_MAX + 1))).toThrow(LimitError);
+    expect(() => b.setSession(P, 'c'.repeat(300), { lastSeq: 1, answer: new Uint8Array(0), lastSeenMs: 0 })).toThrow(LimitError);
+    b.put(P, new Uint8Array(KEY_SIZE_BYTES_MAX), rec(new Uint8Array(VALUE_SIZE_BYTES_MAX)));
+    await engine.write(b);
+    expect(((await engine.get(P, new Uint8Array(KEY_SIZE_BYTES_MAX)))!.value as Uint8Array).length).toBe(VALUE_SIZE_BYTES_MAX);
+    expect((await engine.scan(P, { prefix: new Uint8Array(0), limit: 10 })).length).toBe(2);
+    await expect(engine.get(P, new Uint8Array(KEY_SIZE_BYTES_MAX + 1))).rejects.toThrow(LimitError);
+    await engine.close();
+  });
+});
+
+describe('KV engine: corruption', () => {
+  it('names the key of a value whose byte was flipped, on get, scan and digest', async () => {
+    const db = await openMemoryDb();
+    const writer = new LevelKvEngine(db, { cacheSizeBytes: 0 });
+    await put(writer, 'victim', { some: 'json', n: [1, 2, 3] });
+    await put(writer, 'bystander', 'fine');
+    const key = dataKey(P, k('victim'));
+    const stored = (await db.get(key, BYTES))!;
+    for (let offset = 0; offset < stored.length; offset++) {
+      const flipped = Uint8Array.from(stored);
+      flipped[offset] = flipped[offset]! ^ 0x01;
+      await db.put(key, flipped, BYTES);
+      const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+      const err = await engine.get(P, k('victim')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CorruptionError);
+      expect((err as CorruptionError).key).toStrictEqual(k('victim'));
+      expect((err as CorruptionError).group).toBe(P);
+      // Never cached as data either.
+      expect(engine.getCached(P, k('victim'))).toBe(NOT_CACHED);
+      await expect(engine.scan(P, { prefix: k(''), limit: 10 })).rejects.toThrow(CorruptionError);
+      await expect(engine.digest(P)).rejects.toThrow(CorruptionError);
+      expect((await engine.get(P, k('bystander')))!.value).toBe('fine');
+    }
+  });
+
+  it('detects a record copied under another key', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 0 });
+    await put(engine, 'a', 'value of a');
+    await db.put(dataKey(P, k('b')), (await db.get(dataKey(P, k('a')), BYTES))!, BYTES);
+    await expect(engine.get(P, k('b'))).rejects.toThrow(CorruptionError);
+  });
+});
