@@ -65,7 +65,7 @@ export async function withRetries<T>(
       ),
     );
     try {
-      await router.refreshIfWanted();
+      await untilAborted(router.refreshIfWanted(), controller.signal);
       const spec = route();
       endpoint = router.pick(spec.partition, attempt, spec.anyReplica === true, refused);
       const result = await send({ endpoint, signal: controller.signal, number: attempt });
@@ -91,6 +91,25 @@ export async function withRetries<T>(
       callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
+}
+
+/** Waits for `promise`, or rejects with the signal's reason as soon as it fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function deadlineError(policy: RetryPolicy, attempts: number, last: RingKVError | undefined): RingKVError {

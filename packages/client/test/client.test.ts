@@ -157,6 +157,15 @@ describe('deadlines', () => {
     expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
   });
 
+  it('a placement load that hangs does not stretch a request past its deadline', async () => {
+    const { cluster, client, clock, run } = setup();
+    for (const n of ['n1', 'n2', 'n3']) cluster.hanging.add(n);
+    const started = clock.nowMs();
+    const error = (await run(client.get('k', { deadlineMs: 400 })).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('TIMEOUT');
+    expect(clock.nowMs() - started).toBeLessThan(450);
+  });
+
   it('does not retry what the server refused for good', async () => {
     const { cluster, client, run } = setup();
     const key = keyIn(cluster, 1);
