@@ -6,7 +6,7 @@
  * a string, bytes, or any JSON value. Every failure is a StoreError (./errors).
  */
 import type { NodeId } from '@ringkv/stdx';
-import type { KvRecord, Value } from '../../storage/src/interfaces';
+import type { KvRecord, Value } from '@ringkv/storage';
 import type { StoreError } from './errors';
 
 export type { KvRecord, Value };

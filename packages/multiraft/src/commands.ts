@@ -1,0 +1,127 @@
+/**
+ * What a Raft entry of a partition holds: one command, msgpack-encoded. The leader stamps each
+ * command with its wall clock (`wallMs`); applying uses only that stamp, never a local clock, so
+ * every replica decides TTL expiry and session expiry the same way.
+ */
+import type { Value } from '@ringkv/storage';
+import { asBytes, pack, unpack } from './codec';
+import { StoreError } from './errors';
+import type { StoreErrorCode, StoreErrorData } from './errors';
+
+export type CommandOp =
+  | { readonly op: 'put'; readonly key: Uint8Array; readonly value: Value; readonly ifVersion?: number; readonly ttlMs?: number }
+  | { readonly op: 'delete'; readonly key: Uint8Array; readonly ifVersion?: number };
+
+/** What kind of answer the client expects (the answer's shape differs per kind). */
+export type WriteKind = 'put' | 'delete' | 'batch';
+
+export type Command =
+  /** A client write: all ops apply atomically, once per (clientId, seq). */
+  | { readonly type: 'write'; readonly wallMs: number; readonly clientId: string; readonly seq: number; readonly kind: WriteKind; readonly ops: readonly CommandOp[] }
+  /** The leader's background deletion of keys whose TTL passed (only if unchanged since). */
+  | { readonly type: 'expire'; readonly wallMs: number; readonly keys: ReadonlyArray<{ readonly key: Uint8Array; readonly modRevision: number }> }
+  /** Forget client sessions idle longer than the session TTL, as of `wallMs`. */
+  | { readonly type: 'expireSessions'; readonly wallMs: number };
+
+/** The answer saved with a session and returned to the waiter. */
+export type Answer =
+  | { readonly ok: true; readonly result: WriteResult }
+  | { readonly ok: false; readonly code: StoreErrorCode; readonly message: string; readonly data: StoreErrorData };
+
+export type WriteResult =
+  | { readonly version: number; readonly createRevision: number; readonly modRevision: number }
+  | { readonly deleted: boolean; readonly revision: number }
+  | { readonly revision: number };
+
+/** Values are tagged so a string and a JSON string, or bytes and a JSON array, stay apart. */
+type PackedValue = [0, string] | [1, Uint8Array] | [2, unknown];
+
+function packValue(value: Value): PackedValue {
+  if (typeof value === 'string') return [0, value];
+  if (value instanceof Uint8Array) return [1, value];
+  return [2, value];
+}
+
+function unpackValue(packed: PackedValue): Value {
+  switch (packed[0]) {
+    case 0:
+      return packed[1];
+    case 1:
+      return asBytes(packed[1]);
+    default:
+      return packed[1] as Value;
+  }
+}
+
+type PackedOp = [0, Uint8Array, PackedValue, number | null, number | null] | [1, Uint8Array, number | null];
+
+export function encodeCommand(command: Command): Uint8Array {
+  switch (command.type) {
+    case 'write':
+      return pack([
+        0,
+        command.wallMs,
+        command.clientId,
+        command.seq,
+        command.kind,
+        command.ops.map((op): PackedOp =>
+          op.op === 'put' ? [0, op.key, packValue(op.value), op.ifVersion ?? null, op.ttlMs ?? null] : [1, op.key, op.ifVersion ?? null],
+        ),
+      ]);
+    case 'expire':
+      return pack([1, command.wallMs, command.keys.map((k) => [k.key, k.modRevision])]);
+    case 'expireSessions':
+      return pack([2, command.wallMs]);
+  }
+}
+
+export function decodeCommand(bytes: Uint8Array): Command {
+  const raw = unpack(bytes) as unknown[];
+  switch (raw[0]) {
+    case 0: {
+      const ops = (raw[5] as PackedOp[]).map((p): CommandOp => {
+        if (p[0] === 0) {
+          const op: { op: 'put'; key: Uint8Array; value: Value; ifVersion?: number; ttlMs?: number } = { op: 'put', key: asBytes(p[1]), value: unpackValue(p[2]) };
+          if (p[3] !== null) op.ifVersion = p[3];
+          if (p[4] !== null) op.ttlMs = p[4];
+          return op;
+        }
+        return p[2] === null ? { op: 'delete', key: asBytes(p[1]) } : { op: 'delete', key: asBytes(p[1]), ifVersion: p[2] };
+      });
+      return { type: 'write', wallMs: raw[1] as number, clientId: raw[2] as string, seq: raw[3] as number, kind: raw[4] as WriteKind, ops };
+    }
+    case 1:
+      return {
+        type: 'expire',
+        wallMs: raw[1] as number,
+        keys: (raw[2] as Array<[Uint8Array, number]>).map(([key, modRevision]) => ({ key: asBytes(key), modRevision })),
+      };
+    case 2:
+      return { type: 'expireSessions', wallMs: raw[1] as number };
+    default:
+      throw new StoreError('BAD_REQUEST', `unknown command tag ${String(raw[0])} in the log`);
+  }
+}
+
+export function encodeAnswer(answer: Answer): Uint8Array {
+  return pack(answer.ok ? [1, answer.result] : [0, answer.code, answer.message, answer.data]);
+}
+
+export function decodeAnswer(bytes: Uint8Array): Answer {
+  const raw = unpack(bytes) as unknown[];
+  if (raw[0] === 1) return { ok: true, result: raw[1] as WriteResult };
+  return { ok: false, code: raw[1] as StoreErrorCode, message: raw[2] as string, data: raw[3] as StoreErrorData };
+}
+
+/** Size of a command's payload, for batch limits before proposing. */
+export function commandOpsSizeBytes(ops: readonly CommandOp[]): number {
+  let total = 0;
+  for (const op of ops) {
+    total += op.key.length + 16;
+    if (op.op === 'put') {
+      const v = op.value;
+      total += typeof v === 'string' ? v.length * 3 : v instanceof Uint8Array ? v.length : JSON.stringify(v).length * 3;
+    }
+  }
+  return total;
+}

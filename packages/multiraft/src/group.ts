@@ -1,0 +1,56 @@
+/**
+ * One partition replica on this node: its Raft node and log, and the callers waiting on it.
+ * The Store's round loop is the only code that touches `raft` (between ready() and advance()
+ * nothing else may), so API calls only queue work here.
+ */
+import type { ConfState, RawNode, StateRole } from '@ringkv/raft';
+import type { GroupId, NodeId } from '@ringkv/stdx';
+import { NO_NODE } from '@ringkv/stdx';
+import type { GroupLog } from '@ringkv/storage';
+import { ExpiryIndex } from './expiry-index';
+import type { ProposalWaiter, QueuedProposal, ReadWaiter } from './waiters';
+
+export class Group {
+  leader: NodeId = NO_NODE;
+  role: StateRole = 'follower';
+  /** The highest index whose effects are in the KV engine (durably written by write()). */
+  kvApplied: number;
+  confState: ConfState;
+  readonly expiry = new ExpiryIndex();
+  /** Proposals to make at the start of the next round. */
+  queuedProposals: QueuedProposal[] = [];
+  /** Proposed, waiting for their index to apply. */
+  readonly proposals = new Map<number, ProposalWaiter>();
+  /** Reads to confirm in the next round, by mode. */
+  queuedReads: { safe: ReadWaiter[]; lease: ReadWaiter[] } = { safe: [], lease: [] };
+  /** ReadIndex requests in flight, by their context id. */
+  readonly readsInFlight = new Map<number, ReadWaiter[]>();
+  /** Confirmed reads waiting for kvApplied to reach their index, in index order. */
+  readsAwaitingApply: Array<{ index: number; reads: ReadWaiter[] }> = [];
+  /** Wall time (log time basis) of the last session sweep proposed by this replica as leader. */
+  lastSessionSweepMs = 0;
+  /** A leadership transfer to the preferred leader is in progress since this time. */
+  transferStartedMs = -Infinity;
+
+  constructor(
+    readonly partition: number,
+    readonly id: GroupId,
+    readonly raft: RawNode,
+    readonly log: GroupLog,
+    readonly replicas: readonly NodeId[],
+    readonly preferredLeader: NodeId,
+    kvApplied: number,
+    confState: ConfState,
+  ) {
+    this.kvApplied = kvApplied;
+    this.confState = confState;
+  }
+
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  get waitingCount(): number {
+    return this.proposals.size + this.queuedProposals.length;
+  }
+}

@@ -1,0 +1,977 @@
+/**
+ * The Store: every partition replica this node hosts, driven by one round loop (TiKV's pattern):
+ *
+ *   1. step inbound messages (and install completed snapshot transfers);
+ *   2. tick the groups when a tick is due, and do the leaders' chores (expiry, session sweeps,
+ *      moving leadership to the ring's preferred leader, deadlines);
+ *   3. make the queued proposals and ReadIndex requests (one per group per round, shared by every
+ *      read waiting for it);
+ *   4. collect every group's Ready and make ONE synced log write for all of them;
+ *   5. send the messages, batched into one frame per destination node (messagesAfterPersist can
+ *      only leave now, after the write);
+ *   6. apply the committed entries of all groups in ONE KV write;
+ *   7. answer waiters and watchers; 8. advance.
+ *
+ * It takes its clock, PRNG, transport and engines as parameters and never reaches for real time,
+ * randomness or sockets itself: the simulator runs this exact code.
+ */
+import { RawNode, ProposalDroppedError, decodeConfChange } from '@ringkv/raft';
+import type { Message, Ready } from '@ringkv/raft';
+import { Ring } from '@ringkv/ring';
+import type { Clock, GroupId, NodeId, Prng } from '@ringkv/stdx';
+import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
+import type { KvEngine, KvRecord, RaftLogEngine } from '@ringkv/storage';
+import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from '@ringkv/storage';
+import type { ApplyEffects } from './apply';
+import { ApplyRound } from './apply';
+import type { Answer, Command, CommandOp, WriteKind } from './commands';
+import { decodeCommand, encodeCommand } from './commands';
+import type { StoreConfig } from './config';
+import { resolveConfig } from './config';
+import { StoreError } from './errors';
+import type {
+  BatchOp,
+  BatchResult,
+  ClusterStatus,
+  Consistency,
+  DeleteRequest,
+  DeleteResult,
+  GetResult,
+  Health,
+  KvService,
+  NodeInfo,
+  Placement,
+  PutRequest,
+  PutResult,
+  ReadOptions,
+  ScanPartitionItem,
+  ScanPartitionRequest,
+  ScanPartitionResult,
+  SessionTag,
+  WatchHandle,
+  WatchRequest,
+  WatchSink,
+} from './facade';
+import { Group } from './group';
+import { GroupLogStorage } from './log-storage';
+import type { GroupMessage, SnapshotChunk } from './peer-frame';
+import { decodePeerFrame, encodePeerFrame, messageSizeBytes } from './peer-frame';
+import { SnapshotAssembler } from './snapshot-transfer';
+import type { AssembledSnapshot } from './snapshot-transfer';
+import type { PeerFrame, PeerTransport } from './transport';
+import { WatchHub } from './watch-hub';
+import type { ReadWaiter } from './waiters';
+
+export interface ClusterNode {
+  readonly id: number;
+  readonly peerAddress: string;
+  readonly apiAddress: string;
+  readonly zone?: string;
+}
+
+/** The cluster's initial membership, given at bootstrap and kept in the node's KV engine. */
+export interface ClusterConfig {
+  readonly clusterId: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+/** pino-compatible: fields first, message second. */
+export interface StoreLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface StoreOptions {
+  readonly nodeId: NodeId;
+  readonly clock: Clock;
+  readonly prng: Prng;
+  readonly transport: PeerTransport;
+  readonly logEngine: RaftLogEngine;
+  readonly kvEngine: KvEngine;
+  readonly cluster: ClusterConfig;
+  readonly config?: Partial<StoreConfig>;
+  readonly logger?: StoreLogger;
+}
+
+const SILENT: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A partition id no ring uses: the KV engine keeps the node's own metadata under it. */
+export const META_PARTITION: GroupId = groupId(0xfffffffe);
+const CLUSTER_KEY = utf8Encode('cluster');
+
+function sameCluster(a: ClusterConfig, b: ClusterConfig): boolean {
+  const ids = (c: ClusterConfig) => c.nodes.map((n) => n.id).sort((x, y) => x - y).join(',');
+  return a.clusterId === b.clusterId && a.partitions === b.partitions && a.replicationFactor === b.replicationFactor && ids(a) === ids(b);
+}
+
+function encodeReadContext(id: number): Uint8Array {
+  return utf8Encode(`r${id}`);
+}
+
+function decodeReadContext(bytes: Uint8Array): number | undefined {
+  try {
+    const text = utf8Decode(bytes);
+    return text.startsWith('r') ? Number(text.slice(1)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord {
+  return record !== undefined && (record.expiresAtMs === undefined || record.expiresAtMs > nowMs);
+}
+
+export class Store implements KvService {
+  readonly nodeId: NodeId;
+  readonly partitionCount: number;
+  readonly config: StoreConfig;
+  private readonly clock: Clock;
+  private readonly prng: Prng;
+  private readonly transport: PeerTransport;
+  private readonly logEngine: RaftLogEngine;
+  private readonly kvEngine: KvEngine;
+  private readonly cluster: ClusterConfig;
+  private readonly logger: StoreLogger;
+  private readonly ring: Ring;
+  private readonly nodesById: Map<number, ClusterNode>;
+  private readonly groups = new Map<number, Group>();
+  private readonly watches: WatchHub;
+  private readonly assembler: SnapshotAssembler;
+
+  private inbox: Array<{ from: NodeId; frame: PeerFrame }> = [];
+  private ticksDue = 0;
+  private tickTimer: ReturnType<Clock['setTimer']> | undefined;
+  private roundScheduled = false;
+  private roundRunning: Promise<void> | undefined;
+  private roundAgain = false;
+  private started = false;
+  private stopped = false;
+  private handingOff = false;
+  private nextReadId = 1;
+  private nextTransferId = 1;
+  private inflightProposals = 0;
+  private pendingReads = 0;
+  private lastBalanceMs = 0;
+  private pendingCompactions: Array<{ group: Group; index: number }> = [];
+  /** Outgoing snapshot transfers, so one follower is not sent the same partition twice at once. */
+  private readonly sendingSnapshots = new Set<string>();
+  private fatalError: unknown;
+
+  constructor(options: StoreOptions) {
+    this.nodeId = options.nodeId;
+    this.clock = options.clock;
+    this.prng = options.prng;
+    this.transport = options.transport;
+    this.logEngine = options.logEngine;
+    this.kvEngine = options.kvEngine;
+    this.cluster = options.cluster;
+    this.logger = options.logger ?? SILENT;
+    this.config = resolveConfig(options.config);
+    this.partitionCount = options.cluster.partitions;
+    this.nodesById = new Map(options.cluster.nodes.map((n) => [n.id, n]));
+    assert(this.nodesById.has(options.nodeId), `node ${options.nodeId} is not in the cluster's node list`);
+    this.ring = Ring.create({
+      nodes: options.cluster.nodes.map((n) => ({ id: n.id as NodeId, ...(n.zone === undefined ? {} : { zone: n.zone }) })),
+      partitions: options.cluster.partitions,
+      replicationFactor: options.cluster.replicationFactor,
+    });
+    this.watches = new WatchHub(this.config.watchHistoryEventsMax, this.config.watchersMax);
+    this.assembler = new SnapshotAssembler(this.config.snapshotTransfersMax);
+  }
+
+  /** The cluster a data directory was bootstrapped with, if any (for a restart without flags). */
+  static async persistedCluster(kvEngine: KvEngine): Promise<ClusterConfig | undefined> {
+    const record = await kvEngine.get(META_PARTITION, CLUSTER_KEY);
+    return record === undefined ? undefined : (JSON.parse(record.value as string) as ClusterConfig);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /**
+   * Opens (or bootstraps) every group this node hosts and starts the round loop. A data
+   * directory bootstrapped for a different cluster is refused.
+   */
+  async start(): Promise<void> {
+    assert(!this.started, 'Store.start called twice');
+    this.started = true;
+    const persisted = await Store.persistedCluster(this.kvEngine);
+    if (persisted !== undefined && !sameCluster(persisted, this.cluster)) {
+      throw new Error(
+        `the data directory belongs to cluster "${persisted.clusterId}" (${persisted.partitions} partitions, RF ${persisted.replicationFactor}, nodes ${persisted.nodes.map((n) => n.id).join(',')}), not the one configured; use its own data directory or the same cluster settings`,
+      );
+    }
+    const fresh: Array<{ group: ReturnType<Store['placeholder']>; replicas: readonly NodeId[] }> = [];
+    const kvBootstrap = this.kvEngine.newApplyBatch();
+    if (persisted === undefined) {
+      kvBootstrap.put(META_PARTITION, CLUSTER_KEY, { value: JSON.stringify(this.cluster), version: 1, createRevision: 1, modRevision: 1 });
+    }
+    const logBootstrap = this.logEngine.newBatch();
+    for (let p = 0; p < this.partitionCount; p++) {
+      const replicas = this.ring.replicasOf(p);
+      if (!replicas.includes(this.nodeId)) continue;
+      const id = groupId(p);
+      const log = await this.logEngine.openGroup(id);
+      const initial = log.initialState();
+      let kvApplied = await this.kvEngine.appliedIndex(id);
+      const isFresh = log.lastIndex() === 0 && initial.hardState.term === 0 && initial.confState.voters.length === 0;
+      let confState = initial.confState;
+      if (isFresh) {
+        // A new group starts from a snapshot at index 1 holding its voters (the ring's replicas),
+        // so every replica begins with the same configuration and no bootstrap entries.
+        confState = { voters: [...replicas], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+        logBootstrap.applySnapshot(log, { metadata: { index: 1, term: 1, confState }, data: new Uint8Array(0) });
+        logBootstrap.setHardState(log, { term: 1, vote: NO_NODE, commit: 1 });
+        kvBootstrap.setAppliedIndex(id, Math.max(1, kvApplied));
+        kvApplied = Math.max(1, kvApplied);
+      }
+      fresh.push({ group: this.placeholder(p, log, replicas, kvApplied, confState), replicas });
+    }
+    // KV first: a crash between the two leaves a fresh log, which bootstraps again the same way.
+    await this.kvEngine.write(kvBootstrap);
+    await this.logEngine.commit(logBootstrap);
+    for (const { group } of fresh) {
+      const raft = this.newRaft(group);
+      const g = new Group(group.partition, group.id, raft, group.log, group.replicas, group.preferredLeader, group.kvApplied, group.confState);
+      this.groups.set(g.partition, g);
+      this.watches.reset(g.partition, g.kvApplied);
+      await this.loadExpiry(g);
+      // The preferred leader of a brand-new group campaigns at once instead of waiting out an
+      // election timeout, so a new cluster serves within a round trip and leaders start balanced.
+      if (g.preferredLeader === this.nodeId && g.log.lastIndex() === 1 && g.raft.status().term === 1) g.raft.campaign();
+    }
+    this.transport.onReceive((from, frame) => {
+      if (this.stopped) return;
+      this.inbox.push({ from, frame });
+      this.scheduleRound();
+    });
+    this.lastBalanceMs = this.clock.nowMs();
+    this.armTick();
+    this.scheduleRound();
+    this.logger.info({ nodeId: this.nodeId, groups: this.groups.size }, 'store started');
+  }
+
+  /** Stops the round loop; every waiting caller gets UNAVAILABLE. Does not close the engines. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== undefined) this.clock.clearTimer(this.tickTimer);
+    await this.roundRunning;
+    const error = new StoreError('UNAVAILABLE', `node ${this.nodeId} is stopping; retry on another node`, { retryAfterMs: 100 });
+    for (const g of this.groups.values()) this.failGroup(g, error, true);
+    this.watches.endAll(error);
+  }
+
+  /**
+   * Hands every leadership this node holds to another caught-up replica (graceful shutdown).
+   * Resolves when none is left or after `timeoutMs`.
+   */
+  async handOffLeadership(timeoutMs: number): Promise<void> {
+    this.handingOff = true;
+    const deadline = this.clock.nowMs() + timeoutMs;
+    while (!this.stopped && this.clock.nowMs() < deadline && [...this.groups.values()].some((g) => g.isLeader)) {
+      await new Promise<void>((resolve) => this.clock.setTimer(this.config.tickMs, resolve));
+    }
+  }
+
+  // ---- KvService: writes --------------------------------------------------------------------
+
+  partitionOf(key: Uint8Array): number {
+    return this.ring.partitionOf(key);
+  }
+
+  apiAddressOf(node: number): string | undefined {
+    return this.nodesById.get(node)?.apiAddress;
+  }
+
+  async put(request: PutRequest): Promise<PutResult> {
+    const answer = await this.write(this.partitionOf(request.key), 'put', [{ op: 'put', key: request.key, value: request.value, ifVersion: request.ifVersion, ttlMs: request.ttlMs }], request.session);
+    return answer as PutResult;
+  }
+
+  async delete(request: DeleteRequest): Promise<DeleteResult> {
+    const answer = await this.write(this.partitionOf(request.key), 'delete', [{ op: 'delete', key: request.key, ifVersion: request.ifVersion }], request.session);
+    return answer as DeleteResult;
+  }
+
+  async writeBatch(partition: number, ops: readonly BatchOp[], session: SessionTag): Promise<BatchResult> {
+    if (ops.length === 0) throw new StoreError('BAD_REQUEST', 'a batch needs at least one op');
+    for (const op of ops) {
+      if (this.partitionOf(op.key) !== partition) throw new StoreError('BAD_REQUEST', `batch op key belongs to partition ${this.partitionOf(op.key)}, not ${partition}`, { partition });
+    }
+    return (await this.write(partition, 'batch', ops, session)) as BatchResult;
+  }
+
+  private async write(partition: number, kind: WriteKind, ops: readonly BatchOp[], session: SessionTag): Promise<unknown> {
+    if (!Number.isSafeInteger(session.seq) || session.seq < 1 || session.clientId.length === 0) {
+      throw new StoreError('BAD_REQUEST', 'every write needs a session { clientId, seq >= 1 }');
+    }
+    let sizeBytes = 0;
+    for (const op of ops) {
+      if (op.key.length === 0) throw new StoreError('BAD_REQUEST', 'a key cannot be empty');
+      if (op.key.length > KEY_SIZE_BYTES_MAX) throw new StoreError('TOO_LARGE', `key is ${op.key.length} bytes, over the ${KEY_SIZE_BYTES_MAX}-byte limit`);
+      sizeBytes += op.key.length;
+      if (op.op === 'put') {
+        const v = op.value;
+        const size = typeof v === 'string' ? Buffer.byteLength(v) : v instanceof Uint8Array ? v.length : Buffer.byteLength(JSON.stringify(v) ?? '');
+        if (size > VALUE_SIZE_BYTES_MAX) throw new StoreError('TOO_LARGE', `value is ${size} bytes, over the ${VALUE_SIZE_BYTES_MAX}-byte limit`);
+        sizeBytes += size;
+      }
+    }
+    if (sizeBytes > this.config.msgSizeBytesMax * 8) throw new StoreError('TOO_LARGE', `the write is ${sizeBytes} bytes, over the ${this.config.msgSizeBytesMax * 8}-byte limit`);
+    const g = this.leaderGroup(partition);
+    const command: Command = { type: 'write', wallMs: this.clock.wallMs(), clientId: session.clientId, seq: session.seq, kind, ops: ops as readonly CommandOp[] };
+    const answer = await this.propose(g, encodeCommand(command));
+    if (!answer.ok) throw new StoreError(answer.code, answer.message, answer.data);
+    return answer.result;
+  }
+
+  private propose(g: Group, data: Uint8Array): Promise<Answer> {
+    if (this.inflightProposals >= this.config.inflightProposalsMax) {
+      throw new StoreError('UNAVAILABLE', `node ${this.nodeId} has ${this.inflightProposals} writes in flight, its limit; retry shortly`, { partition: g.partition, retryAfterMs: 50 });
+    }
+    this.inflightProposals++;
+    return new Promise<Answer>((resolve, reject) => {
+      let done = false;
+      const finish = () => {
+        assert(!done, 'a proposal was answered twice');
+        done = true;
+        this.inflightProposals--;
+      };
+      g.queuedProposals.push({
+        data,
+        waiter: {
+          deadlineMs: this.clock.nowMs() + this.config.proposalTimeoutMs,
+          resolve: (answer) => {
+            finish();
+            resolve(answer);
+          },
+          reject: (error) => {
+            finish();
+            reject(error);
+          },
+        },
+      });
+      this.scheduleRound();
+    });
+  }
+
+  // ---- KvService: reads ---------------------------------------------------------------------
+
+  async get(key: Uint8Array, options: ReadOptions): Promise<GetResult> {
+    const partition = this.partitionOf(key);
+    const g = await this.readyToRead(partition, options.consistency);
+    const revision = g.kvApplied;
+    const record = await this.kvEngine.get(g.id, key);
+    return { partition, record: isLive(record, this.clock.wallMs()) ? record : null, revision };
+  }
+
+  async scanPartition(request: ScanPartitionRequest): Promise<ScanPartitionResult> {
+    if (!Number.isInteger(request.partition) || request.partition < 0 || request.partition >= this.partitionCount) {
+      throw new StoreError('BAD_REQUEST', `partition ${request.partition} does not exist (the ring has ${this.partitionCount})`);
+    }
+    const g = await this.readyToRead(request.partition, request.consistency);
+    const revision = g.kvApplied;
+    const nowMs = this.clock.wallMs();
+    const items: ScanPartitionItem[] = [];
+    let after = request.after;
+    // Expired keys are skipped, so keep reading until the page is full or the prefix is done.
+    for (;;) {
+      const want = request.limit - items.length;
+      const page = await this.kvEngine.scan(g.id, { prefix: request.prefix, ...(after === undefined ? {} : { after }), limit: want });
+      for (const item of page) if (isLive(item.record, nowMs)) items.push({ key: item.key, record: item.record });
+      if (page.length < want || items.length >= request.limit) break;
+      after = page[page.length - 1]!.key;
+    }
+    return { partition: request.partition, items, revision };
+  }
+
+  /** Waits until the group may serve a read at `consistency`; returns it. */
+  private async readyToRead(partition: number, consistency: Consistency): Promise<Group> {
+    const g = this.hostedGroup(partition);
+    if (consistency === 'stale') return g;
+    this.checkLeader(g);
+    if (this.pendingReads >= this.config.pendingReadsMax) {
+      throw new StoreError('UNAVAILABLE', `node ${this.nodeId} has ${this.pendingReads} reads waiting, its limit; retry shortly`, { partition, retryAfterMs: 50 });
+    }
+    this.pendingReads++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const waiter: ReadWaiter = { deadlineMs: this.clock.nowMs() + this.config.readTimeoutMs, resolve, reject };
+        (consistency === 'lease' ? g.queuedReads.lease : g.queuedReads.safe).push(waiter);
+        this.scheduleRound();
+      });
+    } finally {
+      this.pendingReads--;
+    }
+    return g;
+  }
+
+  // ---- KvService: watches and cluster views -------------------------------------------------
+
+  watch(request: WatchRequest, sink: WatchSink): WatchHandle {
+    let partitions: number[];
+    if (request.key !== undefined) {
+      const p = this.partitionOf(request.key);
+      this.hostedGroup(p);
+      partitions = [p];
+    } else {
+      assert(request.prefix !== undefined, 'a watch needs a key or a prefix');
+      partitions = [...this.groups.keys()].sort((a, b) => a - b);
+      if (partitions.length < this.partitionCount) {
+        throw new StoreError('UNAVAILABLE', `a prefix watch needs a node holding every partition; node ${this.nodeId} holds ${partitions.length} of ${this.partitionCount}`);
+      }
+    }
+    const filter = request.key !== undefined ? { key: request.key } : { prefix: request.prefix! };
+    const cancel = this.watches.watch(filter, partitions, request.fromRevision, (p) => this.groups.get(p)?.kvApplied ?? 0, sink);
+    return { cancel };
+  }
+
+  status(): ClusterStatus {
+    const nodes = this.cluster.nodes.map((n) => ({
+      ...(this.nodeInfo(n)),
+      reachable: n.id === this.nodeId || this.transport.isReachable(n.id as NodeId),
+    }));
+    const partitions = [...this.groups.values()]
+      .sort((a, b) => a.partition - b.partition)
+      .map((g) => {
+        const st = g.raft.status();
+        return {
+          partition: g.partition,
+          replicas: [...g.replicas],
+          leader: g.leader === NO_NODE ? null : g.leader,
+          role: st.role,
+          term: st.term,
+          commit: st.commit,
+          applied: g.kvApplied,
+          lastIndex: st.lastIndex,
+        };
+      });
+    return { clusterId: this.cluster.clusterId, nodeId: this.nodeId, nodes, partitions };
+  }
+
+  placement(): Placement {
+    return {
+      partitions: this.partitionCount,
+      replicationFactor: this.cluster.replicationFactor,
+      nodes: this.cluster.nodes.map((n) => ({ id: n.id, address: n.apiAddress, ...(n.zone === undefined ? {} : { zone: n.zone }) })),
+      groups: Array.from({ length: this.partitionCount }, (_, p) => {
+        const replicas = this.replicasPreferredFirst(p);
+        const g = this.groups.get(p);
+        return { partition: p, replicas, leader: g === undefined || g.leader === NO_NODE ? null : g.leader };
+      }),
+    };
+  }
+
+  health(): Health {
+    let withLeader = 0;
+    let led = 0;
+    for (const g of this.groups.values()) {
+      if (g.leader !== NO_NODE) withLeader++;
+      if (g.isLeader) led++;
+    }
+    return {
+      ok: !this.stopped && this.fatalError === undefined && withLeader === this.groups.size,
+      nodeId: this.nodeId,
+      partitionsHosted: this.groups.size,
+      partitionsWithLeader: withLeader,
+      partitionsLed: led,
+    };
+  }
+
+  // ---- the round loop -----------------------------------------------------------------------
+
+  private armTick(): void {
+    if (this.stopped) return;
+    this.tickTimer = this.clock.setTimer(this.config.tickMs, () => {
+      this.ticksDue++;
+      this.armTick();
+      this.scheduleRound();
+    });
+  }
+
+  private scheduleRound(): void {
+    if (this.stopped || !this.started) return;
+    if (this.roundRunning !== undefined) {
+      this.roundAgain = true;
+      return;
+    }
+    if (this.roundScheduled) return;
+    this.roundScheduled = true;
+    this.clock.setTimer(0, () => {
+      this.roundScheduled = false;
+      if (this.stopped || this.roundRunning !== undefined) return;
+      this.roundRunning = this.round()
+        .catch((error: unknown) => this.fail(error))
+        .finally(() => {
+          this.roundRunning = undefined;
+          if (this.roundAgain) {
+            this.roundAgain = false;
+            this.scheduleRound();
+          }
+        });
+    });
+  }
+
+  /** A failed engine write leaves Raft's view and the disk out of step: stop serving loudly. */
+  private fail(error: unknown): void {
+    this.fatalError = error;
+    this.logger.error({ err: error, nodeId: this.nodeId }, 'round failed; the store stops');
+    void this.stop();
+  }
+
+  private async round(): Promise<void> {
+    await this.stepInbound();
+    this.tickAndChores();
+    this.proposeQueued();
+
+    const readies: Array<{ g: Group; rd: Ready }> = [];
+    for (const g of this.groups.values()) if (g.raft.hasReady()) readies.push({ g, rd: g.raft.ready() });
+
+    // 4. one synced log write for every group (and the compactions decided last round)
+    const logBatch = this.logEngine.newBatch();
+    for (const { g, rd } of readies) {
+      if (rd.snapshot !== undefined && rd.snapshot.metadata.index > g.log.firstIndex() - 1) logBatch.applySnapshot(g.log, rd.snapshot);
+      if (rd.entries.length > 0) logBatch.append(g.log, rd.entries);
+      if (rd.hardState !== undefined) logBatch.setHardState(g.log, rd.hardState);
+    }
+    const compactions = this.stageCompactions(logBatch, new Set(readies.filter((r) => r.rd.snapshot !== undefined).map((r) => r.g)));
+    await this.logEngine.commit(logBatch);
+    for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
+
+    // 5. messages, one frame per destination (after the write: messagesAfterPersist may go now)
+    const snapshotRequests: Array<{ g: Group; message: Message }> = [];
+    const outbox = new Map<NodeId, GroupMessage[]>();
+    for (const { g, rd } of readies) {
+      for (const list of [rd.messages, rd.messagesAfterPersist]) {
+        for (const message of list) {
+          if (message.type === 'MsgSnap') snapshotRequests.push({ g, message });
+          else {
+            let out = outbox.get(message.to);
+            if (out === undefined) outbox.set(message.to, (out = []));
+            out.push({ group: g.partition, message });
+          }
+        }
+      }
+    }
+    const unreachable = this.sendFrames(outbox);
+
+    // 6. apply every group's committed entries in one KV write
+    const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
+    const applied: Array<{ g: Group; index: number; term: number; answer: Answer | undefined; effects: ApplyEffects }> = [];
+    for (const { g, rd } of readies) {
+      if (rd.snapshot !== undefined) {
+        assert(g.kvApplied >= rd.snapshot.metadata.index, () => `partition ${g.partition}: Raft installed a snapshot at ${rd.snapshot!.metadata.index} the KV engine does not hold (applied ${g.kvApplied})`);
+        g.confState = rd.snapshot.metadata.confState;
+      }
+      let last = g.kvApplied;
+      for (const entry of rd.committedEntries) {
+        // Already in the KV engine: replayed after a restart, or covered by an imported snapshot.
+        if (entry.index <= g.kvApplied) continue;
+        const effects: ApplyEffects = { events: [], expiring: [], unexpiring: [] };
+        let answer: Answer | undefined;
+        if (entry.type === 'confChange') g.confState = g.raft.applyConfChange(decodeConfChange(entry.data));
+        else if (entry.data.length > 0) answer = await applyRound.apply(g.partition, entry.index, decodeCommand(entry.data), effects);
+        applied.push({ g, index: entry.index, term: entry.term, answer, effects });
+        last = entry.index;
+      }
+      if (last > g.kvApplied) applyRound.batch.setAppliedIndex(g.id, last);
+    }
+    await this.kvEngine.write(applyRound.batch);
+
+    // 7. answer waiters and watchers, in apply order
+    const touched = new Set<Group>();
+    for (const a of applied) {
+      const g = a.g;
+      g.kvApplied = a.index;
+      touched.add(g);
+      for (const key of a.effects.unexpiring) g.expiry.untrack(key);
+      for (const e of a.effects.expiring) g.expiry.track(e.key, e.modRevision, e.expiresAtMs);
+      this.watches.publish(g.partition, a.effects.events);
+      const waiter = g.proposals.get(a.index);
+      if (waiter === undefined) continue;
+      g.proposals.delete(a.index);
+      if (waiter.term === a.term && a.answer !== undefined) waiter.resolve(a.answer);
+      else waiter.reject(this.notLeaderError(g, 'the write lost its place in the log to a new leader; it was not applied, retry it'));
+    }
+    for (const { g, rd } of readies) {
+      for (const rs of rd.readStates) {
+        const id = decodeReadContext(rs.context);
+        const reads = id === undefined ? undefined : g.readsInFlight.get(id);
+        if (reads === undefined) continue;
+        g.readsInFlight.delete(id!);
+        g.readsAwaitingApply.push({ index: rs.index, reads });
+      }
+      if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
+    }
+    for (const g of this.groups.values()) this.releaseReads(g);
+
+    // 8. advance, then what must wait for it
+    for (const { g } of readies) g.raft.advance();
+    for (const [to, groups] of unreachable) for (const g of groups) g.raft.reportUnreachable(to);
+    for (const { g, message } of snapshotRequests) await this.sendSnapshot(g, message);
+    for (const g of touched) this.maybeScheduleCompaction(g);
+
+    if (this.inbox.length > 0 || this.ticksDue > 0 || [...this.groups.values()].some((g) => g.raft.hasReady() || g.queuedProposals.length > 0)) {
+      this.roundAgain = true;
+    }
+  }
+
+  private async stepInbound(): Promise<void> {
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const { from, frame } of inbox) {
+      let content;
+      try {
+        content = decodePeerFrame(frame);
+      } catch (error) {
+        this.logger.warn({ from, err: error }, 'dropped a malformed peer frame');
+        continue;
+      }
+      for (const { group, message } of content.messages) {
+        const g = this.groups.get(group);
+        if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
+        this.stepMessage(g, message);
+      }
+      for (const chunk of content.chunks) {
+        const done = this.assembler.add(from, chunk);
+        if (done !== undefined) await this.installSnapshot(done);
+      }
+    }
+  }
+
+  private stepMessage(g: Group, message: Message): void {
+    try {
+      g.raft.step(message);
+    } catch (error) {
+      // The core refuses what it cannot use (a message for a stale term, a local type from a peer).
+      this.logger.warn({ partition: g.partition, type: message.type, from: message.from, err: error }, 'Raft refused a message');
+    }
+  }
+
+  private tickAndChores(): void {
+    if (this.ticksDue === 0) return;
+    // After a long pause, catch up at most one election timeout at once: firing dozens of ticks in
+    // one go would only start elections nobody needs.
+    const ticks = Math.min(this.ticksDue, this.config.electionTicks);
+    this.ticksDue = 0;
+    const nowMs = this.clock.nowMs();
+    const wallMs = this.clock.wallMs();
+    const balance = !this.handingOff && nowMs - this.lastBalanceMs >= this.config.leaderBalanceIntervalMs;
+    if (balance) this.lastBalanceMs = nowMs;
+    for (const g of this.groups.values()) {
+      for (let i = 0; i < ticks; i++) g.raft.tick();
+      this.expireDeadlines(g, nowMs);
+      if (!g.isLeader) continue;
+      const expired = g.expiry.takeExpired(wallMs, this.config.expireBatchKeysMax, wallMs + this.config.proposalTimeoutMs);
+      if (expired.length > 0) {
+        g.queuedProposals.push({ data: encodeCommand({ type: 'expire', wallMs, keys: expired.map((e) => ({ key: e.key, modRevision: e.modRevision })) }) });
+      }
+      if (g.lastSessionSweepMs === 0) g.lastSessionSweepMs = wallMs;
+      else if (wallMs - g.lastSessionSweepMs >= this.config.sessionSweepIntervalMs) {
+        g.lastSessionSweepMs = wallMs;
+        g.queuedProposals.push({ data: encodeCommand({ type: 'expireSessions', wallMs }) });
+      }
+      if (this.handingOff) this.transferAway(g, nowMs);
+      else if (balance && g.preferredLeader !== this.nodeId) this.transferTo(g, g.preferredLeader, nowMs);
+    }
+  }
+
+  /** Moves leadership to `target` if it is reachable and has the whole log. */
+  private transferTo(g: Group, target: NodeId, nowMs: number): boolean {
+    if (!g.replicas.includes(target) || !this.transport.isReachable(target)) return false;
+    if (nowMs - g.transferStartedMs < this.config.tickMs * this.config.electionTicks) return false;
+    const st = g.raft.status();
+    const progress = st.progress.get(target);
+    if (progress === undefined || progress.match !== st.lastIndex) return false;
+    g.transferStartedMs = nowMs;
+    g.raft.transferLeader(target);
+    this.logger.info({ partition: g.partition, to: target }, 'moving leadership');
+    return true;
+  }
+
+  private transferAway(g: Group, nowMs: number): void {
+    const targets = [g.preferredLeader, ...g.replicas].filter((n) => n !== this.nodeId);
+    for (const t of targets) if (this.transferTo(g, t, nowMs)) return;
+  }
+
+  private proposeQueued(): void {
+    for (const g of this.groups.values()) {
+      if (g.queuedProposals.length > 0) {
+        const queued = g.queuedProposals;
+        g.queuedProposals = [];
+        for (const q of queued) {
+          try {
+            const { index, term } = g.raft.propose(q.data);
+            if (q.waiter !== undefined) g.proposals.set(index, { ...q.waiter, term });
+          } catch (error) {
+            if (!(error instanceof ProposalDroppedError)) throw error;
+            q.waiter?.reject(this.droppedError(g, error));
+          }
+        }
+      }
+      for (const mode of ['safe', 'lease'] as const) {
+        const reads = g.queuedReads[mode];
+        if (reads.length === 0) continue;
+        g.queuedReads[mode] = [];
+        if (!g.isLeader) {
+          for (const r of reads) r.reject(this.notLeaderError(g, 'leadership moved before the read was confirmed'));
+          continue;
+        }
+        const id = this.nextReadId++;
+        g.readsInFlight.set(id, reads);
+        g.raft.readIndex(encodeReadContext(id), mode);
+      }
+    }
+  }
+
+  private droppedError(g: Group, error: ProposalDroppedError): StoreError {
+    const hint = (error as { leaderHint?: number }).leaderHint;
+    if (g.isLeader) {
+      return new StoreError('UNAVAILABLE', `partition ${g.partition} refused the write for now (${error.message}); retry shortly`, { partition: g.partition, retryAfterMs: 100 });
+    }
+    return this.notLeaderError(g, 'leadership moved before the write was proposed', hint);
+  }
+
+  private notLeaderError(g: Group, why: string, hint?: number): StoreError {
+    const leader = hint !== undefined && hint !== NO_NODE ? hint : g.leader !== this.nodeId && g.leader !== NO_NODE ? g.leader : undefined;
+    if (leader === undefined) {
+      return new StoreError('UNAVAILABLE', `partition ${g.partition} has no leader right now (${why}); retry shortly`, { partition: g.partition, retryAfterMs: this.config.tickMs * 2 });
+    }
+    return new StoreError('NOT_LEADER', `node ${this.nodeId} does not lead partition ${g.partition}; node ${leader} does (${why})`, {
+      partition: g.partition,
+      leaderHint: leader,
+      ...(this.apiAddressOf(leader) === undefined ? {} : { leaderAddress: this.apiAddressOf(leader) }),
+    });
+  }
+
+  private onSoftState(g: Group, role: Group['role'], leader: NodeId): void {
+    const wasLeader = g.isLeader;
+    g.role = role;
+    g.leader = leader;
+    if (wasLeader && role !== 'leader') {
+      this.logger.info({ partition: g.partition, leader }, 'lost leadership');
+      this.failGroup(g, this.notLeaderError(g, 'leadership changed while the request waited'), false);
+    }
+  }
+
+  /** Answers everything waiting on a group with `error` (leadership lost, or the store stops). */
+  private failGroup(g: Group, error: StoreError, includeConfirmedReads: boolean): void {
+    for (const w of g.proposals.values()) w.reject(error);
+    g.proposals.clear();
+    for (const q of g.queuedProposals) q.waiter?.reject(error);
+    g.queuedProposals = [];
+    for (const r of [...g.queuedReads.safe, ...g.queuedReads.lease]) r.reject(error);
+    g.queuedReads = { safe: [], lease: [] };
+    for (const reads of g.readsInFlight.values()) for (const r of reads) r.reject(error);
+    g.readsInFlight.clear();
+    if (includeConfirmedReads) {
+      for (const { reads } of g.readsAwaitingApply) for (const r of reads) r.reject(error);
+      g.readsAwaitingApply = [];
+    }
+  }
+
+  private expireDeadlines(g: Group, nowMs: number): void {
+    const timeout = (what: string) =>
+      new StoreError('TIMEOUT', `${what} on partition ${g.partition} did not finish in time; a write may still apply (retry it with the same session seq)`, { partition: g.partition });
+    for (const [index, w] of g.proposals) {
+      if (w.deadlineMs <= nowMs) {
+        g.proposals.delete(index);
+        w.reject(timeout('the write'));
+      }
+    }
+    const keep = <T extends { deadlineMs: number; reject(e: StoreError): void }>(list: T[]): T[] =>
+      list.filter((r) => {
+        if (r.deadlineMs > nowMs) return true;
+        r.reject(timeout('the read'));
+        return false;
+      });
+    g.queuedReads = { safe: keep(g.queuedReads.safe), lease: keep(g.queuedReads.lease) };
+    for (const [id, reads] of g.readsInFlight) {
+      const left = keep(reads);
+      if (left.length === 0) g.readsInFlight.delete(id);
+      else g.readsInFlight.set(id, left);
+    }
+    g.readsAwaitingApply = g.readsAwaitingApply.map((x) => ({ index: x.index, reads: keep(x.reads) })).filter((x) => x.reads.length > 0);
+  }
+
+  private releaseReads(g: Group): void {
+    if (g.readsAwaitingApply.length === 0) return;
+    const still: typeof g.readsAwaitingApply = [];
+    for (const x of g.readsAwaitingApply) {
+      if (x.index <= g.kvApplied) for (const r of x.reads) r.resolve();
+      else still.push(x);
+    }
+    g.readsAwaitingApply = still;
+  }
+
+  /** Sends the round's messages; returns the peers that were not reachable, with their groups. */
+  private sendFrames(outbox: Map<NodeId, GroupMessage[]>): Map<NodeId, Set<Group>> {
+    const unreachable = new Map<NodeId, Set<Group>>();
+    for (const [to, messages] of outbox) {
+      if (!this.transport.isReachable(to)) {
+        const groups = new Set<Group>();
+        for (const m of messages) groups.add(this.groups.get(m.group)!);
+        unreachable.set(to, groups);
+      }
+      let frame: GroupMessage[] = [];
+      let sizeBytes = 0;
+      for (const m of messages) {
+        const size = messageSizeBytes(m.message);
+        if (frame.length > 0 && sizeBytes + size > this.config.frameSizeBytesSoftMax) {
+          this.transport.send(to, encodePeerFrame({ messages: frame, chunks: [] }));
+          frame = [];
+          sizeBytes = 0;
+        }
+        frame.push(m);
+        sizeBytes += size;
+      }
+      if (frame.length > 0) this.transport.send(to, encodePeerFrame({ messages: frame, chunks: [] }));
+    }
+    return unreachable;
+  }
+
+  // ---- snapshots and compaction -------------------------------------------------------------
+
+  /**
+   * Raft wants to send a snapshot: export the partition as it is now (between rounds' applies,
+   * so it matches kvApplied exactly), and send it in chunks with a MsgSnap whose metadata is that
+   * applied index. The export is read whole before the loop continues: no apply can slip between.
+   */
+  private async sendSnapshot(g: Group, message: Message): Promise<void> {
+    const key = `${g.partition}/${message.to}`;
+    if (this.sendingSnapshots.has(key)) return;
+    this.sendingSnapshots.add(key);
+    try {
+      const index = g.kvApplied;
+      const metadata = { index, term: g.log.term(index), confState: g.confState };
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of this.kvEngine.exportPartition(g.id, this.config.snapshotChunkBytes)) chunks.push(chunk);
+      const transferId = this.nextTransferId++;
+      const snapMessage: Message = { ...message, snapshot: { metadata, data: new Uint8Array(0) } };
+      chunks.forEach((data, seq) => {
+        const chunk: SnapshotChunk = { group: g.partition, transferId, seq, total: chunks.length, data, ...(seq === chunks.length - 1 ? { message: snapMessage } : {}) };
+        this.transport.send(message.to, encodePeerFrame({ messages: [], chunks: [chunk] }));
+      });
+      this.logger.info({ partition: g.partition, to: message.to, index, chunks: chunks.length }, 'sent a snapshot');
+      g.raft.reportSnapshot(message.to, this.transport.isReachable(message.to));
+    } finally {
+      this.sendingSnapshots.delete(key);
+    }
+  }
+
+  /** A whole snapshot arrived: import it into the KV engine, then let Raft take its MsgSnap. */
+  private async installSnapshot(s: AssembledSnapshot): Promise<void> {
+    const g = this.groups.get(s.group);
+    const meta = s.message.snapshot?.metadata;
+    if (g === undefined || meta === undefined || s.message.to !== this.nodeId) return;
+    if (meta.index > g.kvApplied) {
+      try {
+        await this.kvEngine.importPartition(g.id, s.chunks);
+      } catch (error) {
+        this.logger.warn({ partition: g.partition, from: s.from, err: error }, 'refused a snapshot');
+        return;
+      }
+      g.kvApplied = await this.kvEngine.appliedIndex(g.id);
+      assert(g.kvApplied === meta.index, () => `partition ${g.partition}: imported snapshot holds applied index ${g.kvApplied}, its MsgSnap says ${meta.index}`);
+      this.watches.reset(g.partition, g.kvApplied);
+      g.expiry.clear();
+      await this.loadExpiry(g);
+      this.logger.info({ partition: g.partition, from: s.from, index: meta.index }, 'installed a snapshot');
+    }
+    this.stepMessage(g, s.message);
+  }
+
+  private maybeScheduleCompaction(g: Group): void {
+    const first = g.log.firstIndex();
+    const held = g.kvApplied - first + 1;
+    if (held <= this.config.compactionThresholdEntries && g.log.sizeBytes <= this.config.compactionThresholdBytes) return;
+    const index = g.kvApplied - this.config.compactionRetainEntries;
+    if (index >= first) this.pendingCompactions.push({ group: g, index });
+  }
+
+  private stageCompactions(batch: ReturnType<RaftLogEngine['newBatch']>, skip: ReadonlySet<Group>): Array<{ group: Group; index: number }> {
+    const staged: Array<{ group: Group; index: number }> = [];
+    for (const c of this.pendingCompactions) {
+      const log = c.group.log;
+      if (skip.has(c.group) || c.index < log.firstIndex() || c.index > log.lastIndex() || c.index > c.group.kvApplied) continue;
+      batch.compact(log, c.index, { index: c.index, term: log.term(c.index), confState: c.group.confState });
+      staged.push(c);
+    }
+    this.pendingCompactions = [];
+    return staged;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private newRaft(g: { partition: number; log: Group['log']; kvApplied: number }): RawNode {
+    const hardState = g.log.initialState().hardState;
+    assert(g.kvApplied >= g.log.firstIndex() - 1, () => `partition ${g.partition}: the KV engine is at ${g.kvApplied}, behind the log's compaction point ${g.log.firstIndex() - 1}`);
+    return new RawNode({
+      id: this.nodeId,
+      storage: new GroupLogStorage(g.log),
+      prng: this.prng.fork(`raft/${g.partition}`),
+      electionTick: this.config.electionTicks,
+      heartbeatTick: this.config.heartbeatTicks,
+      applied: Math.min(g.kvApplied, hardState.commit),
+      maxSizePerMsgBytes: this.config.msgSizeBytesMax,
+      maxInflightMsgs: this.config.inflightMsgsMax,
+      maxUncommittedEntriesSizeBytes: this.config.uncommittedSizeBytesMax,
+      preVote: true,
+      checkQuorum: true,
+    });
+  }
+
+  /** The fields of a Group known before its RawNode exists. */
+  private placeholder(partition: number, log: Group['log'], replicas: readonly NodeId[], kvApplied: number, confState: Group['confState']) {
+    return { partition, id: groupId(partition), log, replicas, preferredLeader: this.ring.preferredLeaderOf(partition), kvApplied, confState };
+  }
+
+  /** Rebuilds the expiry index of a partition from its data (at start, after a snapshot). */
+  private async loadExpiry(g: Group): Promise<void> {
+    let after: Uint8Array | undefined;
+    for (;;) {
+      const page = await this.kvEngine.scan(g.id, { prefix: new Uint8Array(0), ...(after === undefined ? {} : { after }), limit: 1000 });
+      for (const item of page) if (item.record.expiresAtMs !== undefined) g.expiry.track(item.key, item.record.modRevision, item.record.expiresAtMs);
+      if (page.length < 1000) return;
+      after = page[page.length - 1]!.key;
+    }
+  }
+
+  private hostedGroup(partition: number): Group {
+    const g = this.groups.get(partition);
+    if (g !== undefined) return g;
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitionCount) {
+      throw new StoreError('BAD_REQUEST', `partition ${partition} does not exist (the ring has ${this.partitionCount})`);
+    }
+    const hint = this.ring.preferredLeaderOf(partition);
+    throw new StoreError('NOT_LEADER', `node ${this.nodeId} holds no replica of partition ${partition}; node ${hint} does`, {
+      partition,
+      leaderHint: hint,
+      ...(this.apiAddressOf(hint) === undefined ? {} : { leaderAddress: this.apiAddressOf(hint) }),
+    });
+  }
+
+  private checkLeader(g: Group): void {
+    if (this.stopped) throw new StoreError('UNAVAILABLE', `node ${this.nodeId} is stopping; retry on another node`, { partition: g.partition });
+    if (!g.isLeader) throw this.notLeaderError(g, 'ask the leader');
+  }
+
+  private leaderGroup(partition: number): Group {
+    const g = this.hostedGroup(partition);
+    this.checkLeader(g);
+    return g;
+  }
+
+  private replicasPreferredFirst(partition: number): number[] {
+    const replicas = [...this.ring.replicasOf(partition)] as number[];
+    const preferred = this.ring.preferredLeaderOf(partition);
+    return [preferred, ...replicas.filter((r) => r !== preferred)];
+  }
+
+  private nodeInfo(n: ClusterNode): NodeInfo {
+    return { id: n.id as NodeId, apiAddress: n.apiAddress, peerAddress: n.peerAddress, ...(n.zone === undefined ? {} : { zone: n.zone }) };
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The state machine on its own: sessions (exactly once), conditions, TTL by log time, expiry of
+ * keys and sessions. Uses the real KV engine over memory-level.
+ */
+import { describe, expect, it } from 'vitest';
+import { groupId, utf8Encode } from '@ringkv/stdx';
+import { openMemoryKvEngine } from '@ringkv/storage';
+import type { KvEngine } from '@ringkv/storage';
+import { ApplyRound } from '../src/apply';
+import type { ApplyEffects } from '../src/apply';
+import { decodeCommand, encodeCommand } from '../src/commands';
+import type { Command } from '../src/commands';
+
+const P = 3;
+const TTL_SESSION_MS = 60_000;
+const k = (s: string) => utf8Encode(s);
+
+function effects(): ApplyEffects {
+  return { events: [], expiring: [], unexpiring: [] };
+}
+
+/** Applies commands one round each, through the codec, as the Store does. */
+async function applyAll(kv: KvEngine, commands: Array<[number, Command]>) {
+  const answers = [];
+  const all: ApplyEffects[] = [];
+  for (const [index, command] of commands) {
+    const round = new ApplyRound(kv, TTL_SESSION_MS);
+    const fx = effects();
+    answers.push(await round.apply(P, index, decodeCommand(encodeCommand(command)), fx));
+    round.batch.setAppliedIndex(groupId(P), index);
+    await kv.write(round.batch);
+    all.push(fx);
+  }
+  return { answers, effects: all };
+}
+
+const put = (seq: number, key: string, value: unknown, extra: { ifVersion?: number; ttlMs?: number } = {}, wallMs = 1_000, clientId = 'c'): Command => ({
+  type: 'write',
+  wallMs,
+  clientId,
+  seq,
+  kind: 'put',
+  ops: [{ op: 'put', key: k(key), value: value as string, ...extra }],
+});
+
+describe('apply', () => {
+  it('answers a duplicate (clientId, seq) from the session table without applying it again', async () => {
+    const kv = await openMemoryKvEngine();
+    const { answers } = await applyAll(kv, [
+      [10, put(1, 'a', 'x')],
+      [11, put(1, 'a', 'x')],
+      [12, put(2, 'a', 'y')],
+      [13, put(1, 'a', 'zombie')],
+    ]);
+    expect(answers[0]).toEqual({ ok: true, result: { version: 1, createRevision: 10, modRevision: 10 } });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual({ ok: true, result: { version: 2, createRevision: 10, modRevision: 12 } });
+    expect(answers[3]).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    expect((await kv.get(groupId(P), k('a')))?.value).toBe('y');
+    // seqs of one session may skip (its other writes went to other partitions)
+    const more = await applyAll(kv, [[14, put(7, 'a', 'z')]]);
+    expect(more.answers[0]).toMatchObject({ ok: true });
+  });
+
+  it('keeps a failed condition as the answer of its seq', async () => {
+    const kv = await openMemoryKvEngine();
+    const { answers } = await applyAll(kv, [
+      [5, put(1, 'a', 'x', { ifVersion: 3 })],
+      [6, put(1, 'a', 'x', { ifVersion: 3 })],
+    ]);
+    expect(answers[0]).toMatchObject({ ok: false, code: 'CONDITION_FAILED', data: { currentVersion: 0 } });
+    expect(answers[1]).toEqual(answers[0]);
+    expect(await kv.get(groupId(P), k('a'))).toBeUndefined();
+  });
+
+  it('applies a batch all or nothing, conditions seeing earlier ops', async () => {
+    const kv = await openMemoryKvEngine();
+    const batch = (seq: number, ops: Extract<Command, { type: 'write' }>['ops']): Command => ({ type: 'write', wallMs: 1, clientId: 'b', seq, kind: 'batch', ops });
+    const { answers } = await applyAll(kv, [
+      [2, batch(1, [{ op: 'put', key: k('x'), value: '1' }, { op: 'put', key: k('x'), value: '2', ifVersion: 1 }])],
+      [3, batch(2, [{ op: 'put', key: k('y'), value: 'y' }, { op: 'delete', key: k('x'), ifVersion: 1 }])],
+    ]);
+    expect(answers[0]).toEqual({ ok: true, result: { revision: 2 } });
+    expect((await kv.get(groupId(P), k('x')))?.value).toBe('2');
+    expect((await kv.get(groupId(P), k('x')))?.version).toBe(2);
+    expect(answers[1]).toMatchObject({ ok: false, code: 'CONDITION_FAILED', data: { currentVersion: 2 } });
+    expect(await kv.get(groupId(P), k('y'))).toBeUndefined();
+  });
+
+  it('treats a key past its TTL (by the command time) as absent, and expires only the record that expired', async () => {
+    const kv = await openMemoryKvEngine();
+    const { answers, effects: fx } = await applyAll(kv, [
+      [2, put(1, 't', 'short', { ttlMs: 100 }, 1_000)],
+      [3, put(2, 't', 'new', { ifVersion: 0 }, 1_100)],
+      [4, put(3, 'u', 'u1', { ttlMs: 100 }, 1_000)],
+      [5, { type: 'expire', wallMs: 1_050, keys: [{ key: k('u'), modRevision: 4 }] }],
+      [6, { type: 'expire', wallMs: 2_000, keys: [{ key: k('t'), modRevision: 2 }, { key: k('u'), modRevision: 4 }] }],
+    ]);
+    expect(fx[0]!.expiring).toEqual([{ key: k('t'), modRevision: 2, expiresAtMs: 1_100 }]);
+    // at 1100 the first record is expired: ifVersion 0 holds and the key starts over
+    expect(answers[1]).toEqual({ ok: true, result: { version: 1, createRevision: 3, modRevision: 3 } });
+    expect(fx[1]!.unexpiring).toEqual([k('t')]);
+    // too early (1050 < 1100): nothing deleted
+    expect(fx[3]!.events).toEqual([]);
+    // 't' was rewritten since (modRevision 3, no TTL): kept; 'u' expired: deleted
+    expect((await kv.get(groupId(P), k('t')))?.value).toBe('new');
+    expect(await kv.get(groupId(P), k('u'))).toBeUndefined();
+    expect(fx[4]!.events).toEqual([{ type: 'delete', partition: P, key: k('u'), version: 0, modRevision: 6 }]);
+  });
+
+  it('forgets sessions idle past the session TTL, by log time', async () => {
+    const kv = await openMemoryKvEngine();
+    await applyAll(kv, [
+      [2, put(1, 'a', 'x', {}, 1_000, 'old')],
+      [3, put(1, 'b', 'x', {}, 50_000, 'young')],
+      [4, { type: 'expireSessions', wallMs: 1_000 + TTL_SESSION_MS }],
+    ]);
+    const sessions = (await kv.listSessions(groupId(P))).map((s) => s.clientId);
+    expect(sessions).toEqual(['young']);
+  });
+
+  it('round-trips every command and value kind through the log codec', () => {
+    const commands: Command[] = [
+      put(9, 'k', 'str'),
+      put(9, 'k', { json: [1, 2, { deep: null }] }),
+      { type: 'write', wallMs: 5, clientId: 'z', seq: 2, kind: 'batch', ops: [{ op: 'put', key: k('b'), value: new Uint8Array([1, 2]), ttlMs: 5, ifVersion: 0 }, { op: 'delete', key: k('d'), ifVersion: 4 }] },
+      { type: 'expire', wallMs: 7, keys: [{ key: k('e'), modRevision: 3 }] },
+      { type: 'expireSessions', wallMs: 8 },
+    ];
+    for (const c of commands) expect(decodeCommand(encodeCommand(c))).toEqual(c);
+  });
+});

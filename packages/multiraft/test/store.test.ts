@@ -1,0 +1,304 @@
+/**
+ * The Store end to end: three Stores in one process over an in-memory network, driven by one
+ * manual clock. Every test fails if the feature it names breaks.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
+import { StoreError } from '../src';
+import type { Store, WatchEvent } from '../src';
+import { TestCluster } from './cluster';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function setup(options: Parameters<typeof TestCluster.create>[0] = {}): Promise<TestCluster> {
+  cluster = await TestCluster.create(options);
+  await cluster.waitForLeaders();
+  return cluster;
+}
+
+async function failure(c: TestCluster, promise: Promise<unknown>): Promise<StoreError> {
+  try {
+    await c.drive(promise);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StoreError);
+    return error as StoreError;
+  }
+  throw new Error('expected a StoreError');
+}
+
+let clientSeq = 0;
+function session(clientId = `client-${++clientSeq}`) {
+  let seq = 0;
+  return { next: () => ({ clientId, seq: ++seq }), clientId };
+}
+
+describe('Store', () => {
+  it('serves every operation on keys of every partition', async () => {
+    const c = await setup();
+    const s = session();
+    for (let p = 0; p < c.cluster.partitions; p++) {
+      const leader = c.leaderOf(p);
+      const key = c.keyIn(p);
+      const put = await c.drive(leader.put({ key, value: `v${p}`, session: s.next() }));
+      expect(put.version).toBe(1);
+      expect(put.createRevision).toBe(put.modRevision);
+      for (const consistency of ['linearizable', 'lease'] as const) {
+        const got = await c.drive(leader.get(key, { consistency }));
+        expect(got.record?.value).toBe(`v${p}`);
+        expect(got.partition).toBe(p);
+        expect(got.revision).toBeGreaterThanOrEqual(put.modRevision);
+      }
+      // a stale read on every replica, once it has applied the write
+      await c.runFor(50);
+      for (const replica of c.running()) {
+        const stale = await c.drive(replica.get(key, { consistency: 'stale' }));
+        expect(stale.record?.value).toBe(`v${p}`);
+      }
+      // JSON and bytes round-trip as themselves
+      const jsonKey = c.keyIn(p);
+      await c.drive(leader.put({ key: jsonKey, value: { a: [1, 'two', null] }, session: s.next() }));
+      expect((await c.drive(leader.get(jsonKey, { consistency: 'linearizable' }))).record?.value).toEqual({ a: [1, 'two', null] });
+      const bytesKey = c.keyIn(p);
+      await c.drive(leader.put({ key: bytesKey, value: new Uint8Array([0, 255, 7]), session: s.next() }));
+      const bytes = (await c.drive(leader.get(bytesKey, { consistency: 'linearizable' }))).record?.value;
+      expect(bytes).toBeInstanceOf(Uint8Array);
+      expect([...(bytes as Uint8Array)]).toEqual([0, 255, 7]);
+      // batch within the partition, then delete
+      const k2 = c.keyIn(p);
+      const batch = await c.drive(leader.writeBatch(p, [{ op: 'put', key: k2, value: 'b' }, { op: 'delete', key: jsonKey }], s.next()));
+      expect(batch.revision).toBeGreaterThan(put.modRevision);
+      expect((await c.drive(leader.get(jsonKey, { consistency: 'linearizable' }))).record).toBeNull();
+      const del = await c.drive(leader.delete({ key: k2, session: s.next() }));
+      expect(del.deleted).toBe(true);
+      const again = await c.drive(leader.delete({ key: k2, session: s.next() }));
+      expect(again.deleted).toBe(false);
+      // a scan of the partition sees what is left, in key order
+      const scan = await c.drive(leader.scanPartition({ partition: p, prefix: utf8Encode('k'), limit: 100, consistency: 'linearizable' }));
+      const keys = scan.items.map((i) => utf8Decode(i.key));
+      expect(keys).toEqual([...keys].sort());
+      expect(keys).toContain(utf8Decode(key));
+      expect(keys).toContain(utf8Decode(bytesKey));
+      expect(keys).not.toContain(utf8Decode(k2));
+    }
+  });
+
+  it('answers NOT_LEADER with a hint on a follower, and refuses a batch spanning partitions', async () => {
+    const c = await setup();
+    const key = c.keyIn(0);
+    const leaderId = c.leaderIdOf(0)!;
+    const follower = c.running().find((s) => s.nodeId !== leaderId)!;
+    const e = await failure(c, follower.put({ key, value: 'x', session: session().next() }));
+    expect(e.code).toBe('NOT_LEADER');
+    expect(e.data.leaderHint).toBe(leaderId);
+    expect(e.data.leaderAddress).toBe(`api-${leaderId}`);
+    const r = await failure(c, follower.get(key, { consistency: 'linearizable' }));
+    expect(r.code).toBe('NOT_LEADER');
+    const other = c.keyIn(1);
+    const b = await failure(c, c.leaderOf(0).writeBatch(0, [{ op: 'put', key, value: 'x' }, { op: 'put', key: other, value: 'y' }], session().next()));
+    expect(b.code).toBe('BAD_REQUEST');
+  });
+
+  it('applies conditional writes only at the expected version, and batches all or nothing', async () => {
+    const c = await setup();
+    const s = session();
+    const leader = c.leaderOf(2);
+    const key = c.keyIn(2);
+    expect((await c.drive(leader.put({ key, value: 'a', ifVersion: 0, session: s.next() }))).version).toBe(1);
+    const stale = await failure(c, leader.put({ key, value: 'b', ifVersion: 0, session: s.next() }));
+    expect(stale.code).toBe('CONDITION_FAILED');
+    expect(stale.data.currentVersion).toBe(1);
+    expect((await c.drive(leader.put({ key, value: 'b', ifVersion: 1, session: s.next() }))).version).toBe(2);
+    const del = await failure(c, leader.delete({ key, ifVersion: 1, session: s.next() }));
+    expect(del.data.currentVersion).toBe(2);
+
+    const other = c.keyIn(2);
+    const batch = await failure(c, leader.writeBatch(2, [{ op: 'put', key: other, value: 'x' }, { op: 'put', key, value: 'c', ifVersion: 1 }], s.next()));
+    expect(batch.code).toBe('CONDITION_FAILED');
+    expect((await c.drive(leader.get(other, { consistency: 'linearizable' }))).record).toBeNull();
+    expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('b');
+  });
+
+  it('hides an expired key at once and deletes it in the background', async () => {
+    const c = await setup();
+    const leader = c.leaderOf(1);
+    const key = c.keyIn(1);
+    const events: WatchEvent[] = [];
+    const w = leader.watch({ key }, { onEvent: (e) => events.push(e), onError: (e) => events.push({ type: 'delete', partition: -1, key, version: -1, modRevision: -1, value: e.code }) });
+    await c.drive(leader.put({ key, value: 'short', ttlMs: 500, session: session().next() }));
+    expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('short');
+    await c.runFor(500);
+    // invisible to every read at once, whatever the background deletion has done
+    expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record).toBeNull();
+    for (const s of c.running()) expect((await c.drive(s.get(key, { consistency: 'stale' }))).record).toBeNull();
+    await c.waitFor(() => events.some((e) => e.type === 'delete'), 2_000, 'the background expiry');
+    const p = leader.partitionOf(key);
+    await c.runFor(50);
+    for (const id of c.ids) expect(await c.kvEngine(id).get(groupId(p), key)).toBeUndefined();
+    expect(events.map((e) => e.type)).toEqual(['put', 'delete']);
+    w.cancel();
+  });
+
+  it('applies a write retried after a leader change exactly once', async () => {
+    const c = await setup();
+    const p = 3;
+    const key = c.keyIn(p);
+    const s = session();
+    const tag = s.next();
+    const oldLeader = c.leaderOf(p);
+    const first = await c.drive(oldLeader.put({ key, value: 'once', session: tag }));
+    // the leader dies; the client did not see the answer and retries the same (clientId, seq)
+    await c.stop(oldLeader.nodeId);
+    await c.waitFor(() => c.leaderIdOf(p) !== undefined, 10_000, 'a new leader');
+    const newLeader = c.leaderOf(p);
+    expect(newLeader.nodeId).not.toBe(oldLeader.nodeId);
+    const retried = await c.drive(newLeader.put({ key, value: 'once', session: tag }));
+    expect(retried).toEqual(first);
+    const got = await c.drive(newLeader.get(key, { consistency: 'linearizable' }));
+    expect(got.record?.version).toBe(1);
+    expect(got.record?.modRevision).toBe(first.modRevision);
+    // the next seq applies; an older one is refused
+    expect((await c.drive(newLeader.put({ key, value: 'twice', session: s.next() }))).version).toBe(2);
+    const old = await failure(c, newLeader.put({ key, value: 'zombie', session: tag }));
+    expect(old.code).toBe('BAD_REQUEST');
+    expect((await c.drive(newLeader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('twice');
+  });
+
+  it('answers every waiting write when leadership is lost: none is silently dropped', async () => {
+    const c = await setup();
+    const p = 0;
+    const leader = c.leaderOf(p);
+    c.net.isolate(leader.nodeId, true, c.ids);
+    const pending = leader.put({ key: c.keyIn(p), value: 'lost?', session: session().next() });
+    const e = await failure(c, pending);
+    expect(['NOT_LEADER', 'UNAVAILABLE', 'TIMEOUT']).toContain(e.code);
+    expect(e.retryable).toBe(true);
+    c.net.isolate(leader.nodeId, false, c.ids);
+  });
+
+  it('streams changes to watchers in revision order, resumes from a revision, and reports COMPACTED', async () => {
+    const c = await setup({ config: { compactionThresholdEntries: 30, compactionRetainEntries: 5 } });
+    const p = 1;
+    const leader = c.leaderOf(p);
+    const prefix = 'w/';
+    const seen: WatchEvent[] = [];
+    const errors: StoreError[] = [];
+    const w = leader.watch({ prefix: utf8Encode(prefix) }, { onEvent: (e) => seen.push(e), onError: (e) => errors.push(e) });
+    const s = session();
+    const keys = [c.keyIn(p, prefix), c.keyIn(p, prefix), c.keyIn(p, prefix)];
+    for (let i = 0; i < 6; i++) await c.drive(leader.put({ key: keys[i % 3]!, value: `v${i}`, session: s.next() }));
+    await c.drive(leader.delete({ key: keys[0]!, session: s.next() }));
+    w.cancel();
+    expect(seen.map((e) => e.type)).toEqual(['put', 'put', 'put', 'put', 'put', 'put', 'delete']);
+    const revisions = seen.map((e) => e.modRevision);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(seen[3]!.version).toBe(2);
+
+    // resume from the 4th change: exactly the changes from there on
+    const resumed: WatchEvent[] = [];
+    const w2 = leader.watch({ prefix: utf8Encode(prefix), fromRevision: seen[3]!.modRevision }, { onEvent: (e) => resumed.push(e), onError: (e) => errors.push(e) });
+    expect(resumed.map((e) => e.modRevision)).toEqual(revisions.slice(3));
+    w2.cancel();
+
+    // enough writes to compact the log past the first change: watching from there is COMPACTED
+    for (let i = 0; i < 60; i++) await c.drive(leader.put({ key: c.keyIn(p, 'fill'), value: i, session: s.next() }));
+    await c.runFor(50);
+    let compacted: unknown;
+    try {
+      leader.watch({ prefix: utf8Encode(prefix), fromRevision: revisions[0]! }, { onEvent: () => undefined, onError: () => undefined });
+    } catch (error) {
+      compacted = error;
+    }
+    expect(compacted).toBeInstanceOf(StoreError);
+    expect((compacted as StoreError).code).toBe('COMPACTED');
+    expect((compacted as StoreError).data.compactedRevision).toBeGreaterThanOrEqual(revisions[0]!);
+    expect(errors).toEqual([]);
+  });
+
+  it('catches up a replica that fell behind the compaction point with a snapshot', async () => {
+    const c = await setup({ config: { compactionThresholdEntries: 30, compactionRetainEntries: 5, snapshotChunkBytes: 1024 } });
+    const p = 2;
+    const leader = c.leaderOf(p);
+    const lagging = c.ids.find((id) => id !== leader.nodeId)!;
+    await c.stop(lagging);
+    const s = session();
+    const written: Array<[Uint8Array, string]> = [];
+    for (let i = 0; i < 80; i++) {
+      const key = c.keyIn(p);
+      const value = `value-${i}-${'x'.repeat(100)}`;
+      await c.drive(c.leaderOf(p).put({ key, value, session: s.next() }));
+      written.push([key, value]);
+    }
+    await c.runFor(50);
+    const leaderStatus = c.leaderOf(p).status().partitions.find((x) => x.partition === p)!;
+    await c.start(lagging);
+    const behind = c.store(lagging);
+    await c.waitFor(() => (behind.status().partitions.find((x) => x.partition === p)?.applied ?? 0) >= leaderStatus.applied, 10_000, 'the lagging replica to catch up');
+    for (const [key, value] of written) expect((await c.drive(behind.get(key, { consistency: 'stale' }))).record?.value).toBe(value);
+    const digests = await Promise.all(c.ids.map((id) => c.kvEngine(id).digest(groupId(p))));
+    expect(new Set(digests).size).toBe(1);
+    // and it keeps replicating normally afterwards
+    const last = c.keyIn(p);
+    await c.drive(c.leaderOf(p).put({ key: last, value: 'after', session: s.next() }));
+    await c.runFor(50);
+    expect((await c.drive(behind.get(last, { consistency: 'stale' }))).record?.value).toBe('after');
+  });
+
+  it('resumes from the engines after every node restarts', async () => {
+    const c = await setup();
+    const s = session();
+    const written = new Map<number, Uint8Array>();
+    for (let p = 0; p < c.cluster.partitions; p++) {
+      const key = c.keyIn(p);
+      await c.drive(c.leaderOf(p).put({ key, value: `p${p}`, session: s.next() }));
+      written.set(p, key);
+    }
+    for (const id of c.ids) await c.stop(id);
+    for (const id of c.ids) await c.start(id);
+    await c.waitForLeaders();
+    for (const [p, key] of written) {
+      const got = await c.drive(c.leaderOf(p).get(key, { consistency: 'linearizable' }));
+      expect(got.record?.value).toBe(`p${p}`);
+      expect(got.record?.version).toBe(1);
+    }
+    // sessions survived too: the last write's retry is answered, not applied again
+    const p0 = c.leaderOf(0);
+    const next = s.next();
+    await c.drive(p0.put({ key: written.get(0)!, value: 'again', session: next }));
+    expect((await c.drive(p0.put({ key: written.get(0)!, value: 'again', session: next }))).version).toBe(2);
+  });
+
+  it('refuses a data directory bootstrapped for another cluster', async () => {
+    const c = await setup();
+    await c.stop(1);
+    const n = c.nodes.get(1)!;
+    (c as unknown as { cluster: unknown }).cluster = { ...c.cluster, clusterId: 'other' };
+    await expect(c.start(1)).rejects.toThrow(/belongs to cluster "test"/);
+    n.store = undefined;
+  });
+
+  it('moves each partition to its preferred leader', async () => {
+    const c = await setup({ partitions: 6 });
+    await c.runFor(1_000);
+    const placement = c.running()[0]!.placement();
+    for (const g of placement.groups) expect(c.leaderIdOf(g.partition)).toBe(g.replicas[0]);
+    const led = c.running().map((s: Store) => s.health().partitionsLed);
+    expect(Math.max(...led) - Math.min(...led)).toBeLessThanOrEqual(1);
+  });
+
+  it('sends one frame per destination per round: idle partitions cost little', async () => {
+    const c = await setup({ partitions: 16 });
+    await c.runFor(200);
+    const before = c.net.framesSent;
+    await c.runFor(1_000);
+    const frames = c.net.framesSent - before;
+    // 1000 ms = 100 ticks; heartbeats of all 16 partitions share frames: at most a few frames
+    // per node pair per tick (heartbeats out, responses back), never one per partition.
+    const pairs = 3 * 2;
+    expect(frames).toBeLessThanOrEqual(100 * pairs * 2);
+    expect(frames).toBeGreaterThan(0);
+  });
+});
