@@ -10,7 +10,7 @@ import { encodeApplied, encodeRecord, encodeSession } from './kv-codec';
 import { appliedKey, dataKey, sessionKey } from './kv-keys';
 import { SESSION_ANSWER_SIZE_BYTES_MAX, checkClientId, checkKeySize, checkValueSize } from './limits';
 import { LimitError } from './errors';
-import type { DbOp } from './log-batch';
+import type { DbOp } from './db';
 
 /** A cache change to make once the batch is durable. */
 export interface CacheChange {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { GroupId } from '@ringkv/stdx';
 import { assert, utf8Decode } from '@ringkv/stdx';
 import type { StorageDb } from './db';
-import { batchOptions, openDiskDb, openMemoryDb, readyDb } from './db';
+import { openDiskDb, openMemoryDb, readyDb, writeBatch } from './db';
 import { CorruptionError, LimitError } from './errors';
 import type { KvApplyBatch, KvEngine, KvRecord, ScanItem, ScanOptions, SessionRecord } from './interfaces';
 import { StagedKvBatch } from './kv-batch';
@@ -22,8 +22,8 @@ import {
   checkClientId,
   checkKeySize,
 } from './limits';
-import type { DbOp } from './log-batch';
-import { ABSENT, ValueCache, cacheKey } from './value-cache';
+import type { DbOp } from './db';
+import { ABSENT, ValueCache } from './value-cache';
 import type { CachedValue } from './value-cache';
 
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
@@ -63,14 +63,13 @@ export class LevelKvEngine implements KvEngine {
   async get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined> {
     this.checkOpen();
     checkKeySize(key);
-    const ck = cacheKey(partition, key);
-    const cached = this.cache.lookup(ck);
+    const cached = this.cache.lookup(partition, key);
     if (cached !== undefined) return cached === ABSENT ? undefined : cached;
     const generation = this.generation(partition);
     const storageKey = dataKey(partition, key);
     const stored = await this.db.get(storageKey, BYTES);
     const record = stored === undefined ? undefined : decodeRecord(partition, key, storageKey, stored);
-    if (this.generation(partition) === generation) this.cache.set(ck, record ?? ABSENT, stored?.length ?? 0);
+    if (this.generation(partition) === generation) this.cache.set(partition, key.slice(), record ?? ABSENT, stored?.length ?? 0);
     return record;
   }
 
@@ -79,7 +78,7 @@ export class LevelKvEngine implements KvEngine {
    * the key, NOT_CACHED otherwise. Counts a hit or a miss like get().
    */
   getCached(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof NOT_CACHED {
-    const cached: CachedValue | undefined = this.cache.lookup(cacheKey(partition, key));
+    const cached: CachedValue | undefined = this.cache.lookup(partition, key);
     if (cached === undefined) return NOT_CACHED;
     return cached === ABSENT ? undefined : cached;
   }
@@ -140,10 +139,10 @@ export class LevelKvEngine implements KvEngine {
     batch.sealed = true;
     if (batch.isEmpty) return Promise.resolve();
     return this.serialized(async () => {
-      await this.db.batch(batch.ops, batchOptions(this.sync));
+      await writeBatch(this.db, batch.ops, this.sync);
       for (const p of batch.partitions) this.bump(p);
       // Write through, in batch order, so a put then a delete of one key leaves it absent.
-      for (const c of batch.cacheChanges) this.cache.set(cacheKey(c.partition, c.key), c.record ?? ABSENT, c.sizeBytes);
+      for (const c of batch.cacheChanges) this.cache.set(c.partition, c.key, c.record ?? ABSENT, c.sizeBytes);
     });
   }
 
@@ -210,7 +209,7 @@ export class LevelKvEngine implements KvEngine {
     await this.serialized(async () => {
       const ops = await this.partitionDeletes(partition);
       for (const op of puts) ops.push(op);
-      await this.db.batch(ops, batchOptions(this.sync));
+      await writeBatch(this.db, ops, this.sync);
       this.bump(partition);
       this.cache.dropPartition(partition);
     });
@@ -220,7 +219,7 @@ export class LevelKvEngine implements KvEngine {
     this.checkOpen();
     return this.serialized(async () => {
       // One batch: a half-dropped partition would be data without its applied index.
-      await this.db.batch(await this.partitionDeletes(partition), batchOptions(this.sync));
+      await writeBatch(this.db, await this.partitionDeletes(partition), this.sync);
       this.bump(partition);
       this.cache.dropPartition(partition);
     });

@@ -11,8 +11,8 @@ import type { GroupLog, LogEntry, LogHardState, LogSnapshot, LogWriteBatch } fro
 import { encodeEntry, encodeHardState, encodeSnapshotMeta } from './log-codec';
 import { HARD_STATE_TAG, SNAPSHOT_TAG, entryKey, groupKey } from './log-keys';
 import type { MemoryGroupLog } from './group-log';
+import type { DbOp } from './db';
 
-export type DbOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 export type GroupChange =
   | { kind: 'append'; entries: readonly LogEntry[] }

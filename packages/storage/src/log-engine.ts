@@ -5,11 +5,11 @@
 import type { GroupId } from '@ringkv/stdx';
 import { assert, groupId } from '@ringkv/stdx';
 import type { StorageDb } from './db';
-import { batchOptions, openDiskDb, openMemoryDb, readyDb } from './db';
+import { openDiskDb, openMemoryDb, readyDb, writeBatch } from './db';
 import { CorruptionError } from './errors';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog } from './group-log';
 import type { GroupLog, LogEntry, LogWriteBatch, RaftLogEngine } from './interfaces';
-import type { DbOp } from './log-batch';
+import type { DbOp } from './db';
 import { StagedLogBatch } from './log-batch';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta } from './log-codec';
 import { ENTRY_TAG, HARD_STATE_TAG, SNAPSHOT_TAG, entryKeyIndex, entryRangeEnd, entryRangeStart, groupKey, keyGroup } from './log-keys';
@@ -86,7 +86,7 @@ export class LevelRaftLogEngine implements RaftLogEngine {
     for (const g of batch.groups.values()) assert(!g.log.dropped, () => `commit: group ${g.log.group} was dropped`);
     this.inFlight = true;
     try {
-      await this.db.batch(batch.ops as DbOp[], batchOptions(true));
+      await writeBatch(this.db, batch.ops, true);
     } finally {
       this.inFlight = false;
     }
@@ -123,7 +123,7 @@ export class LevelRaftLogEngine implements RaftLogEngine {
     ];
     for await (const key of this.db.keys({ ...BYTES, gte: entryRangeStart(group), lt: entryRangeEnd(group) })) ops.push({ type: 'del', key });
     // One batch: a half-dropped log would read back as a log with a gap.
-    await this.db.batch(ops, batchOptions(true));
+    await writeBatch(this.db, ops, true);
     this.commitSeq++;
     const open = this.logs.get(group);
     this.logs.delete(group);

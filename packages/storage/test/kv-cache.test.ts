@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
 import { LevelKvEngine, NOT_CACHED, openMemoryDb, openMemoryKvEngine } from '../src/index';
+import { cacheSlot } from '../src/value-cache';
 import type { KvRecord } from '../src/index';
 
 const P = groupId(5);
@@ -108,5 +109,28 @@ describe('value cache', () => {
     expect(stats.entries).toBeLessThan(200);
     expect(engine.getCached(P, k('k0'))).not.toBe(NOT_CACHED);
     expect(engine.getCached(P, k('k1'))).toBe(NOT_CACHED);
+  });
+
+  it('keeps two keys that share a cache slot apart', async () => {
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const name = `c${i}`;
+      const slot = cacheSlot(P, k(name));
+      const other = seen.get(slot);
+      if (other !== undefined) pair = [other, name];
+      seen.set(slot, name);
+    }
+    const [a, b] = pair;
+    const engine = await openMemoryKvEngine({ cacheSizeBytes: 1 << 20 });
+    const w = engine.newApplyBatch();
+    w.put(P, k(a), rec('value of a'));
+    await engine.write(w);
+    expect(engine.getCached(P, k(b))).toBe(NOT_CACHED);
+    expect(await engine.get(P, k(b))).toBeUndefined();
+    expect(engine.getCached(P, k(b))).toBeUndefined();
+    expect(engine.getCached(P, k(a))).toBe(NOT_CACHED);
+    expect((await engine.get(P, k(a)))!.value).toBe('value of a');
+    expect(engine.getCached(groupId(P + 1), k(a))).toBe(NOT_CACHED);
   });
 });

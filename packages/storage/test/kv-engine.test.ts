@@ -103,8 +103,13 @@ describe('KV engine: writes, scans, sessions, applied index', () => {
     const db = await openMemoryDb();
     const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
     await put(engine, 'x', 'old');
-    const original = db.batch.bind(db);
-    (db as { batch: unknown }).batch = () => Promise.reject(new Error('io error'));
+    const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+    // The write fails after every operation was staged, as a failing fsync would.
+    (db as { batch: unknown }).batch = () => {
+      const failing = original();
+      failing.write = () => Promise.reject(new Error('io error'));
+      return failing;
+    };
     const b = engine.newApplyBatch();
     b.put(P, k('x'), rec('new', 2));
     await expect(engine.write(b)).rejects.toThrow('io error');

@@ -81,8 +81,13 @@ describe('log engine: the LogStorage contract', () => {
     const engine = new LevelRaftLogEngine(db);
     const log = await engine.openGroup(G1);
     await appendCommit(engine, log, range(1, 2, 1));
-    const original = db.batch.bind(db);
-    (db as { batch: unknown }).batch = () => Promise.reject(new Error('disk full'));
+    const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+    // The write fails after every operation was staged, as a failing fsync would.
+    (db as { batch: unknown }).batch = () => {
+      const failing = original();
+      failing.write = () => Promise.reject(new Error('disk full'));
+      return failing;
+    };
     const b = engine.newBatch();
     b.append(log, range(3, 5, 1));
     await expect(engine.commit(b)).rejects.toThrow('disk full');
