@@ -264,6 +264,16 @@ export class Store implements KvService {
     this.watches.endAll(error);
   }
 
+  /** Resolves when no round is running (tests and the simulator drive time between rounds). */
+  async roundDone(): Promise<void> {
+    while (this.roundRunning !== undefined) await this.roundRunning;
+  }
+
+  /** True while a round runs or one is scheduled (work is pending). */
+  get busy(): boolean {
+    return this.roundRunning !== undefined || this.roundScheduled;
+  }
+
   /**
    * Hands every leadership this node holds to another caught-up replica (graceful shutdown).
    * Resolves when none is left or after `timeoutMs`.
@@ -721,8 +731,13 @@ export class Store implements KvService {
           continue;
         }
         const id = this.nextReadId++;
-        g.readsInFlight.set(id, reads);
-        g.raft.readIndex(encodeReadContext(id), mode);
+        try {
+          g.raft.readIndex(encodeReadContext(id), mode);
+          g.readsInFlight.set(id, reads);
+        } catch (error) {
+          const e = new StoreError('UNAVAILABLE', `partition ${g.partition} cannot confirm a read now (${String(error)}); retry shortly`, { partition: g.partition, retryAfterMs: 100 });
+          for (const r of reads) r.reject(e);
+        }
       }
     }
   }

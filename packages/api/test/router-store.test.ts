@@ -1,0 +1,132 @@
+/**
+ * The router over real Stores (three, in-memory network, manual clock): requests landing on any
+ * node succeed through forwarding, errors keep the one shape, and bad input changes nothing.
+ */
+import { TRPCError } from '@trpc/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreError } from '@ringkv/multiraft';
+import type { NodeId } from '@ringkv/stdx';
+import { createAppRouter, createCallerFactory } from '../src';
+import type { Forwarder } from '../src';
+import { TestCluster } from '../../multiraft/test/cluster';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+function callers(c: TestCluster) {
+  const routers = new Map<number, ReturnType<typeof createAppRouter>>();
+  // The in-process Forwarder: calls the leader's router as a forwarded request, and turns its
+  // TRPCError back into the StoreError it carried (what the server's Forwarder does over HTTP).
+  const forwarder: Forwarder = {
+    async forward(leader: NodeId, path, input) {
+      const router = routers.get(leader);
+      if (router === undefined) throw new StoreError('UNAVAILABLE', `node ${leader} is not reachable`);
+      const caller = createCallerFactory(router)({ forwarded: true }) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+      const [ns, proc] = path.split('.') as [string, string];
+      try {
+        return await caller[ns]![proc]!(input);
+      } catch (error) {
+        if (error instanceof TRPCError && error.cause instanceof StoreError) throw error.cause;
+        throw error;
+      }
+    },
+  };
+  for (const s of c.running()) routers.set(s.nodeId, createAppRouter({ kv: s, forwarder }));
+  return (id: number) => createCallerFactory(routers.get(id)!)({});
+}
+
+describe('router over real Stores', () => {
+  it('serves every procedure from any node, forwarding to partition leaders', async () => {
+    cluster = await TestCluster.create();
+    const c = cluster;
+    await c.waitForLeaders();
+    const at = callers(c);
+    let seq = 0;
+    const session = () => ({ clientId: 'api-test', seq: ++seq });
+    const keys = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
+    // every write lands on node 1 and is forwarded when node 1 does not lead the key's partition
+    for (const key of keys) await c.drive(at(1).kv.put({ key, value: { type: 'json', data: { key } }, session: session() }));
+    for (const id of c.ids) {
+      for (const key of keys) {
+        const got = await c.drive(at(id).kv.get({ key }));
+        expect(got.entry?.value).toEqual({ type: 'json', data: { key } });
+      }
+    }
+    const many = await c.drive(at(2).kv.getMany({ keys: ['alpha', 'missing', 'theta'] }));
+    expect(many.entries.map((e) => e?.key ?? null)).toEqual(['alpha', null, 'theta']);
+
+    const batch = await c.drive(
+      at(3).kv.writeBatch({
+        ops: [
+          { op: 'put', key: 'alpha', value: { type: 'string', data: 'A' } },
+          { op: 'delete', key: 'beta' },
+          { op: 'put', key: 'gamma', value: { type: 'bytes', data: 'AAEC' }, ifVersion: 99 },
+        ],
+        session: session(),
+      }),
+    );
+    const outcomeOf = (op: number) => batch.partitions.find((p) => p.ops.includes(op))!;
+    expect(outcomeOf(2).ok).toBe(false);
+    if (!outcomeOf(2).ok) expect((outcomeOf(2) as { error: { code: string } }).error.code).toBe('CONDITION_FAILED');
+
+    // scan across partitions, merged in key order, paged
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 20; i++) {
+      const page = await c.drive(at(2).kv.scan({ prefix: '', limit: 3, cursor }));
+      seen.push(...page.entries.map((e) => e.key as string));
+      if (page.cursor === null) break;
+      cursor = page.cursor;
+    }
+    expect(seen).toEqual([...seen].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    const left = keys.filter((k) => !(k === 'beta' && outcomeOf(1).ok)).sort();
+    expect(seen).toEqual(left);
+
+    const placement = await c.drive(at(1).cluster.placement());
+    expect(placement.groups).toHaveLength(c.cluster.partitions);
+    expect(placement.nodes.map((n) => n.address)).toEqual(['api-1', 'api-2', 'api-3']);
+    for (const g of placement.groups) expect(g.leader).toBe(c.leaderIdOf(g.partition));
+    const status = await c.drive(at(2).cluster.status());
+    expect(status.partitions.every((p) => p.commit >= p.applied && p.applied > 0)).toBe(true);
+    expect((await c.drive(at(3).cluster.health())).ok).toBe(true);
+  });
+
+  it('refuses bad input before it reaches Raft', async () => {
+    cluster = await TestCluster.create();
+    const c = cluster;
+    await c.waitForLeaders();
+    const at = callers(c);
+    const before = c.running().map((s) => s.status().partitions.map((p) => p.lastIndex));
+    const calls: Array<[() => Promise<unknown>, string]> = [
+      [() => at(1).kv.put({ key: 'x'.repeat(1025), value: { type: 'string', data: 'v' }, session: { clientId: 'c', seq: 1 } }), 'TOO_LARGE'],
+      [() => at(1).kv.put({ key: 'x', value: { type: 'string', data: 'v'.repeat(1024 * 1024 + 1) }, session: { clientId: 'c', seq: 1 } }), 'TOO_LARGE'],
+      [() => at(1).kv.put({ key: 'x', value: 7 as never, session: { clientId: 'c', seq: 1 } }), 'BAD_REQUEST'],
+      [() => at(1).kv.writeBatch({ ops: [], session: { clientId: 'c', seq: 1 } }), 'BAD_REQUEST'],
+    ];
+    for (const [call, code] of calls) {
+      try {
+        await c.drive(call());
+        expect.unreachable();
+      } catch (error) {
+        const e = error as TRPCError;
+        expect(e).toBeInstanceOf(TRPCError);
+        const data = createAppRouter({ kv: c.store(1) })._def._config.errorFormatter({
+          error: e,
+          type: 'mutation',
+          path: 'kv.put',
+          input: undefined,
+          ctx: {},
+          shape: { message: e.message, code: -32600, data: { code: e.code, httpStatus: 400, path: 'kv.put' } },
+        }) as { data: { ringkv?: { code: string } } };
+        expect(data.data.ringkv?.code).toBe(code);
+      }
+    }
+    await c.runFor(50);
+    const after = c.running().map((s) => s.status().partitions.map((p) => p.lastIndex));
+    expect(after).toEqual(before);
+  });
+});
