@@ -116,14 +116,21 @@ export class LevelRaftLogEngine implements RaftLogEngine {
 
   async dropGroup(group: GroupId): Promise<void> {
     this.checkOpen();
-    assert(!this.inFlight, 'dropGroup: a log batch is being written');
+    assert(!this.inFlight, 'dropGroup: a log batch or another drop is being written');
     const ops: DbOp[] = [
       { type: 'del', key: groupKey(HARD_STATE_TAG, group) },
       { type: 'del', key: groupKey(SNAPSHOT_TAG, group) },
     ];
-    for await (const key of this.db.keys({ ...BYTES, gte: entryRangeStart(group), lt: entryRangeEnd(group) })) ops.push({ type: 'del', key });
-    // One batch: a half-dropped log would read back as a log with a gap.
-    await writeBatch(this.db, ops, true);
+    // Like a commit, a drop excludes other writes: a round written in between could leave entries
+    // of the dropped group behind, which would read back as a log with a gap.
+    this.inFlight = true;
+    try {
+      for await (const key of this.db.keys({ ...BYTES, gte: entryRangeStart(group), lt: entryRangeEnd(group) })) ops.push({ type: 'del', key });
+      // One batch: a half-dropped log would read back as a log with a gap.
+      await writeBatch(this.db, ops, true);
+    } finally {
+      this.inFlight = false;
+    }
     this.commitSeq++;
     const open = this.logs.get(group);
     this.logs.delete(group);

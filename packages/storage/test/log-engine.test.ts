@@ -200,6 +200,13 @@ describe('log engine: the LogStorage contract', () => {
     const fresh = await engine.openGroup(groupId(7));
     expect(fresh.lastIndex()).toBe(0);
     expect((await new LevelRaftLogEngine(db).openGroup(G2)).lastIndex()).toBe(3);
+    const g2 = await engine.openGroup(G2);
+    const dropping = engine.dropGroup(G2);
+    const during = engine.newBatch();
+    during.append(g2, range(4, 4, 1));
+    await expect(engine.commit(during)).rejects.toThrow(/still being written|staged before/);
+    await dropping;
+    expect(await engine.listGroups()).toEqual([1, 9, 0xffffffff]);
     await engine.close();
   });
 });
