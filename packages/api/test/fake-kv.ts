@@ -2,7 +2,7 @@
  * A single-node, in-memory KvService for testing the router's validation, error mapping and
  * merging on its own. Partition = first key byte modulo the partition count.
  */
-import { StoreError, type BatchOp, type KvRecord, type KvService, type SessionTag } from '@ringkv/multiraft';
+import { StoreError, type BatchOp, type KvRecord, type KvService, type SessionTag, type WatchRequest, type WatchSink } from '@ringkv/multiraft';
 import { compareBytes, nodeId, toHex } from '@ringkv/stdx';
 
 export class FakeKv implements KvService {
@@ -23,9 +23,11 @@ export class FakeKv implements KvService {
     return node === 1 ? '127.0.0.1:1' : undefined;
   }
   async get(key: Uint8Array) {
+    this.checkLeader();
     return { partition: this.partitionOf(key), record: this.data.get(toHex(key))?.record ?? null, revision: this.revision };
   }
   async put(req: { key: Uint8Array; value: KvRecord['value']; ifVersion?: number; session: SessionTag }) {
+    this.checkLeader();
     return this.apply(req.key, req.value, req.ifVersion);
   }
   private apply(key: Uint8Array, value: KvRecord['value'], ifVersion?: number) {
@@ -45,6 +47,7 @@ export class FakeKv implements KvService {
     return { deleted: existed, revision: ++this.revision };
   }
   async writeBatch(_partition: number, ops: readonly BatchOp[]) {
+    this.checkLeader();
     for (const op of ops) {
       if (op.op === 'put') this.apply(op.key, op.value, op.ifVersion);
       else this.data.delete(toHex(op.key));
@@ -52,6 +55,7 @@ export class FakeKv implements KvService {
     return { revision: this.revision };
   }
   async scanPartition(req: { partition: number; prefix: Uint8Array; after?: Uint8Array; limit: number }) {
+    this.checkLeader();
     const items = [...this.data.values()]
       .filter((e) => this.partitionOf(e.key) === req.partition)
       .filter((e) => e.key.length >= req.prefix.length && compareBytes(e.key.subarray(0, req.prefix.length), req.prefix) === 0)
@@ -60,8 +64,16 @@ export class FakeKv implements KvService {
       .slice(0, req.limit);
     return { partition: req.partition, items, revision: this.revision };
   }
-  watch() {
-    return { cancel: () => undefined };
+  /** Watch sinks registered by the router; tests push events or errors into them. */
+  readonly sinks = new Set<WatchSink>();
+  watch(_request: WatchRequest, sink: WatchSink) {
+    this.sinks.add(sink);
+    return { cancel: () => this.sinks.delete(sink) };
+  }
+  /** When set, every call fails NOT_LEADER naming this node (to test forwarding). */
+  notLeaderHint: number | undefined;
+  private checkLeader(): void {
+    if (this.notLeaderHint !== undefined) throw new StoreError('NOT_LEADER', 'not the leader', { leaderHint: this.notLeaderHint });
   }
   status() {
     return { clusterId: 'test', nodeId: 1, nodes: [], partitions: [] };
