@@ -1,0 +1,11 @@
+export { startNode, clusterConfigOf } from './node';
+export type { RunningNode, StartNodeOptions } from './node';
+export { parseCommandLine, buildProgram } from './config/cli';
+export { resolveServerConfig, settingsFromEnv, settingsFromFile, envName, DEFAULTS } from './config/server-config';
+export type { ServerConfig, RawSettings } from './config/server-config';
+export { parseInitialCluster, formatInitialCluster } from './config/initial-cluster';
+export type { Member } from './config/initial-cluster';
+export { parseHostPort, formatHostPort } from './config/address';
+export type { HostPort } from './config/address';
+export { TcpTransport } from './transport';
+export { RealClock } from './runtime/real-clock';
