@@ -37,7 +37,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
   const ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
   const apiAddress = (i: number): string => `127.0.0.1:${ports[i]}`;
   const peerAddress = (i: number): string => `127.0.0.1:${ports[options.nodes + i]}`;
-  const initialCluster = ids.map((id, i) => `${id}=${peerAddress(i)}`).join(',');
+  const initialCluster = ids.map((id, i) => `${id}=${peerAddress(i)}/${apiAddress(i)}`).join(',');
   const children: ChildProcess[] = [];
   const logs: string[] = ids.map(() => '');
   const stop = async (): Promise<void> => {
@@ -66,8 +66,10 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
           String(options.partitions),
           '--replication-factor',
           String(options.replicationFactor),
+          '--log-level',
+          'warn',
         ],
-        { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+        { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       child.stderr!.on('data', (d: Buffer) => {
         logs[i] = (logs[i]! + d.toString()).slice(-4000);
