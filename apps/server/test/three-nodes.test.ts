@@ -1,0 +1,217 @@
+/**
+ * Three nodes in ONE process, each a full node (disk engines in a temp dir, the TCP transport on
+ * its own loopback address, the HTTP/WebSocket API), driven through the SDK and the Store facade:
+ * every operation on keys of every partition, conditional writes, TTL, scan across partitions in
+ * key order, a watch resumed from a revision, and a write retried after a leader change applied
+ * exactly once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, isRingKVError } from '@ringkv/client';
+import type { RingKVClient } from '@ringkv/client';
+import { utf8Encode } from '@ringkv/stdx';
+import type { Member } from '../src/config/initial-cluster';
+import type { ServerConfig } from '../src/config/server-config';
+import { startNode } from '../src/node';
+import type { RunningNode } from '../src/node';
+
+const PARTITIONS = 6;
+const root = mkdtempSync(join(tmpdir(), 'ringkv-three-'));
+const logger = pino({ level: 'silent' });
+const nodes = new Map<number, RunningNode>();
+const configs = new Map<number, ServerConfig>();
+let client: RingKVClient;
+
+async function freePort(host: string): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function leaderOf(partition: number): number | undefined {
+  for (const node of nodes.values()) {
+    const p = node.store.status().partitions.find((q) => q.partition === partition);
+    if (p?.role === 'leader') return node.store.nodeId;
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  const members: Member[] = [];
+  for (const id of [1, 2, 3]) {
+    const host = `127.0.0.${id}`;
+    members.push({ id, peer: { host, port: await freePort(host) }, api: { host, port: await freePort(host) } });
+  }
+  for (const m of members) {
+    const config: ServerConfig = {
+      id: m.id,
+      dataDir: join(root, `node-${m.id}`),
+      listen: m.api,
+      peerListen: m.peer,
+      members,
+      partitions: PARTITIONS,
+      replicationFactor: 3,
+      clusterId: 'three-nodes',
+      logLevel: 'silent',
+      tickMs: 20,
+      shutdownHandoffMs: 2_000,
+    };
+    configs.set(m.id, config);
+  }
+  await Promise.all([...configs.values()].map(async (config) => nodes.set(config.id, await startNode(config, logger))));
+  await waitFor('a leader for every partition', () => ([...Array(PARTITIONS).keys()].every((p) => leaderOf(p) !== undefined) ? true : undefined));
+  client = createClient({ endpoints: members.map((m) => `${m.api.host}:${m.api.port}`), deadlineMs: 15_000, attemptTimeoutMs: 2_000 });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await Promise.all([...nodes.values()].map((n) => n.stop()));
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** `count` keys in every partition, found through the SDK's partitioner. */
+async function keysPerPartition(prefix: string, count: number): Promise<string[][]> {
+  const out: string[][] = Array.from({ length: PARTITIONS }, () => []);
+  for (let i = 0; out.some((keys) => keys.length < count); i++) {
+    const key = `${prefix}/${i}`;
+    const p = (await client.partitionOf(key))!;
+    if (out[p]!.length < count) out[p]!.push(key);
+  }
+  return out;
+}
+
+describe('three nodes over real TCP in one process', () => {
+  it('serves every operation on keys of every partition', async () => {
+    const byPartition = await keysPerPartition('ops', 3);
+    for (const [partition, keys] of byPartition.entries()) {
+      const [a, b, c] = keys as [string, string, string];
+      const put = await client.put(a, `value-${partition}`);
+      expect(put.version).toBe(1);
+      expect((await client.get(a))?.value).toBe(`value-${partition}`);
+      expect((await client.get(a, { consistency: 'lease' }))?.value).toBe(`value-${partition}`);
+      await waitFor('a stale read to catch up', async () => ((await client.get(a, { consistency: 'stale' }))?.value === `value-${partition}` ? true : undefined));
+      await client.put(b, { json: partition });
+      expect(await client.getMany([a, b, c])).toMatchObject([{ value: `value-${partition}` }, { value: { json: partition } }, null]);
+      const batch = await client.writeBatch([
+        { op: 'put', key: c, value: 'from-batch' },
+        { op: 'delete', key: b },
+      ]);
+      expect(batch.ok).toBe(true);
+      expect(batch.partitions.map((p) => p.partition)).toEqual([partition]);
+      expect(await client.getMany([b, c])).toMatchObject([null, { value: 'from-batch' }]);
+      expect((await client.delete(a)).deleted).toBe(true);
+      expect((await client.delete(a)).deleted).toBe(false);
+      expect(await client.get(a)).toBeNull();
+    }
+    // A batch across every partition reports one applied outcome per partition.
+    const cross = await client.writeBatch(byPartition.map((keys) => ({ op: 'put' as const, key: keys[0]!, value: 'cross' })));
+    expect(cross.ok).toBe(true);
+    expect(new Set(cross.partitions.map((p) => p.partition))).toEqual(new Set([...Array(PARTITIONS).keys()]));
+    expect((await client.getMany(byPartition.map((keys) => keys[0]!))).map((e) => e?.value)).toEqual(byPartition.map(() => 'cross'));
+  });
+
+  it('applies conditional writes only at the expected version', async () => {
+    const key = 'cond/k';
+    await client.put(key, 'v1', { ifVersion: 0 });
+    const conflict = await client.put(key, 'again', { ifVersion: 0 }).catch((e: unknown) => e);
+    expect(isRingKVError(conflict) && conflict.code).toBe('CONDITION_FAILED');
+    expect(isRingKVError(conflict) && conflict.data.currentVersion).toBe(1);
+    expect((await client.put(key, 'v2', { ifVersion: 1 })).version).toBe(2);
+    const badDelete = await client.delete(key, { ifVersion: 1 }).catch((e: unknown) => e);
+    expect(isRingKVError(badDelete) && badDelete.code).toBe('CONDITION_FAILED');
+    expect((await client.get(key))?.value).toBe('v2');
+    expect((await client.delete(key, { ifVersion: 2 })).deleted).toBe(true);
+  });
+
+  it('expires a key after its TTL', async () => {
+    const key = 'ttl/k';
+    const writtenAt = Date.now();
+    await client.put(key, 'short-lived', { ttlMs: 800 });
+    const before = await client.get(key);
+    if (Date.now() - writtenAt < 700) expect(before?.value).toBe('short-lived');
+    await waitFor('the key to expire', async () => ((await client.get(key)) === null ? true : undefined), 10_000);
+    expect(Date.now() - writtenAt).toBeGreaterThanOrEqual(700);
+    expect(await client.get(key, { consistency: 'stale' })).toBeNull();
+  });
+
+  it('scans a prefix across every partition in key order, page by page', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `scan/${String(i).padStart(3, '0')}-${(i * 7919) % 101}`);
+    await Promise.all(keys.map((k) => client.put(k, k)));
+    await client.put('scam/outside', 'x');
+    const partitions = new Set(await Promise.all(keys.map((k) => client.partitionOf(k))));
+    expect(partitions.size).toBe(PARTITIONS);
+    const seen: string[] = [];
+    for await (const entry of client.scanAll({ prefix: 'scan/', limit: 7 })) seen.push(entry.key as string);
+    expect(seen).toEqual([...keys].sort());
+  });
+
+  it('resumes a watch from a revision, in revision order', async () => {
+    const key = 'watch/k';
+    const revisions: number[] = [];
+    for (const v of ['w1', 'w2', 'w3']) revisions.push((await client.put(key, v)).modRevision);
+    const abort = new AbortController();
+    const events: Array<{ value: unknown; modRevision: number }> = [];
+    const watching = (async () => {
+      for await (const event of client.watch({ key, fromRevision: revisions[1]!, signal: abort.signal })) {
+        events.push({ value: event.value, modRevision: event.modRevision });
+        if (events.length === 3) break;
+      }
+    })();
+    await waitFor('the history from the revision', () => (events.length >= 2 ? true : undefined));
+    const fourth = await client.put(key, 'w4');
+    await watching;
+    abort.abort();
+    expect(events).toEqual([
+      { value: 'w2', modRevision: revisions[1] },
+      { value: 'w3', modRevision: revisions[2] },
+      { value: 'w4', modRevision: fourth.modRevision },
+    ]);
+  });
+
+  it('applies a write retried after a leader change exactly once', async () => {
+    const key = utf8Encode('once/k');
+    const partition = nodes.get(1)!.store.partitionOf(key);
+    const oldLeader = await waitFor('a leader', () => leaderOf(partition));
+    const session = { clientId: 'exactly-once-test', seq: 1 };
+    const first = await nodes.get(oldLeader)!.store.put({ key, value: 'once', session });
+    expect(first.version).toBe(1);
+
+    // A planned stop hands leadership away: the partition gets a new leader.
+    await nodes.get(oldLeader)!.stop();
+    nodes.delete(oldLeader);
+    const newLeader = await waitFor('a new leader', () => leaderOf(partition));
+    expect(newLeader).not.toBe(oldLeader);
+
+    // The client never saw the answer and retries with the same session and seq.
+    const retried = await nodes.get(newLeader)!.store.put({ key, value: 'once', session });
+    expect(retried).toEqual(first);
+    const read = await nodes.get(newLeader)!.store.get(key, { consistency: 'linearizable' });
+    expect(read.record?.version).toBe(1);
+    // The next seq of the session is a new write.
+    const next = await nodes.get(newLeader)!.store.put({ key, value: 'twice', session: { ...session, seq: 2 } });
+    expect(next.version).toBe(2);
+
+    // The stopped node restarts on its data directory and catches up.
+    nodes.set(oldLeader, await startNode(configs.get(oldLeader)!, logger));
+    await waitFor('the restarted replica to catch up', async () => {
+      const local = await nodes.get(oldLeader)!.store.get(key, { consistency: 'stale' });
+      return local.record?.version === 2 ? true : undefined;
+    });
+  });
+});
