@@ -87,13 +87,15 @@ describe('bad input', () => {
     const huge = JSON.stringify({ key: 'k', value: { type: 'string', data: 'x'.repeat(13 * 1024 * 1024) }, session: session(3) });
     const res = await trpcPost(c.endpoint(1), 'kv.put', huge);
     expect(res.status).toBe(413);
+    expect(ringkvCode(res.body)).toBe('TOO_LARGE');
     await stillServes();
   });
 
-  it('answers an unknown procedure with NOT_FOUND, and an unknown path with 404', async () => {
+  it('answers an unknown procedure with 404 (code BAD_REQUEST), and an unknown path with 404', async () => {
     const res = await trpcQuery(c.endpoint(1), 'kv.nope', {});
     expect(res.status).toBe(404);
-    expect(ringkvCode(res.body)).toBeDefined();
+    expect(ringkvCode(res.body)).toBe('BAD_REQUEST');
+    expect(JSON.stringify(res.body)).not.toContain('"stack"'); // no stack traces leak to clients
     const other = await fetch(`http://${c.endpoint(1)}/nowhere`);
     expect(other.status).toBe(404);
     await stillServes();
