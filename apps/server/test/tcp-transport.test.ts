@@ -180,6 +180,25 @@ describe('TcpTransport', () => {
     expect(b.received[0]).toEqual({ from: 1, bytes: [99] });
   });
 
+  it('reconnects at once when the restarted peer dials in, instead of waiting out a long backoff', async () => {
+    const ports = await portsFor([1, 2]);
+    const logs = new LogCapture();
+    const a = new TcpTransport({
+      nodeId: 1,
+      clusterId: 'test-cluster',
+      listen: { host: '127.0.0.1', port: ports.get(1)! },
+      peers: new Map([[2, { host: '127.0.0.1', port: ports.get(2)! }]]),
+      logger: logs,
+      reconnectMinMs: 60_000,
+      reconnectMaxMs: 60_000,
+    });
+    await a.start();
+    open.push(a);
+    await waitFor('the first dial to fail', () => logs.find('peer unreachable').length > 0);
+    const b = await startNode(2, ports);
+    await waitFor('both directions up', () => b.transport.isReachable(n(1)) && a.isReachable(n(2)), 5_000);
+  });
+
   it('bounds the per-peer queue: a flood is partly dropped, never thrown, and memory stays bounded', async () => {
     const ports = await portsFor([1, 2]);
     const logs = new LogCapture();

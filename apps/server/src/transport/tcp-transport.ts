@@ -61,6 +61,8 @@ const DEFAULTS = {
   handshakeTimeoutMs: 5_000,
 };
 
+const KEEPALIVE_MS = 5_000;
+
 type LinkState = 'idle' | 'connecting' | 'open' | 'backoff' | 'closed';
 
 /** The outbound side to one peer: a socket, its state and a bounded queue. */
@@ -191,6 +193,8 @@ export class TcpTransport implements PeerTransport {
     const socket = net.connect({ host: link.address.host, port: link.address.port });
     link.socket = socket;
     socket.setNoDelay(true);
+    // A peer whose machine vanished without closing the socket is noticed within seconds.
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     const decoder = new FrameDecoder(HANDSHAKE_FRAME_BYTES_MAX);
     const handshakeTimer = setTimeout(() => this.linkFailed(link, socket, 'the peer did not answer the handshake in time'), this.options.handshakeTimeoutMs);
     socket.on('connect', () => {
@@ -262,6 +266,16 @@ export class TcpTransport implements PeerTransport {
     }, delayMs);
   }
 
+  /** A peer just dialed us, so it is up: skip the rest of our backoff towards it. */
+  private peerIsBack(id: number): void {
+    const link = this.links.get(id);
+    if (link === undefined || link.state !== 'backoff') return;
+    if (link.timer !== undefined) clearTimeout(link.timer);
+    link.timer = undefined;
+    link.backoff.reset();
+    this.connect(link);
+  }
+
   private flush(link: PeerLink): void {
     const socket = link.socket;
     if (link.state !== 'open' || socket === undefined) return;
@@ -294,6 +308,7 @@ export class TcpTransport implements PeerTransport {
     }
     this.inbound.add(socket);
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_MS);
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const decoder = new FrameDecoder(HANDSHAKE_FRAME_BYTES_MAX);
     let from: number | undefined;
@@ -342,6 +357,7 @@ export class TcpTransport implements PeerTransport {
           from = hello.from;
           decoder.frameSizeBytesMax = this.options.frameSizeBytesMax;
           this.writeRaw(socket, encodeAck({ accepted: true, reason: '' }));
+          this.peerIsBack(hello.from);
           continue;
         }
         if (from === -1) return;
