@@ -238,6 +238,9 @@ describe('Store', () => {
     const behind = c.store(lagging);
     await c.waitFor(() => (behind.status().partitions.find((x) => x.partition === p)?.applied ?? 0) >= leaderStatus.applied, 10_000, 'the lagging replica to catch up');
     for (const [key, value] of written) expect((await c.drive(behind.get(key, { consistency: 'stale' }))).record?.value).toBe(value);
+    // it got there by a snapshot: its log starts past the entries it never received
+    const behindLog = await c.nodes.get(lagging)!.logEngine!.openGroup(groupId(p));
+    expect(behindLog.firstIndex()).toBeGreaterThan(30);
     const digests = await Promise.all(c.ids.map((id) => c.kvEngine(id).digest(groupId(p))));
     expect(new Set(digests).size).toBe(1);
     // and it keeps replicating normally afterwards
