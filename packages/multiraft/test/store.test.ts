@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import { StoreError } from '../src';
+import type { LevelRaftLogEngine } from '@ringkv/storage';
 import type { Store, WatchEvent } from '../src';
 import { TestCluster } from './cluster';
 
@@ -294,10 +295,14 @@ describe('Store', () => {
 
   it('sends one frame per destination per round: idle partitions cost little', async () => {
     const c = await setup({ partitions: 16 });
-    await c.runFor(200);
+    await c.runFor(1_000);
+    const commits = () => c.ids.map((id) => (c.nodes.get(id)!.logEngine as LevelRaftLogEngine).stats().commits);
+    const commitsBefore = commits();
     const before = c.net.framesSent;
     await c.runFor(1_000);
     const frames = c.net.framesSent - before;
+    // nothing to persist while idle: not one log write
+    expect(commits()).toEqual(commitsBefore);
     // 1000 ms = 100 ticks; heartbeats of all 16 partitions share frames: at most a few frames
     // per node pair per tick (heartbeats out, responses back), never one per partition.
     const pairs = 3 * 2;
