@@ -29,6 +29,8 @@ export class Group {
   readsAwaitingApply: Array<{ index: number; reads: ReadWaiter[] }> = [];
   /** Wall time (log time basis) of the last session sweep proposed by this replica as leader. */
   lastSessionSweepMs = 0;
+  /** When this replica last applied a client write (local wall time; starts at open, as sessions may exist). */
+  lastWriteWallMs: number;
   /** A leadership transfer to the preferred leader is in progress since this time. */
   transferStartedMs = -Infinity;
 
@@ -41,9 +43,11 @@ export class Group {
     readonly preferredLeader: NodeId,
     kvApplied: number,
     confState: ConfState,
+    openedWallMs: number,
   ) {
     this.kvApplied = kvApplied;
     this.confState = confState;
+    this.lastWriteWallMs = openedWallMs;
   }
 
   get isLeader(): boolean {

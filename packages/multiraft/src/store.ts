@@ -234,7 +234,7 @@ export class Store implements KvService {
     await this.logEngine.commit(logBootstrap);
     for (const { group } of fresh) {
       const raft = this.newRaft(group);
-      const g = new Group(group.partition, group.id, raft, group.log, group.replicas, group.preferredLeader, group.kvApplied, group.confState);
+      const g = new Group(group.partition, group.id, raft, group.log, group.replicas, group.preferredLeader, group.kvApplied, group.confState, this.clock.wallMs());
       this.groups.set(g.partition, g);
       this.watches.reset(g.partition, g.kvApplied);
       await this.loadExpiry(g);
@@ -597,6 +597,7 @@ export class Store implements KvService {
       const g = a.g;
       g.kvApplied = a.index;
       touched.add(g);
+      if (a.answer !== undefined) g.lastWriteWallMs = Math.max(g.lastWriteWallMs, this.clock.wallMs());
       for (const key of a.effects.unexpiring) g.expiry.untrack(key);
       for (const e of a.effects.expiring) g.expiry.track(e.key, e.modRevision, e.expiresAtMs);
       this.watches.publish(g.partition, a.effects.events);
@@ -679,8 +680,10 @@ export class Store implements KvService {
       if (expired.length > 0) {
         g.queuedProposals.push({ data: encodeCommand({ type: 'expire', wallMs, keys: expired.map((e) => ({ key: e.key, modRevision: e.modRevision })) }) });
       }
+      // Sweep only while some session may still exist: an idle partition stays silent.
+      const sessionsMayExist = g.lastWriteWallMs + this.config.sessionTtlMs + this.config.sessionSweepIntervalMs >= wallMs;
       if (g.lastSessionSweepMs === 0) g.lastSessionSweepMs = wallMs;
-      else if (wallMs - g.lastSessionSweepMs >= this.config.sessionSweepIntervalMs) {
+      else if (sessionsMayExist && wallMs - g.lastSessionSweepMs >= this.config.sessionSweepIntervalMs) {
         g.lastSessionSweepMs = wallMs;
         g.queuedProposals.push({ data: encodeCommand({ type: 'expireSessions', wallMs }) });
       }

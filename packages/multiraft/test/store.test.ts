@@ -275,6 +275,21 @@ describe('Store', () => {
     expect((await c.drive(p0.put({ key: written.get(0)!, value: 'again', session: next }))).version).toBe(2);
   });
 
+  it('forgets idle sessions on every replica by log time, then stays silent', async () => {
+    const c = await setup({ config: { sessionTtlMs: 500, sessionSweepIntervalMs: 200 } });
+    const p = 0;
+    const s = session();
+    await c.drive(c.leaderOf(p).put({ key: c.keyIn(p), value: 'x', session: s.next() }));
+    await c.runFor(50);
+    for (const id of c.ids) expect((await c.kvEngine(id).listSessions(groupId(p))).map((x) => x.clientId)).toEqual([s.clientId]);
+    await c.runFor(1_500);
+    for (const id of c.ids) expect(await c.kvEngine(id).listSessions(groupId(p))).toEqual([]);
+    const lastIndex = () => c.leaderOf(p).status().partitions.find((x) => x.partition === p)!.lastIndex;
+    const before = lastIndex();
+    await c.runFor(1_000);
+    expect(lastIndex()).toBe(before);
+  });
+
   it('refuses a data directory bootstrapped for another cluster', async () => {
     const c = await setup();
     await c.stop(1);
