@@ -290,6 +290,25 @@ describe('Store', () => {
     expect(lastIndex()).toBe(before);
   });
 
+  it('confirms concurrent linearizable reads with one shared ReadIndex round', async () => {
+    const c = await setup();
+    const p = 1;
+    const leader = c.leaderOf(p);
+    const key = c.keyIn(p);
+    await c.drive(leader.put({ key, value: 'r', session: session().next() }));
+    const raft = (leader as unknown as { groups: Map<number, { raft: { readIndex: (...a: unknown[]) => void } }> }).groups.get(p)!.raft;
+    let calls = 0;
+    const original = raft.readIndex.bind(raft);
+    raft.readIndex = (...args: unknown[]) => {
+      calls++;
+      original(...args);
+    };
+    const reads = Array.from({ length: 20 }, () => leader.get(key, { consistency: 'linearizable' }));
+    const results = await c.drive(Promise.all(reads));
+    expect(results.every((r) => r.record?.value === 'r')).toBe(true);
+    expect(calls).toBe(1);
+  });
+
   it('refuses a data directory bootstrapped for another cluster', async () => {
     const c = await setup();
     await c.stop(1);
