@@ -25,6 +25,9 @@ export interface DiskFaults {
   slowWriteRate: number;
   /** A slow write takes a delay uniform in [1, slowWriteMsMax]. */
   slowWriteMsMax: number;
+  /** A disk that acknowledges fsync without doing it (synced writes stay volatile). Only for
+   *  proving that the checkers catch lost acknowledged writes; never in a normal schedule. */
+  fsyncLies?: boolean;
 }
 
 export const FAST_DISK: DiskFaults = { slowWriteRate: 0, slowWriteMsMax: 0 };
@@ -54,6 +57,8 @@ export interface CrashOutcome {
 
 export interface BitFlip {
   readonly keyHex: string;
+  readonly original: Uint8Array;
+  readonly flipped: Uint8Array;
   readonly byteIndex: number;
   readonly bit: number;
 }
@@ -113,7 +118,20 @@ export class SimDisk {
     this.durable.set(keyHex, { key: entry.key, value });
     this.stats.bitFlips++;
     this.scheduler.record(`${this.label} flip ${keyHex} ${byteIndex}.${bit}`);
-    return { keyHex, byteIndex, bit };
+    return { keyHex, byteIndex, bit, original: entry.value, flipped: value };
+  }
+
+  /**
+   * Undoes a flip if the value is still the flipped one (a transient read error, or the
+   * operator's repair): lets a node that rightly refused corrupt data rejoin with its Raft
+   * state intact, which wiping it could not (it may have voted).
+   */
+  repair(flip: BitFlip): boolean {
+    const current = this.durable.get(flip.keyHex);
+    if (current === undefined || Buffer.compare(current.value, flip.flipped) !== 0) return false;
+    this.durable.set(flip.keyHex, { key: current.key, value: flip.original });
+    this.scheduler.record(`${this.label} repair ${flip.keyHex}`);
+    return true;
   }
 
   /** Number of durable keys (for tests and summaries). */
@@ -153,7 +171,7 @@ export class SimDisk {
   }
 
   private complete(ops: StoredOp[], sync: boolean): void {
-    if (sync) {
+    if (sync && this.faults.fsyncLies !== true) {
       for (const batch of this.volatile) this.applyDurable(batch);
       this.volatile = [];
       this.applyDurable(ops);
