@@ -75,7 +75,7 @@ export function parseRingKvHistory(text: string): History<KvState, KvInput, KvOu
     try {
       raw = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${where}: not JSON (${(e as Error).message})`);
+      throw new Error(`${where}: not JSON (${(e as Error).message})`, { cause: e });
     }
     operations.push(operationFromRecord(raw, where));
   });
