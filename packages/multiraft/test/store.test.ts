@@ -319,7 +319,7 @@ describe('Store', () => {
   });
 
   it('moves each partition to its preferred leader', async () => {
-    const c = await setup({ partitions: 6 });
+    const c = await setup({ partitions: 8 });
     await c.runFor(1_000);
     const placement = c.running()[0]!.placement();
     for (const g of placement.groups) expect(c.leaderIdOf(g.partition)).toBe(g.replicas[0]);
