@@ -2,3 +2,8 @@ export * from './scheduler';
 export * from './sim-clock';
 export * from './sim-network';
 export * from './sim-disk';
+export * from './node-host';
+export * from './fault-schedule';
+export * from './raft-observer';
+export * from './durability-probe';
+export * from './probe-run';
