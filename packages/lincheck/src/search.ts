@@ -86,6 +86,7 @@ function unlift(call: Entry): void {
 interface CacheEntry<S> {
   readonly linearized: Bitset;
   readonly state: S;
+  readonly stateHash: number;
 }
 
 /**
@@ -111,7 +112,8 @@ export function searchLinearization<S, I, O>(
   const head = buildList(operations);
   const cache = new Map<number, CacheEntry<S>[]>();
   const stack: { call: Entry; state: S }[] = [];
-  let linearized = Bitset.ofSize(operations.length);
+  /** The working set of linearized operations; never stored (the cache keeps copies). */
+  const linearized = Bitset.ofSize(operations.length);
   let state = model.init();
   let longestPrefix: number[] = [];
   let blockingOp: number | undefined;
@@ -129,23 +131,33 @@ export function searchLinearization<S, I, O>(
       if (op === undefined) throw new Error('lincheck: entry refers to a missing operation');
       const next = model.step(state, op.input, op.output);
       if (next !== ILLEGAL) {
-        const candidate = linearized.clone().set(entry.op);
-        const key = (candidate.hash() ^ Math.imul(model.hash(next), 0x9e3779b1)) >>> 0;
+        // Probe with the working set itself (no allocation); only a new cache entry gets a copy.
+        linearized.set(entry.op);
+        const stateHash = model.hash(next);
+        const key = (linearized.hash() ^ Math.imul(stateHash, 0x9e3779b1)) >>> 0;
         let bucket = cache.get(key);
-        const seen = bucket?.some((c) => c.linearized.equals(candidate) && model.equal(c.state, next)) ?? false;
+        let seen = false;
+        if (bucket !== undefined) {
+          for (const c of bucket) {
+            if (c.stateHash === stateHash && c.linearized.equals(linearized) && model.equal(c.state, next)) {
+              seen = true;
+              break;
+            }
+          }
+        }
         if (!seen) {
           if (bucket === undefined) {
             bucket = [];
             cache.set(key, bucket);
           }
-          bucket.push({ linearized: candidate, state: next });
+          bucket.push({ linearized: linearized.clone(), state: next, stateHash });
           stack.push({ call: entry, state });
           state = next;
-          linearized = candidate;
           lift(entry);
           entry = head.next;
           continue;
         }
+        linearized.clear(entry.op);
       }
       entry = entry.next;
       continue;
@@ -163,7 +175,7 @@ export function searchLinearization<S, I, O>(
       return { verdict: 'illegal', longestPrefix, blockingOp };
     }
     state = top.state;
-    linearized = linearized.clone().clear(top.call.op);
+    linearized.clear(top.call.op);
     unlift(top.call);
     entry = top.call.next;
   }
