@@ -96,7 +96,7 @@ export class FaultSchedule<P extends SimProcess> {
   }
 
   private downCount(): number {
-    return this.hosts.filter((h) => !h.isUp && !h.isBooting).length + this.hosts.filter((h) => h.isBooting).length;
+    return this.hosts.filter((h) => !h.isUp).length;
   }
 
   private injectOne(): void {
