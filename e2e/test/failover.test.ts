@@ -74,7 +74,7 @@ async function readAll(client: RingKVClient, expected: ReadonlyMap<string, strin
 
 describe('a 3-node cluster of real processes', () => {
   it('survives kill -9 of a leader, catches it up, and keeps every acknowledged write across a full restart', async () => {
-    const c = await ProcessCluster.create({ partitions: 12 });
+    const c = await ProcessCluster.create({ partitions: 16 });
     cluster = c;
     c.startAll();
     await c.waitAllReady(90_000);

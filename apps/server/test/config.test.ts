@@ -52,6 +52,7 @@ describe('server settings', () => {
     [['--id', 'one', '--data-dir', '/d', '--initial-cluster', CLUSTER], 'not a positive integer'],
     [['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER, '--partitions', '0'], '--partitions must be an integer between 1'],
     [['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER, '--partitions', '3.5'], '--partitions must be an integer'],
+    [['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER, '--partitions', '12'], '--partitions must be a power of two'],
     [['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER, '--replication-factor', '5'], 'more than the 3 members'],
     [['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER, '--cluster-id', 'a b'], '--cluster-id'],
     [['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER, '--listen', 'localhost'], 'is not host:port'],

@@ -19,7 +19,7 @@ import type { ServerConfig } from '../src/config/server-config';
 import { startNode } from '../src/node';
 import type { RunningNode } from '../src/node';
 
-const PARTITIONS = 6;
+const PARTITIONS = 8;
 const root = mkdtempSync(join(tmpdir(), 'ringkv-three-'));
 const logger = pino({ level: 'silent' });
 const nodes = new Map<number, RunningNode>();

@@ -36,7 +36,7 @@ export function buildProgram(): Command {
     .option('--initial-cluster <members>', 'every member as id=peerHost:peerPort/apiHost:apiPort, comma-separated')
     .option('--listen <host:port>', 'where to serve the API (default: this node\'s API address in --initial-cluster)')
     .option('--peer-listen <host:port>', 'where to accept peer connections (default: this node\'s peer address in --initial-cluster)')
-    .option('--partitions <n>', `number of partitions on the ring (default ${DEFAULTS.partitions}); fixed when the cluster is created`)
+    .option('--partitions <n>', `partitions on the ring, a power of two (default ${DEFAULTS.partitions}); fixed when the cluster is created`)
     .option('--replication-factor <n>', `replicas per partition (default ${DEFAULTS.replicationFactor}, or fewer if there are fewer members)`)
     .option('--cluster-id <name>', `a name all members share; nodes of another cluster are refused (default "${DEFAULTS.clusterId}")`)
     .option('--config <file.json>', 'read settings from a JSON file (flags and environment variables override it)')

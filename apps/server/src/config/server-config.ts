@@ -128,6 +128,8 @@ export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: 
   const listenText = pick('listen');
   const peerListenText = pick('peerListen');
   const partitions = integer(pick('partitions') ?? DEFAULTS.partitions, '--partitions', 1, PARTITIONS_MAX);
+  // The ring maps keys to partitions by masking a hash, so the count is a power of two.
+  if ((partitions & (partitions - 1)) !== 0) throw new Error(`--partitions must be a power of two (1, 2, 4, ... ${PARTITIONS_MAX}), got ${partitions}`);
   const replicationFactor = integer(pick('replicationFactor') ?? Math.min(DEFAULTS.replicationFactor, members.length), '--replication-factor', 1, 7);
   if (replicationFactor > members.length) {
     throw new Error(`--replication-factor ${replicationFactor} is more than the ${members.length} members in --initial-cluster`);
