@@ -4,7 +4,8 @@
  * kept allocation-light and branch-free.
  */
 export class Bitset {
-  private constructor(private readonly words: Uint32Array) {}
+  /** Exposed read-only for MemoCache, which copies sets into its arena instead of cloning them. */
+  private constructor(readonly words: Uint32Array) {}
 
   static ofSize(bitCount: number): Bitset {
     return new Bitset(new Uint32Array(Math.max(1, Math.ceil(bitCount / 32))));

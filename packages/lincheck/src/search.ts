@@ -1,4 +1,5 @@
 import { Bitset } from './bitset';
+import { MemoCache } from './memo-cache';
 import { ILLEGAL } from './model';
 import type { Model } from './model';
 import type { Operation } from './operation';
@@ -83,12 +84,6 @@ function unlift(call: Entry): void {
   call.next.prev = call;
 }
 
-interface CacheEntry<S> {
-  readonly linearized: Bitset;
-  readonly state: S;
-  readonly stateHash: number;
-}
-
 /**
  * Wing & Gong's search with Lowe's memoization, as in Porcupine: walk the events in time order,
  * tentatively linearizing each operation whose call has been reached; a return event reached
@@ -110,7 +105,7 @@ export function searchLinearization<S, I, O>(
     }
   }
   const head = buildList(operations);
-  const cache = new Map<number, CacheEntry<S>[]>();
+  const cache = new MemoCache<S>(operations.length, (a, b) => model.equal(a, b));
   const stack: { call: Entry; state: S }[] = [];
   /** The working set of linearized operations; never stored (the cache keeps copies). */
   const linearized = Bitset.ofSize(operations.length);
@@ -131,26 +126,9 @@ export function searchLinearization<S, I, O>(
       if (op === undefined) throw new Error('lincheck: entry refers to a missing operation');
       const next = model.step(state, op.input, op.output);
       if (next !== ILLEGAL) {
-        // Probe with the working set itself (no allocation); only a new cache entry gets a copy.
+        // Probe with the working set itself; the cache copies it only when the entry is new.
         linearized.set(entry.op);
-        const stateHash = model.hash(next);
-        const key = (linearized.hash() ^ Math.imul(stateHash, 0x9e3779b1)) >>> 0;
-        let bucket = cache.get(key);
-        let seen = false;
-        if (bucket !== undefined) {
-          for (const c of bucket) {
-            if (c.stateHash === stateHash && c.linearized.equals(linearized) && model.equal(c.state, next)) {
-              seen = true;
-              break;
-            }
-          }
-        }
-        if (!seen) {
-          if (bucket === undefined) {
-            bucket = [];
-            cache.set(key, bucket);
-          }
-          bucket.push({ linearized: linearized.clone(), state: next, stateHash });
+        if (cache.addIfAbsent(linearized, next, model.hash(next))) {
           stack.push({ call: entry, state });
           state = next;
           lift(entry);
