@@ -36,6 +36,8 @@ describe('browser entry', () => {
   });
 
   it('the check sees what the Node entry imports', () => {
-    expect([...runtimeImports('index.ts')]).toContain('ws');
+    const node = [...runtimeImports('index.ts')];
+    expect(node).toContain('ws');
+    expect(node).toContain('@ringkv/ring');
   });
 });
