@@ -58,6 +58,9 @@ function keySection<S, I, O>(model: Model<S, I, O>, key: KeyResult<I, O>): strin
     const text = place !== undefined ? `${place}. ${label}` : label;
     return `<div class="op ${role}${unknown}" data-op="${index}" style="left:${left.toFixed(1)}px;width:${width.toFixed(1)}px;top:${top}px" title="${escapeHtml(tip)}">${escapeHtml(text)}</div>`;
   });
+  const ticks = Array.from({ length: 11 }, (_, i) => t0 + ((tEnd - t0) * i) / 10).map(
+    (t) => `<span class="tick" style="left:${x(t).toFixed(1)}px">${Number(t.toPrecision(6))}</span>`,
+  );
   const labels = clients.map((c, i) => `<div class="client" style="top:${i * ROW_HEIGHT_PX + 3}px">client ${escapeHtml(c)}</div>`);
   const blocking = key.blockingOp === undefined ? undefined : ops[key.blockingOp];
   const summary =
@@ -79,6 +82,7 @@ ${summary}
 <div class="labels">${labels.join('')}</div>
 <div class="plot" style="width:${PLOT_WIDTH_PX}px;left:${LABEL_WIDTH_PX}px">${bars.join('\n')}</div>
 </div>
+<div class="axis" style="width:${PLOT_WIDTH_PX}px;margin-left:${LABEL_WIDTH_PX}px">${ticks.join('')}</div>
 <details><summary>Longest linearizable prefix (${key.longestPrefix.length} operations) and the state after each</summary><ol class="prefix">${prefixList}</ol></details>
 </section>`;
 }
@@ -96,11 +100,13 @@ h1{font-size:18px}h2{font-size:15px;margin-top:24px}
 .blocking,.op.blocking{background:#f8d7da;border:2px solid #c1121f;font-weight:bold;z-index:2}
 .op.unknown{border-style:dashed}
 ol.prefix{list-style:none;padding-left:8px;background:none;border:none}
-.why{margin:4px 0 8px}`;
+.why{margin:4px 0 8px}
+.axis{position:relative;height:18px;color:#666;font-size:11px}
+.tick{position:absolute;top:2px;transform:translateX(-50%)}`;
 
 /**
  * A self-contained HTML page (no external assets) for a check: for each key that is not ok, its
- * operations as bars on a time axis, one row per client; green bars are the longest linearizable
+ * operations as bars on a time axis (in the history's time unit), one row per client; green bars are the longest linearizable
  * prefix (numbered in linearization order), the red bar is the operation that cannot be placed,
  * dashed bars have unknown outcome. Hover a bar for details.
  */

@@ -30,3 +30,12 @@ describe('HTML report', () => {
     expect(renderHtmlReport(registerModel, ok, 'fine')).toContain('Every key is linearizable.');
   });
 });
+
+describe('HTML report time axis', () => {
+  it('labels the time axis from the first call to past the last event', () => {
+    const ops = [reg.write('a', '1', 100, 110), reg.read('b', '2', 120, 200)];
+    const html = renderHtmlReport(registerModel, checkHistory({ model: registerModel, operations: ops }), 't');
+    expect(html).toContain('<span class="tick" style="left:0.0px">100</span>');
+    expect(html).toContain('<span class="tick" style="left:1100.0px">205</span>');
+  });
+});
