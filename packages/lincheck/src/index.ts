@@ -27,7 +27,7 @@ export type {
 } from './ringkv-history';
 export { HistoryRecorder } from './history-recorder';
 export type { CallHandle } from './history-recorder';
-export { parseRingKvHistory, operationFromRecord } from './parse-ringkv';
+export { parseRingKvHistory, operationFromRecord, ringKvHistoryFromRecords } from './parse-ringkv';
 export { parseJepsenLog, JEPSEN_REGISTER_KEY } from './parse-jepsen';
 export { parseEdnKvHistory, parseEdnMap } from './parse-edn-kv';
 export { HISTORY_FORMATS, guessFormat, loadHistory, parseHistory } from './load-history';

@@ -81,3 +81,8 @@ export function parseRingKvHistory(text: string): History<KvState, KvInput, KvOu
   });
   return { model: kvModel, operations };
 }
+
+/** The same, from records already in memory (e.g. `HistoryRecorder.records()` in the simulator). */
+export function ringKvHistoryFromRecords(records: readonly RingKvRecord[]): History<KvState, KvInput, KvOutput> {
+  return { model: kvModel, operations: records.map((r, i) => operationFromRecord(r, `record ${i}`)) };
+}

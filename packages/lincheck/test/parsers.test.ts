@@ -3,7 +3,7 @@ import { checkHistory } from '../src/checker';
 import { HistoryRecorder } from '../src/history-recorder';
 import { parseEdnKvHistory, parseEdnMap } from '../src/parse-edn-kv';
 import { parseJepsenLog } from '../src/parse-jepsen';
-import { parseRingKvHistory } from '../src/parse-ringkv';
+import { parseRingKvHistory, ringKvHistoryFromRecords } from '../src/parse-ringkv';
 
 const J = (s: string) => `INFO  jepsen.util - ${s}`;
 
@@ -102,6 +102,19 @@ describe('RingKV JSON lines and HistoryRecorder', () => {
     const h = parseRingKvHistory(rec.toJsonLines());
     expect(h.operations.map((o) => o.returnTime)).toEqual([3, 4, 6, Infinity, Infinity]);
     expect(checkHistory(h).verdict).toBe('ok');
+    expect(ringKvHistoryFromRecords(rec.records()).operations).toEqual(h.operations);
+  });
+
+  it('catches a lost acknowledged write recorded in memory', () => {
+    let now = 0;
+    const rec = new HistoryRecorder(() => (now += 1));
+    const p = rec.callPut('a', 'k', { value: 'v' });
+    rec.ok(p, { ok: true, version: 1 });
+    const g = rec.callGet('b', 'k');
+    rec.ok(g, { found: false });
+    const r = checkHistory(ringKvHistoryFromRecords(rec.records()));
+    expect(r.verdict).toBe('illegal');
+    expect(r.keys[0]?.blockingOp).toBe(1);
   });
 
   it('rejects misuse of the recorder', () => {
