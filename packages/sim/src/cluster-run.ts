@@ -1,18 +1,20 @@
 /**
  * One seeded run of the real Store: `nodes` machines hosting `partitions` Raft groups with
  * `replicationFactor` replicas each, under the fault schedule. Writers put to the leader of each
- * key's partition (as the placement says); the run checks the Raft invariants every 200 ms
+ * key's partition (as the placement says) and read them back; the run checks the Raft invariants every 200 ms
  * (RaftObserver, digests every second), that no acknowledged write is lost (the final state of
  * every key is its last acknowledged write or a later one), and liveness: within the last 10
  * simulated seconds (no faults) every partition has one leader, commits a write, and all its
  * replicas converge to one digest.
  *
+ * Every client operation is recorded and the history checked for linearizability (lincheck).
  * The Store is loaded with a dynamic import so the rest of the simulator works while
  * packages/raft is still being written. Not yet covered: clients through the real SDK (needs a
- * simulated ClientTransport over the api router) and the lincheck history check.
+ * simulated ClientTransport over the api router).
  */
 import { groupId, nodeId, Prng, utf8Encode, type NodeId } from '@ringkv/stdx';
 import type { ClusterConfig, Store } from '@ringkv/multiraft';
+import { checkHistory, HistoryRecorder, ringKvHistoryFromRecords } from '@ringkv/lincheck';
 import { openKvEngine, openLogEngine, type KvEngine } from '@ringkv/storage';
 import { DEFAULT_FAULTS, FaultSchedule, type FaultCounts, type FaultOptions } from './fault-schedule';
 import { NodeHost, type BootContext, type SimProcess } from './node-host';
@@ -30,6 +32,9 @@ export interface ClusterRunOptions {
   readonly simulatedMs: number;
   readonly keys?: number;
   readonly faults?: Partial<FaultOptions>;
+  readonly clients?: number;
+  /** Wall-clock budget of the linearizability check; past it the run fails as Unknown. */
+  readonly lincheckTimeoutMs?: number;
 }
 
 export interface ClusterRunResult {
@@ -40,6 +45,7 @@ export interface ClusterRunResult {
   readonly events: number;
   readonly writesAcked: number;
   readonly writesFailed: number;
+  readonly operations: number;
   readonly faults: FaultCounts;
   readonly traceDigest: string;
 }
@@ -91,39 +97,68 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   };
   scheduler.after(200, 'observe', observe);
 
-  // Writers: put a fresh value to a random key at its partition's leader, as placement says.
+  // Clients: each does one operation at a time (a put of a fresh value or a linearizable get of
+  // a random key) at the leader the placement names, and records it for lincheck. A failed
+  // operation's outcome is unknown (a write may still commit), never assumed absent.
   const keyCount = options.keys ?? 64;
   const keys = Array.from({ length: keyCount }, (_, i) => `key-${i}`);
   const acked = new Map<string, { value: string; modRevision: number; atMs: number }>();
-  const wprng = root.fork('writers');
-  let seq = 0;
+  const recorder = new HistoryRecorder(() => scheduler.nowMs);
   let writesAcked = 0;
   let writesFailed = 0;
-  const write = (): void => {
-    scheduler.after(wprng.range(5, 30), 'write', write);
-    const up = hosts.filter((h) => h.process !== undefined);
-    if (up.length === 0) return;
-    const via = wprng.pick(up).process!.store;
-    const key = wprng.pick(keys);
-    const keyBytes = utf8Encode(key);
-    const leader = via.placement().groups[via.partitionOf(keyBytes)]?.leader ?? null;
-    const target = (leader === null ? undefined : hosts[leader - 1]?.process?.store) ?? via;
-    const value = `v${++seq}`;
-    target.put({ key: keyBytes, value, session: { clientId: 'sim-writer', seq } }).then(
-      (r) => {
+  let valueSeq = 0;
+  const clientCount = options.clients ?? 8;
+  for (let c = 0; c < clientCount; c++) {
+    const cprng = root.fork(`client${c}`);
+    const clientId = `sim-client-${c}`;
+    let seq = 0;
+    const next = (): void => {
+      scheduler.after(cprng.range(5, 40), `client${c}`, () => void step().finally(next));
+    };
+    const step = async (): Promise<void> => {
+      const up = hosts.filter((h) => h.process !== undefined);
+      if (up.length === 0) return;
+      const via = cprng.pick(up).process!.store;
+      const key = cprng.pick(keys);
+      const keyBytes = utf8Encode(key);
+      const leader = via.placement().groups[via.partitionOf(keyBytes)]?.leader ?? null;
+      const target = (leader === null ? undefined : hosts[leader - 1]?.process?.store) ?? via;
+      if (cprng.chance(0.5)) {
+        const handle = recorder.callGet(clientId, key);
+        try {
+          const r = await target.get(keyBytes, { consistency: 'linearizable' });
+          recorder.ok(handle, r.record === null ? { found: false } : { found: true, value: String(r.record.value), version: r.record.version });
+        } catch {
+          recorder.discard(handle);
+        }
+        return;
+      }
+      const value = `v${++valueSeq}`;
+      const handle = recorder.callPut(clientId, key, { value });
+      try {
+        const r = await target.put({ key: keyBytes, value, session: { clientId, seq: ++seq } });
+        recorder.ok(handle, { ok: true, version: r.version });
         writesAcked++;
         const before = acked.get(key);
         if (before === undefined || r.modRevision > before.modRevision) acked.set(key, { value, modRevision: r.modRevision, atMs: scheduler.nowMs });
-      },
-      () => writesFailed++,
-    );
-  };
-  scheduler.after(500, 'write', write);
+      } catch {
+        recorder.unknown(handle);
+        writesFailed++;
+      }
+    };
+    scheduler.after(500, `client${c}`, next);
+  }
 
   await scheduler.runUntil(options.simulatedMs);
   let failure = scheduler.errors.length > 0 ? describe(scheduler.errors[0]) : undefined;
   if (failure === undefined) failure = await observer.unconverged(live(), options.partitions);
   if (failure === undefined) failure = await lostWrite(hosts, acked);
+  const history = recorder.records();
+  if (failure === undefined) {
+    const verdict = checkHistory(ringKvHistoryFromRecords(history), { timeoutMs: options.lincheckTimeoutMs ?? 20_000 });
+    if (verdict.verdict === 'illegal') failure = `linearizability: the client history is not linearizable (keys ${verdict.keys.filter((k) => k.verdict === 'illegal').map((k) => k.key).join(', ')})`;
+    else if (verdict.verdict === 'unknown') failure = 'linearizability: the check ran out of time (verdict unknown)';
+  }
   if (failure === undefined) {
     const any = hosts.find((h) => h.process !== undefined)!.process!.store;
     for (let p = 0; p < options.partitions; p++) {
@@ -142,6 +177,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     events: scheduler.eventCount,
     writesAcked,
     writesFailed,
+    operations: history.length,
     faults: faults.counts,
     traceDigest: scheduler.traceDigest(),
   };
