@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import type { KvDriver } from './driver';
-import { freePorts, stopProcess, waitUntil } from './processes';
+import { StartFailed, freePorts, stopProcess, waitUntil } from './processes';
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
 
@@ -75,7 +75,7 @@ export async function startEtcdCluster(members = 3, binary = ETCD_BINARY): Promi
     const client = new Etcd3({ hosts: names.map((_, i) => clientUrl(i)), dialTimeout: 2_000 });
     try {
       await waitUntil(20_000, async () => {
-        for (const child of children) if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}: ${logs.join('\n')}`);
+        for (const child of children) if (child.exitCode !== null) throw new StartFailed(`etcd exited with ${child.exitCode}: ${logs.join('\n')}`);
         await client.put('bench/ready').value('1');
         return true;
       });

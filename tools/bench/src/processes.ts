@@ -22,7 +22,15 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-/** Retries `check` until it returns true; throws the last failure when `timeoutMs` passes. */
+/** Thrown by a readiness check when waiting longer cannot help (a process exited). */
+export class StartFailed extends Error {
+  override readonly name = 'StartFailed';
+}
+
+/**
+ * Retries `check` until it returns true; throws the last failure when `timeoutMs` passes, or at
+ * once when the check throws StartFailed.
+ */
 export async function waitUntil(timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last: unknown;
@@ -30,6 +38,7 @@ export async function waitUntil(timeoutMs: number, check: () => Promise<boolean>
     try {
       if (await check()) return;
     } catch (error) {
+      if (error instanceof StartFailed) throw error;
       last = error;
     }
     await delay(100);

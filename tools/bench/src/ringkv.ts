@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@ringkv/client';
 import type { KvDriver } from './driver';
-import { freePorts, stopProcess, waitUntil } from './processes';
+import { StartFailed, freePorts, stopProcess, waitUntil } from './processes';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const SERVER_MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
@@ -69,16 +69,19 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
           '--log-level',
           'warn',
         ],
-        { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+        { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      child.stderr!.on('data', (d: Buffer) => {
+      // pino logs to stdout; keep the tail of both streams for a failure report.
+      const keep = (d: Buffer): void => {
         logs[i] = (logs[i]! + d.toString()).slice(-4000);
-      });
+      };
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
       children.push(child);
     });
     await waitUntil(60_000, async () => {
       for (const [i, child] of children.entries()) {
-        if (child.exitCode !== null) throw new Error(`ringkv node ${ids[i]} exited with ${child.exitCode}: ${logs[i]}`);
+        if (child.exitCode !== null) throw new StartFailed(`ringkv node ${ids[i]} exited with ${child.exitCode}: ${logs[i]}`);
       }
       const ready = await Promise.all(ids.map((_, i) => fetch(`http://${apiAddress(i)}/readyz`).then((r) => r.ok, () => false)));
       return ready.every(Boolean);
