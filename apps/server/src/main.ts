@@ -32,9 +32,10 @@ process.on('unhandledRejection', (error) => {
 
 let node;
 try {
-  // tRPC decides at router creation whether to put stack traces in error responses; a server
-  // never should. Set before the api is loaded.
-  process.env['NODE_ENV'] ??= 'production';
+  // tRPC decides at router creation whether to put stack traces in error responses (unless
+  // NODE_ENV is "production"); a server never should, whatever the environment says. Set before
+  // the api is loaded.
+  process.env['NODE_ENV'] = 'production';
   // Loaded after parsing, so --help and settings errors answer fast without loading the Store.
   const { startNode } = await import('./node');
   node = await startNode(config, logger);
