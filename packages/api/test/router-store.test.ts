@@ -42,7 +42,7 @@ describe('router over real Stores', () => {
   it('serves every procedure from any node, forwarding to partition leaders', async () => {
     cluster = await TestCluster.create();
     const c = cluster;
-    await c.waitForLeaders();
+    await c.waitForPreferredLeaders();
     const at = callers(c);
     let seq = 0;
     const session = () => ({ clientId: 'api-test', seq: ++seq });
@@ -98,7 +98,7 @@ describe('router over real Stores', () => {
   it('refuses bad input before it reaches Raft', async () => {
     cluster = await TestCluster.create();
     const c = cluster;
-    await c.waitForLeaders();
+    await c.waitForPreferredLeaders();
     const at = callers(c);
     const before = c.running().map((s) => s.status().partitions.map((p) => p.lastIndex));
     const calls: Array<[() => Promise<unknown>, string]> = [

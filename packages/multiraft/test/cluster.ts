@@ -176,6 +176,14 @@ export class TestCluster {
     );
   }
 
+  /** Waits until every partition is led by its preferred leader (the Store moves leaders there). */
+  async waitForPreferredLeaders(maxMs = 10_000): Promise<void> {
+    await this.waitForLeaders(maxMs);
+    const placement = this.running()[0]!.placement();
+    await this.waitFor(() => placement.groups.every((g) => this.leaderIdOf(g.partition) === g.replicas[0]), maxMs, 'preferred leaders');
+    await this.waitForLeaders(maxMs);
+  }
+
   leaderOf(partition: number): Store {
     const id = this.leaderIdOf(partition);
     if (id === undefined) throw new Error(`partition ${partition} has no leader`);

@@ -17,7 +17,7 @@ afterEach(async () => {
 
 async function setup(options: Parameters<typeof TestCluster.create>[0] = {}): Promise<TestCluster> {
   cluster = await TestCluster.create(options);
-  await cluster.waitForLeaders();
+  await cluster.waitForPreferredLeaders();
   return cluster;
 }
 
