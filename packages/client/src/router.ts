@@ -38,6 +38,7 @@ export class Router {
   private refreshing: Promise<void> | undefined;
   private lastRefreshAtMs = -Infinity;
   private refreshWanted = true;
+  private leaderless = false;
   private roundRobin = 0;
 
   constructor(
@@ -141,7 +142,9 @@ export class Router {
   async refreshIfWanted(): Promise<void> {
     if (this.partitionerFactory === undefined) return;
     const nowMs = this.env.clock.nowMs();
-    const aged = this.placement !== undefined && nowMs - this.lastRefreshAtMs >= this.options.placementMaxAgeMs;
+    // A placement that named no leader for some partition (an election was running) ages faster.
+    const maxAgeMs = this.leaderless ? Math.min(this.options.placementMaxAgeMs, 1_000) : this.options.placementMaxAgeMs;
+    const aged = this.placement !== undefined && nowMs - this.lastRefreshAtMs >= maxAgeMs;
     if (!this.refreshWanted && !aged) return;
     if (this.refreshing !== undefined) return this.placement === undefined ? this.refreshing : undefined;
     if (nowMs - this.lastRefreshAtMs < this.options.refreshIntervalMinMs) return;
@@ -165,6 +168,7 @@ export class Router {
         const placement = Placement.fromWire(wire);
         this.partitioner = this.partitionerFactory!(wire);
         this.placement = placement;
+        this.leaderless = Array.from({ length: placement.partitions }, (_, p) => placement.leaderOf(p)).some((l) => l === undefined);
         this.refreshWanted = false;
         return;
       } catch (error) {

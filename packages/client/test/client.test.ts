@@ -67,6 +67,22 @@ describe('routing', () => {
     expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
   });
 
+  it('a placement that named no leader for some partition is reloaded sooner', async () => {
+    const { cluster, client, clock, run } = setup();
+    cluster.placementShowsLeaders = false;
+    await run(client.get('a'));
+    clock.advance(1_100);
+    await run(client.get('a'));
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(2);
+    cluster.placementShowsLeaders = true;
+    clock.advance(1_100);
+    await run(client.get('a'));
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(3);
+    clock.advance(1_100);
+    await run(client.get('a'));
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(3);
+  });
+
   it('reloads an aged placement in the background and follows the leaders it names', async () => {
     const { cluster, client, clock, run } = setup();
     const key = keyIn(cluster, 0);
