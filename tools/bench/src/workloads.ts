@@ -39,9 +39,12 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
   log(`${driver.name}: preloading ${config.keySpace} keys (${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values)`);
   await preload(driver, config);
   for (const workload of WORKLOADS) {
+    const cpuBefore = process.cpuUsage();
     const result = await runWorkload(config, (w) => ops[workload](w));
+    const cpu = process.cpuUsage(cpuBefore);
+    const loadGeneratorCpu = ((cpu.user + cpu.system) / 1000 / (config.durationMs + config.warmupMs)) * 100;
     log(
-      `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}` +
+      `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}, client process CPU ${loadGeneratorCpu.toFixed(0)}%` +
         (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
     );
     results.set(workload, result);
