@@ -1,7 +1,7 @@
 /**
- * While packages/raft and packages/ring have no implementation yet (they are written in
- * parallel), the Store's tests run against small stand-ins in test/support. The aliases vanish by
- * themselves as soon as the real packages export their index.ts.
+ * While packages/raft has no committed implementation (it is written in parallel), the Store's tests
+ * run on a small stand-in core (test/support/mini-raft.ts). The alias vanishes by itself as soon as
+ * packages/raft/src/index.ts exists; then the stand-in can be deleted.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,5 @@ import { defineConfig } from 'vitest/config';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const alias: Record<string, string> = {};
 if (!existsSync(here('../raft/src/index.ts'))) alias['@ringkv/raft'] = here('./test/support/mini-raft.ts');
-if (!existsSync(here('../ring/src/index.ts'))) alias['@ringkv/ring'] = here('./test/support/mini-ring.ts');
 
 export default defineConfig({ test: { alias, testTimeout: 60_000 } });
