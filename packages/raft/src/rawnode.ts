@@ -1,0 +1,185 @@
+/**
+ * RawNode: the Raft core behind a Ready / advance interface. Every call is synchronous; the node
+ * keeps no clock and no timers (time is `tick()`), and draws randomness only from the injected Prng.
+ *
+ * The caller's duties, in order, for each Ready (`if (node.hasReady()) { const rd = node.ready(); ... }`):
+ * 1. Persist `rd.hardState` (if set), `rd.entries` (append, replacing any conflicting suffix) and
+ *    `rd.snapshot` (if set) to the LogStorage given in the config; fsync when `rd.mustSync`.
+ * 2. Send `rd.messages` (these may leave before step 1 completes), then `rd.messagesAfterPersist`,
+ *    which must NOT leave before step 1 is durable: they promise votes and appended entries.
+ *    If a snapshot message (MsgSnap) fails to reach its peer, call `reportSnapshot(id, false)`;
+ *    when it was installed, `reportSnapshot(id, true)`. An unreachable peer: `reportUnreachable(id)`.
+ * 3. Apply `rd.snapshot` (if set), then `rd.committedEntries` in order. For a confChange entry,
+ *    call `applyConfChange(decodeConfChange(entry.data))` as part of applying it. Answer the reads
+ *    in `rd.readStates` once the applied index reaches each one's index.
+ * 4. Call `advance()`. Only then may `ready()` be called again.
+ * Between `ready()` and `advance()` the caller may keep calling tick/step/propose: what they produce
+ * goes into the next Ready.
+ *
+ * On restart, build the RawNode over the persisted LogStorage and pass `applied` (the index the
+ * state machine reflects, at least the snapshot index).
+ */
+import { assert, type NodeId } from '@ringkv/stdx';
+import { payloadSizeBytes } from './entry-size';
+import { isLocalMessage, Raft, type RaftConfig } from './raft';
+import { getStatus } from './status';
+import type { ConfChange, ConfState, Entry, HardState, Message, Ready, SoftState, Status } from './types';
+
+export type { RaftConfig } from './raft';
+
+function hardStateEqual(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+interface Accepted {
+  lastEntry: Entry | undefined;
+  snapshotIndex: number | undefined;
+  committedLast: number | undefined;
+  committedBytes: number;
+}
+
+export class RawNode {
+  /** The state machine; exposed read-only for tests and status. */
+  readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  private accepted: Accepted | undefined = undefined;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoftState = { leader: this.raft.lead, role: this.raft.state };
+    this.prevHardState = this.raft.hardState();
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (pre-vote first if enabled). */
+  campaign(): void {
+    this.stepLocal('MsgHup');
+  }
+
+  propose(data: Uint8Array): { index: number; term: number } {
+    return this.raft.propose(data);
+  }
+
+  proposeConfChange(cc: ConfChange): { index: number; term: number } {
+    return this.raft.proposeConfChange(cc);
+  }
+
+  /** Steps a message from a peer. Local-only message types are refused (they come from methods). */
+  step(m: Message): void {
+    assert(!isLocalMessage(m.type), () => `cannot step local message ${m.type}; use the RawNode method`);
+    assert(m.type !== 'MsgProp', 'proposals are not forwarded between nodes; propose on the leader');
+    this.raft.step(m);
+  }
+
+  transferLeader(to: NodeId): void {
+    this.raft.step({ ...this.localMsg('MsgTransferLeader'), from: to });
+  }
+
+  readIndex(context: Uint8Array, mode: 'safe' | 'lease' = 'safe'): void {
+    this.raft.readIndex(context, mode);
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    if (r.lead !== this.prevSoftState.leader || r.state !== this.prevSoftState.role) return true;
+    if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
+    if (r.raftLog.unstable.snapshot !== undefined) return true;
+    if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return true;
+    if (r.raftLog.unstableEntries().length > 0) return true;
+    if (r.readStates.length > 0) return true;
+    return this.accepted === undefined && r.raftLog.hasNextCommittedEntries();
+  }
+
+  ready(): Ready {
+    assert(this.accepted === undefined, 'ready() called again before advance()');
+    const r = this.raft;
+    const soft: SoftState = { leader: r.lead, role: r.state };
+    const hard = r.hardState();
+    const entries = r.raftLog.unstableEntries().slice();
+    const snapshot = r.raftLog.unstable.snapshot;
+    const committedEntries = r.raftLog.nextCommittedEntries();
+    const softChanged = soft.leader !== this.prevSoftState.leader || soft.role !== this.prevSoftState.role;
+    const hardChanged = !hardStateEqual(hard, this.prevHardState);
+    const rd: Ready = {
+      ...(softChanged ? { softState: soft } : {}),
+      ...(hardChanged ? { hardState: hard } : {}),
+      readStates: r.readStates,
+      entries,
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      committedEntries,
+      messages: r.msgs,
+      messagesAfterPersist: r.msgsAfterPersist,
+      mustSync: hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote || entries.length > 0 || snapshot !== undefined,
+    };
+    r.msgs = [];
+    r.msgsAfterPersist = [];
+    r.readStates = [];
+    this.prevSoftState = soft;
+    this.prevHardState = hard;
+    const last = committedEntries[committedEntries.length - 1];
+    this.accepted = {
+      lastEntry: entries[entries.length - 1],
+      snapshotIndex: snapshot?.metadata.index,
+      committedLast: last?.index,
+      committedBytes: payloadSizeBytes(committedEntries),
+    };
+    return rd;
+  }
+
+  /** The caller finished the last Ready: it is persisted, sent and applied. */
+  advance(): void {
+    const acc = this.accepted;
+    assert(acc !== undefined, 'advance() without a ready()');
+    this.accepted = undefined;
+    const r = this.raft;
+    if (acc.snapshotIndex !== undefined) {
+      r.raftLog.stableSnapTo(acc.snapshotIndex);
+      if (r.raftLog.applied < acc.snapshotIndex) r.raftLog.applied = acc.snapshotIndex;
+    }
+    if (acc.committedLast !== undefined) r.appliedTo(acc.committedLast, acc.committedBytes);
+    if (acc.lastEntry !== undefined) {
+      r.raftLog.stableTo(acc.lastEntry.index, acc.lastEntry.term);
+      r.onPersisted(acc.lastEntry.index, acc.lastEntry.term);
+    }
+  }
+
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.step({ ...this.localMsg('MsgUnreachable'), from: id });
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raft.step({ ...this.localMsg('MsgSnapStatus'), from: id, reject: !ok });
+  }
+
+  status(): Status {
+    return getStatus(this.raft);
+  }
+
+  /** True if this node leads, every follower has everything, and nothing waits to be done. */
+  isIdle(): boolean {
+    const r = this.raft;
+    if (r.state !== 'leader' || r.leadTransferee !== 0 || r.pendingReadCount() > 0) return false;
+    const last = r.raftLog.lastIndex();
+    if (r.raftLog.committed !== last || r.raftLog.applied !== last) return false;
+    if (r.raftLog.unstableEntries().length > 0 || r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return false;
+    for (const pr of r.trk.progress.values()) if (pr.match !== last) return false;
+    return true;
+  }
+
+  private stepLocal(type: Message['type']): void {
+    this.raft.step(this.localMsg(type));
+  }
+
+  private localMsg(type: Message['type']): Message {
+    const id = this.raft.id;
+    return { type, from: id, to: id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 };
+  }
+}
