@@ -184,6 +184,23 @@ describe('three nodes over real TCP in one process', () => {
     ]);
   });
 
+  it('forwards a plain HTTP request that lands on a follower to the leader', async () => {
+    const key = 'forward/k';
+    const partition = nodes.get(1)!.store.partitionOf(utf8Encode(key));
+    const leader = await waitFor('a leader', () => leaderOf(partition));
+    const follower = [...nodes.values()].find((n) => n.store.nodeId !== leader)!;
+    const url = `http://${follower.apiAddress.host}:${follower.apiAddress.port}`;
+    const res = await fetch(`${url}/trpc/kv.put`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key, value: { type: 'string', data: 'via-follower' }, session: { clientId: 'forward-test', seq: 1 } }),
+    });
+    expect(res.status).toBe(200);
+    expect((await client.get(key))?.value).toBe('via-follower');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^ringkv_forwarded_requests_total [1-9]/m);
+  });
+
   it('applies a write retried after a leader change exactly once', async () => {
     const key = utf8Encode('once/k');
     const partition = nodes.get(1)!.store.partitionOf(key);
