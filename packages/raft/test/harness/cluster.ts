@@ -103,7 +103,7 @@ export class RandomCluster {
       electionTick: 10,
       heartbeatTick: 2,
       applied: n.app.appliedIndex,
-      maxSizePerMsgBytes: 64,
+      maxSizePerMsgBytes: [20, 64, 4096][this.opts.seed % 3]!,
       maxInflightMsgs: 4,
       maxUncommittedEntriesSizeBytes: 1024,
       preVote: this.opts.seed % 2 === 0,
