@@ -49,7 +49,7 @@ export class Changer {
     if (!isJoint(r.config)) throw new ConfChangeError('cannot leave a non-joint configuration');
     for (const id of r.config.learnersNext) {
       r.config.learners.add(id);
-      r.progress.get(id)!.isLearner = true;
+      this.cloneProgress(r, id)!.isLearner = true;
     }
     r.config.learnersNext.clear();
     for (const id of r.config.outgoing) {

@@ -1,0 +1,235 @@
+/** RawNode's contract with its caller: Ready contents, persist-before-reply, typed refusals. */
+import { AssertionError, NO_NODE, nodeId, Prng, type NodeId } from '@ringkv/stdx';
+import { describe, expect, it } from 'vitest';
+import { decodeConfChange, encodeConfChange, MemoryStorage, ProposalDroppedError, RawNode, type Message, type RaftConfig } from '../src/index';
+import { confState } from './helpers';
+
+const enc = new TextEncoder();
+
+function config(id: number, storage: MemoryStorage, extra: Partial<RaftConfig> = {}): RaftConfig {
+  return {
+    id: nodeId(id),
+    storage,
+    prng: new Prng(id),
+    electionTick: 10,
+    heartbeatTick: 1,
+    maxSizePerMsgBytes: 1 << 20,
+    maxInflightMsgs: 16,
+    maxUncommittedEntriesSizeBytes: 1 << 20,
+    preVote: false,
+    checkQuorum: false,
+    ...extra,
+  };
+}
+
+class Group {
+  storages = new Map<NodeId, MemoryStorage>();
+  nodes = new Map<NodeId, RawNode>();
+  queue: Message[] = [];
+  applied = new Map<NodeId, string[]>();
+
+  constructor(n: number, extra: Partial<RaftConfig> = {}) {
+    const voters = Array.from({ length: n }, (_, i) => i + 1);
+    for (const v of voters) {
+      const s = new MemoryStorage(confState(voters));
+      this.storages.set(nodeId(v), s);
+      this.nodes.set(nodeId(v), new RawNode(config(v, s, extra)));
+      this.applied.set(nodeId(v), []);
+    }
+  }
+
+  node(id: number): RawNode {
+    return this.nodes.get(nodeId(id))!;
+  }
+
+  handle(id: NodeId): boolean {
+    const n = this.nodes.get(id)!;
+    if (!n.hasReady()) return false;
+    const rd = n.ready();
+    const s = this.storages.get(id)!;
+    if (rd.hardState) s.setHardState(rd.hardState);
+    s.append(rd.entries);
+    this.queue.push(...rd.messages.map((m) => structuredClone(m)), ...rd.messagesAfterPersist.map((m) => structuredClone(m)));
+    for (const e of rd.committedEntries) {
+      if (e.type === 'confChange') n.applyConfChange(decodeConfChange(e.data));
+      else if (e.data.length > 0) this.applied.get(id)!.push(new TextDecoder().decode(e.data));
+    }
+    n.advance();
+    return true;
+  }
+
+  settle(): void {
+    for (let i = 0; i < 100; i++) {
+      let progress = false;
+      for (const id of this.nodes.keys()) progress = this.handle(id) || progress;
+      const q = this.queue;
+      this.queue = [];
+      for (const m of q) this.nodes.get(m.to)?.step(m);
+      if (!progress && q.length === 0) return;
+    }
+    throw new Error('did not settle');
+  }
+}
+
+describe('RawNode', () => {
+  it('a single voter elects itself but commits only after its own entry is persisted', () => {
+    const s = new MemoryStorage(confState([1]));
+    const n = new RawNode(config(1, s));
+    n.campaign();
+    const rd = n.ready();
+    expect(rd.softState).toEqual({ leader: 1, role: 'leader' });
+    expect(rd.entries.map((e) => e.index)).toEqual([1]);
+    expect(rd.committedEntries).toEqual([]);
+    expect(rd.mustSync).toBe(true);
+    s.setHardState(rd.hardState!);
+    s.append(rd.entries);
+    n.advance();
+    const rd2 = n.ready();
+    expect(rd2.committedEntries.map((e) => e.index)).toEqual([1]);
+    expect(rd2.mustSync).toBe(false);
+    n.advance();
+    expect(n.hasReady()).toBe(false);
+    expect(n.isIdle()).toBe(true);
+  });
+
+  it('puts votes and append acknowledgements in messagesAfterPersist, the leader MsgApp in messages', () => {
+    const g = new Group(3);
+    g.node(1).campaign();
+    const rd = g.node(1).ready();
+    expect(rd.messages).toEqual([]);
+    expect(rd.messagesAfterPersist.map((m) => m.type)).toEqual(['MsgVote', 'MsgVote']);
+    g.node(1).advance();
+    g.node(2).step(rd.messagesAfterPersist[0]!);
+    const rd2 = g.node(2).ready();
+    expect(rd2.hardState).toMatchObject({ term: 1, vote: 1 });
+    expect(rd2.mustSync).toBe(true);
+    expect(rd2.messagesAfterPersist.map((m) => m.type)).toEqual(['MsgVoteResp']);
+    g.node(2).advance();
+    g.node(1).step(rd2.messagesAfterPersist[0]!);
+    const rd3 = g.node(1).ready();
+    expect(rd3.softState?.role).toBe('leader');
+    expect(rd3.messages.map((m) => m.type)).toEqual(['MsgApp', 'MsgApp']);
+    g.node(1).advance();
+    g.node(2).step(rd3.messages[0]!);
+    const rd4 = g.node(2).ready();
+    expect(rd4.messages).toEqual([]);
+    expect(rd4.messagesAfterPersist.map((m) => m.type)).toEqual(['MsgAppResp']);
+  });
+
+  it('refuses ready() twice without advance(), local messages and proposals as messages', () => {
+    const n = new RawNode(config(1, new MemoryStorage(confState([1]))));
+    n.campaign();
+    n.ready();
+    expect(() => n.ready()).toThrow(AssertionError);
+    expect(() => n.advance()).not.toThrow();
+    expect(() => n.advance()).toThrow(AssertionError);
+    const local: Message = { type: 'MsgHup', from: nodeId(1), to: nodeId(1), term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 };
+    expect(() => n.step(local)).toThrow(/local message/);
+    expect(() => n.step({ ...local, type: 'MsgProp', term: 1 })).toThrow(/not forwarded/);
+  });
+
+  it('a follower refuses proposals with a leader hint', () => {
+    const g = new Group(3);
+    g.node(1).campaign();
+    g.settle();
+    const err = (() => {
+      try {
+        g.node(2).propose(enc.encode('x'));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ProposalDroppedError);
+    expect((err as ProposalDroppedError).leaderHint).toBe(1);
+    const r = g.node(1).propose(enc.encode('x'));
+    expect(r).toEqual({ index: 2, term: 1 });
+    g.settle();
+    expect(g.applied.get(nodeId(3))).toEqual(['x']);
+  });
+
+  it('restarts from storage with its term, vote and commit', () => {
+    const g = new Group(3);
+    g.node(1).campaign();
+    g.settle();
+    g.node(1).propose(enc.encode('a'));
+    g.settle();
+    const n = new RawNode({ ...config(2, g.storages.get(nodeId(2))!), applied: 2 });
+    const st = n.status();
+    expect(st).toMatchObject({ term: 1, vote: 1, commit: 2, applied: 2, lastIndex: 2, role: 'follower' });
+    expect(n.hasReady()).toBe(false);
+  });
+
+  it('never campaigns while a committed conf change is unapplied', () => {
+    const s = new MemoryStorage(confState([1, 2]));
+    const cc = encodeConfChange({ transition: 'auto', changes: [{ type: 'addNode', nodeId: nodeId(3) }] });
+    s.append([{ index: 1, term: 1, type: 'confChange', data: cc }]);
+    s.setHardState({ term: 1, vote: NO_NODE, commit: 1 });
+    const n = new RawNode(config(1, s));
+    n.campaign();
+    expect(n.status().role).toBe('follower');
+    const rd = n.ready();
+    expect(rd.committedEntries.map((e) => e.type)).toEqual(['confChange']);
+    n.applyConfChange(decodeConfChange(rd.committedEntries[0]!.data));
+    n.advance();
+    n.campaign();
+    expect(n.status().role).toBe('candidate');
+  });
+
+  it('answers a read on a single voter at once, and a lease read only with check-quorum', () => {
+    const n = new RawNode(config(1, new MemoryStorage(confState([1]))));
+    n.campaign();
+    const s = n.raft.raftLog.storage as MemoryStorage;
+    let rd = n.ready();
+    s.append(rd.entries);
+    n.advance();
+    n.readIndex(enc.encode('r'));
+    rd = n.ready();
+    expect(rd.readStates).toEqual([{ index: 1, context: enc.encode('r') }]);
+    n.advance();
+
+    const g = new Group(3); // no check-quorum
+    g.node(1).campaign();
+    g.settle();
+    g.node(1).readIndex(enc.encode('l'), 'lease');
+    const rd2 = g.node(1).ready();
+    expect(rd2.readStates).toEqual([]); // falls back to a heartbeat round
+    expect(rd2.messages.map((m) => m.type)).toEqual(['MsgHeartbeat', 'MsgHeartbeat']);
+  });
+
+  it('bounds uncommitted bytes but always admits one entry', () => {
+    const g = new Group(3, { maxUncommittedEntriesSizeBytes: 4 });
+    g.node(1).campaign();
+    g.settle();
+    g.node(1).propose(enc.encode('123456')); // larger than the bound, but nothing is uncommitted
+    expect(() => g.node(1).propose(enc.encode('x'))).toThrow(ProposalDroppedError);
+    g.settle();
+    expect(() => g.node(1).propose(enc.encode('x'))).not.toThrow();
+  });
+
+  it('reports status with per-follower progress on the leader only', () => {
+    const g = new Group(3);
+    g.node(1).campaign();
+    g.settle();
+    const st = g.node(1).status();
+    expect(st.role).toBe('leader');
+    expect([...st.progress.keys()]).toEqual([1, 2, 3]);
+    expect(st.progress.get(nodeId(2))).toMatchObject({ match: 1, next: 2, state: 'replicate' });
+    expect(g.node(2).status().progress.size).toBe(0);
+    expect(g.node(1).isIdle()).toBe(true);
+    g.node(1).propose(enc.encode('p'));
+    expect(g.node(1).isIdle()).toBe(false);
+  });
+
+  it('transfers leadership and refuses proposals while transferring', () => {
+    const g = new Group(3);
+    g.node(1).campaign();
+    g.settle();
+    g.node(1).transferLeader(nodeId(2));
+    expect(g.node(1).status().leadTransferee).toBe(2);
+    expect(() => g.node(1).propose(enc.encode('x'))).toThrow(/transferred/);
+    g.settle();
+    expect(g.node(2).status().role).toBe('leader');
+    expect(g.node(1).status().leader).toBe(2);
+  });
+});
