@@ -440,8 +440,10 @@ export class Raft {
         // A stale leader (e.g. after a partition) learns the new term from this and steps down;
         // without it, pre-vote/check-quorum could leave it waiting forever.
         this.send({ type: 'MsgAppResp', to: m.from });
-      } else if (m.type === 'MsgPreVote') {
-        this.send({ type: 'MsgPreVoteResp', to: m.from, term: this.term, reject: true });
+      } else if (m.type === 'MsgPreVote' || m.type === 'MsgVote') {
+        // Tell a stale candidate our term (Raft §5.1). Without it, a candidate whose peers have a
+        // configuration without it never hears their higher term and keeps campaigning below it.
+        this.send({ type: m.type === 'MsgVote' ? 'MsgVoteResp' : 'MsgPreVoteResp', to: m.from, term: this.term, reject: true });
       }
       return;
     }
