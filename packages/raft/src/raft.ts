@@ -76,6 +76,8 @@ export class Raft {
   /** Index of the last conf change appended; no new one is accepted until it is applied. */
   pendingConfIndex = 0;
   uncommittedSizeBytes = 0;
+  /** Entries were proposed since the last broadcast; RawNode flushes them before a Ready. */
+  proposalsUnsent = false;
   readOnly = new ReadOnly();
   /** Reads that arrived before this leader committed an entry of its term. */
   private pendingReadsBeforeCommit: { context: Uint8Array; from: NodeId; mode: 'safe' | 'lease' }[] = [];
@@ -147,23 +149,27 @@ export class Raft {
   // ---- sending ----
 
   send(init: MessageInit): void {
+    const isVote = init.type === 'MsgVote' || init.type === 'MsgPreVote' || init.type === 'MsgVoteResp' || init.type === 'MsgPreVoteResp';
+    // Vote requests and answers carry the term they are about (a pre-vote a future one); all
+    // other messages carry ours.
+    const term = isVote ? (init.term ?? 0) : this.term;
+    assert(!isVote || term !== 0, () => `term should be set when sending ${init.type}`);
     const m: Message = {
-      from: this.id,
-      term: 0,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      ...init,
+      type: init.type,
+      from: init.from ?? this.id,
+      to: init.to,
+      term,
+      logTerm: init.logTerm ?? 0,
+      index: init.index ?? 0,
+      entries: init.entries ?? [],
+      commit: init.commit ?? 0,
+      reject: init.reject ?? false,
+      rejectHint: init.rejectHint ?? 0,
+      ...(init.snapshot !== undefined ? { snapshot: init.snapshot } : {}),
+      ...(init.context !== undefined ? { context: init.context } : {}),
     };
-    // Vote requests carry their own term (pre-votes a future one); everything else ours.
-    const isVote = m.type === 'MsgVote' || m.type === 'MsgPreVote' || m.type === 'MsgVoteResp' || m.type === 'MsgPreVoteResp';
-    assert(!isVote || m.term !== 0, () => `term should be set when sending ${m.type}`);
-    const out: Message = isVote ? m : { ...m, term: this.term };
-    if (AFTER_PERSIST.has(out.type)) this.msgsAfterPersist.push(out);
-    else this.msgs.push(out);
+    if (AFTER_PERSIST.has(m.type)) this.msgsAfterPersist.push(m);
+    else this.msgs.push(m);
   }
 
   /** Sends a MsgApp (or a snapshot) to `to` if its progress allows. Returns whether it sent. */
@@ -215,7 +221,16 @@ export class Raft {
   }
 
   bcastAppend(): void {
+    this.proposalsUnsent = false;
     for (const id of this.trk.ids()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /** Sends the entries proposed since the last broadcast, batched (called before each Ready). */
+  flushProposals(): void {
+    if (!this.proposalsUnsent) return;
+    this.proposalsUnsent = false;
+    if (this.state !== 'leader') return;
+    for (const id of this.trk.ids()) if (id !== this.id) this.maybeSendAppend(id, false);
   }
 
   /** A heartbeat broadcast is a numbered round: it confirms leadership for reads and the lease. */
@@ -740,7 +755,8 @@ export class Raft {
     const e: Entry = { term: 0, index: 0, type: 'normal', data };
     this.admit(e, 'proposal');
     const r = this.appendEntries([e]);
-    this.bcastAppend();
+    // Proposals between two Readies share one MsgApp per follower: see flushProposals.
+    this.proposalsUnsent = true;
     return r;
   }
 
