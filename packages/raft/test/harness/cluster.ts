@@ -219,6 +219,12 @@ export class RandomCluster {
     return [...this.nodes.values()].filter((n) => n.node !== undefined && n.node.raft.state === 'leader');
   }
 
+  private currentLeader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.leaders()) if (best === undefined || n.node!.raft.term > best.node!.raft.term) best = n;
+    return best;
+  }
+
   private propose(): void {
     const ls = this.leaders();
     if (ls.length === 0) return;
@@ -404,10 +410,12 @@ export class RandomCluster {
     let proposedAt = -1;
     for (let i = 0; i < this.opts.livenessSteps; i++) {
       this.step();
-      const ls = this.leaders();
-      if (proposedAt < 0 && ls.length === 1) {
+      // A stale leader may linger (e.g. one removed from the group, without check-quorum or
+      // pre-vote nobody tells it); the leader that matters is the one with the highest term.
+      const l = this.currentLeader();
+      if (proposedAt < 0 && l !== undefined) {
         try {
-          ls[0]!.node!.propose(enc.encode(target));
+          l.node!.propose(enc.encode(target));
           proposedAt = this.now;
         } catch (e) {
           if (!(e instanceof ProposalDroppedError)) throw e;
@@ -429,7 +437,7 @@ export class RandomCluster {
     let at = -1;
     for (const [i, c] of this.committed) if (c.endsWith(`:${v}`)) at = i;
     if (at < 0) return false;
-    const l = this.leaders()[0];
+    const l = this.currentLeader();
     if (l === undefined) return false;
     const cs = l.confState;
     for (const id of [...cs.voters, ...cs.learners]) {
