@@ -61,7 +61,7 @@ const nondeterminism = {
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '.nx/**', 'data/**', 'reports/**', '.stryker-tmp/**', '**/coverage/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', '.nx/**', 'data/**', 'reports/**', '**/.stryker-tmp/**', '**/coverage/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -84,7 +84,7 @@ export default tseslint.config(
   },
   ...ALL.map((pkg) => ({ files: [`packages/${pkg}/**/*.ts`], rules: boundaryRule(pkg) })),
   {
-    files: ['packages/raft/src/**/*.ts', 'packages/ring/src/**/*.ts'],
+    files: ['packages/raft/src/**/*.ts', 'packages/ring/src/**/*.ts', 'packages/multiraft/src/**/*.ts'],
     rules: nondeterminism,
   },
 );

@@ -229,8 +229,11 @@ export class Store implements KvService {
       }
       fresh.push({ group: this.placeholder(p, log, replicas, kvApplied, confState), replicas });
     }
-    // KV first: a crash between the two leaves a fresh log, which bootstraps again the same way.
+    // KV first, and durably: the log's bootstrap snapshot at index 1 is a compaction point, and
+    // the log may only forget what the KV engine holds on disk. A crash between the two leaves a
+    // fresh log, which bootstraps again the same way.
     await this.kvEngine.write(kvBootstrap);
+    if (!logBootstrap.isEmpty) await this.kvEngine.sync();
     await this.logEngine.commit(logBootstrap);
     for (const { group } of fresh) {
       const raft = this.newRaft(group);
@@ -548,6 +551,10 @@ export class Store implements KvService {
       if (rd.hardState !== undefined) logBatch.setHardState(g.log, rd.hardState);
     }
     const compactions = this.stageCompactions(logBatch, new Set(readies.filter((r) => r.rd.snapshot !== undefined).map((r) => r.g)));
+    // A compaction or an installed snapshot lets the log forget entries: the KV state they led
+    // to (applied earlier, or imported with the snapshot) must be durable first, or a power loss
+    // would leave the KV engine behind the log's first index (found by the simulator, seed 100).
+    if (compactions.length > 0 || readies.some((r) => r.rd.snapshot !== undefined)) await this.kvEngine.sync();
     await this.logEngine.commit(logBatch);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 

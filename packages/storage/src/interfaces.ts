@@ -144,6 +144,10 @@ export interface KvEngine {
   /** Replaces the partition's data atomically with the chunks; verifies every checksum first. */
   importPartition(partition: GroupId, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>;
   dropPartition(partition: GroupId): Promise<void>;
+  /** Makes every write so far durable (fsync), whatever the engine's sync setting. The Store calls
+   *  it before a synced log write that moves a compaction point (bootstrap, snapshot install, log
+   *  compaction): the log may only forget entries the KV engine holds durably. */
+  sync(): Promise<void>;
   /** Order-independent digest of a partition's content, to compare replicas. */
   digest(partition: GroupId): Promise<string>;
   cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number };

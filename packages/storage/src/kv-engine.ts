@@ -12,7 +12,7 @@ import type { KvApplyBatch, KvEngine, KvRecord, ScanItem, ScanOptions, SessionRe
 import { StagedKvBatch } from './kv-batch';
 import { ChunkWriter, parseChunk } from './kv-chunks';
 import { decodeApplied, decodeRecord, decodeSession } from './kv-codec';
-import { APPLIED_TAG, DATA_TAG, PARTITION_PREFIX_SIZE_BYTES, SESSION_TAG, appliedKey, dataKey, partitionRange, prefixedKey, sessionKey } from './kv-keys';
+import { APPLIED_TAG, DATA_TAG, PARTITION_PREFIX_SIZE_BYTES, SESSION_TAG, appliedKey, dataKey, partitionRange, prefixedKey, sessionKey, SYNC_MARKER_KEY } from './kv-keys';
 import { prefixUpperBound } from './key-bytes';
 import {
   EXPORT_CHUNK_SIZE_BYTES_MAX,
@@ -44,7 +44,7 @@ export const DEFAULT_CACHE_SIZE_BYTES = 64 * 1024 * 1024;
 
 export class LevelKvEngine implements KvEngine {
   private readonly cache: ValueCache;
-  private readonly sync: boolean;
+  private readonly syncWrites: boolean;
   /** Bumped on every change to a partition; a cache fill from a read that raced a change is skipped. */
   private readonly generations = new Map<GroupId, number>();
   /** Writes, imports and drops run one at a time, in call order. */
@@ -57,7 +57,7 @@ export class LevelKvEngine implements KvEngine {
   ) {
     assert(Number.isSafeInteger(options.cacheSizeBytes) && options.cacheSizeBytes >= 0, 'cacheSizeBytes must be a non-negative integer');
     this.cache = new ValueCache(options.cacheSizeBytes);
-    this.sync = options.sync ?? false;
+    this.syncWrites = options.sync ?? false;
   }
 
   async get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined> {
@@ -139,10 +139,19 @@ export class LevelKvEngine implements KvEngine {
     batch.sealed = true;
     if (batch.isEmpty) return Promise.resolve();
     return this.serialized(async () => {
-      await writeBatch(this.db, batch.ops, this.sync);
+      await writeBatch(this.db, batch.ops, this.syncWrites);
       for (const p of batch.partitions) this.bump(p);
       // Write through, in batch order, so a put then a delete of one key leaves it absent.
       for (const c of batch.cacheChanges) this.cache.set(c.partition, c.key, c.record ?? ABSENT, c.sizeBytes);
+    });
+  }
+
+  /** LevelDB syncs its whole write-ahead log on a synced write, so one tiny synced write makes
+   *  every earlier unsynced write durable too. */
+  sync(): Promise<void> {
+    this.checkOpen();
+    return this.serialized(async () => {
+      await writeBatch(this.db, [{ type: 'put', key: SYNC_MARKER_KEY, value: new Uint8Array(0) }], true);
     });
   }
 
@@ -209,7 +218,7 @@ export class LevelKvEngine implements KvEngine {
     await this.serialized(async () => {
       const ops = await this.partitionDeletes(partition);
       for (const op of puts) ops.push(op);
-      await writeBatch(this.db, ops, this.sync);
+      await writeBatch(this.db, ops, this.syncWrites);
       this.bump(partition);
       this.cache.dropPartition(partition);
     });
@@ -219,7 +228,7 @@ export class LevelKvEngine implements KvEngine {
     this.checkOpen();
     return this.serialized(async () => {
       // One batch: a half-dropped partition would be data without its applied index.
-      await writeBatch(this.db, await this.partitionDeletes(partition), this.sync);
+      await writeBatch(this.db, await this.partitionDeletes(partition), this.syncWrites);
       this.bump(partition);
       this.cache.dropPartition(partition);
     });

@@ -5,6 +5,8 @@
  *                                                             in user-key byte order)
  *   'c' partition:u32be clientId  → a session record        (clientId as UTF-8)
  *   'a' partition:u32be           → the partition's applied index
+ *   's'                           → a marker rewritten with fsync by sync(); outside every
+ *                                    partition's ranges, so no digest or export sees it
  */
 import type { GroupId } from '@ringkv/stdx';
 import { utf8Encode } from '@ringkv/stdx';
@@ -13,6 +15,7 @@ import { prefixUpperBound, writeU32BE } from './key-bytes';
 export const DATA_TAG = 0x64; // 'd'
 export const SESSION_TAG = 0x63; // 'c'
 export const APPLIED_TAG = 0x61; // 'a'
+export const SYNC_MARKER_KEY = new Uint8Array([0x73]); // 's'
 export const PARTITION_PREFIX_SIZE_BYTES = 5;
 
 export function partitionPrefix(tag: number, partition: GroupId): Uint8Array {

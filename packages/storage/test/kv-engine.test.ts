@@ -193,3 +193,30 @@ describe('KV engine: corruption', () => {
     await expect(engine.get(P, k('b'))).rejects.toThrow(CorruptionError);
   });
 });
+
+describe('KV engine: sync()', () => {
+  it('writes its durability marker with fsync, outside every partition (digests, scans and exports unchanged)', async () => {
+    const engine = await openMemoryKvEngine();
+    await put(engine, 'a', 'one');
+    const before = await engine.digest(P);
+    const chunksBefore: Uint8Array[] = [];
+    for await (const c of engine.exportPartition(P, 1024)) chunksBefore.push(c);
+    const syncs: boolean[] = [];
+    const db = (engine as unknown as { db: { batch(): { write(o: { sync?: boolean }): Promise<void> } } }).db;
+    const realBatch = db.batch.bind(db);
+    db.batch = () => {
+      const b = realBatch();
+      const write = b.write.bind(b);
+      b.write = (o) => (syncs.push(o.sync === true), write(o));
+      return b;
+    };
+    await engine.sync();
+    expect(syncs).toEqual([true]);
+    expect(await engine.digest(P)).toBe(before);
+    expect((await engine.scan(P, { prefix: new Uint8Array(0), limit: 10 })).map((i) => i.key)).toEqual([k('a')]);
+    const chunksAfter: Uint8Array[] = [];
+    for await (const c of engine.exportPartition(P, 1024)) chunksAfter.push(c);
+    expect(chunksAfter).toEqual(chunksBefore);
+    await engine.close();
+  });
+});

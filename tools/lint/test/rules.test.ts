@@ -26,7 +26,7 @@ describe('determinism rules', () => {
     ['setInterval', 'setInterval(() => undefined, 1);\n'],
     ['setImmediate', 'setImmediate(() => undefined);\n'],
   ];
-  for (const dir of ['packages/raft/src', 'packages/ring/src']) {
+  for (const dir of ['packages/raft/src', 'packages/ring/src', 'packages/multiraft/src']) {
     for (const [what, code] of cases) {
       it(`forbids ${what} in ${dir}`, async () => {
         const msgs = await messagesFor(`${dir}/probe.ts`, code);
