@@ -8,4 +8,3 @@ export type { Member } from './config/initial-cluster';
 export { parseHostPort, formatHostPort } from './config/address';
 export type { HostPort } from './config/address';
 export { TcpTransport } from './transport';
-export { RealClock } from './runtime/real-clock';

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { createAppRouter } from '@ringkv/api';
 import { Store } from '@ringkv/multiraft';
 import type { ClusterConfig, StoreConfig } from '@ringkv/multiraft';
-import { nodeId } from '@ringkv/stdx';
+import { SystemClock, nodeId } from '@ringkv/stdx';
 import { openKvEngine, openLogEngine } from '@ringkv/storage';
 import type { HostPort } from './config/address';
 import { formatHostPort } from './config/address';
@@ -18,7 +18,6 @@ import type { ServerConfig } from './config/server-config';
 import { TrpcForwarder } from './http/forwarder';
 import { NodeMetrics } from './http/metrics';
 import { startApiServer } from './http/api-server';
-import { RealClock } from './runtime/real-clock';
 import { randomSeed, seededPrng } from './runtime/seed';
 import { TcpTransport } from './transport';
 
@@ -89,7 +88,7 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
   }
   const store = new Store({
     nodeId: nodeId(config.id),
-    clock: new RealClock(),
+    clock: new SystemClock(),
     prng: seededPrng(seed).fork(`node/${config.id}`),
     transport,
     logEngine,

@@ -3,8 +3,8 @@
  * ones; the simulator passes a virtual clock and a seeded generator, so the routing and retry
  * logic replays exactly from one seed.
  */
-import type { Clock, TimerHandle } from '@ringkv/stdx';
-import { Prng } from '@ringkv/stdx';
+import type { Clock } from '@ringkv/stdx';
+import { Prng, SystemClock } from '@ringkv/stdx';
 import { RingKVError } from './errors';
 
 /** The randomness the SDK draws: jitter, session ids, endpoint choice. stdx's Prng fits. */
@@ -45,40 +45,6 @@ export function abortReason(signal: AbortSignal): RingKVError {
   return new RingKVError('ABORTED', 'the operation was aborted by the caller');
 }
 
-/** The wall clock and timers of the host (Node or browser). Not for deterministic code. */
-export class RealClock implements Clock {
-  private nextId = 1;
-  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
-
-  nowMs(): number {
-    return performance.now();
-  }
-
-  wallMs(): number {
-    return Date.now();
-  }
-
-  setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        fn();
-      }, delayMs),
-    );
-    return { id };
-  }
-
-  clearTimer(handle: TimerHandle): void {
-    const timer = this.timers.get(handle.id);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.timers.delete(handle.id);
-    }
-  }
-}
-
 /** A Prng seeded from the platform's cryptographic source, so two processes never share ids. */
 export function realRandom(): RandomSource {
   const seed = new Uint32Array(2);
@@ -87,5 +53,5 @@ export function realRandom(): RandomSource {
 }
 
 export function realEnvironment(): ClientEnvironment {
-  return { clock: new RealClock(), random: realRandom() };
+  return { clock: new SystemClock(), random: realRandom() };
 }

@@ -59,6 +59,8 @@ describe('SDK against a 3-node cluster', () => {
   it('getMany, writeBatch and scan span partitions', async () => {
     const keys = Array.from({ length: 30 }, (_, i) => `it/many/${String(i).padStart(2, '0')}`);
     const batch = await kv.writeBatch(keys.map((key, i) => ({ op: 'put' as const, key, value: i })));
+    const failed = batch.partitions.filter((p) => !p.ok).map((p) => (p.ok ? '' : `${p.partition}: ${p.error.code} ${p.error.message}`));
+    expect(failed, 'partitions whose batch failed').toEqual([]);
     expect(batch.ok).toBe(true);
     expect(new Set(batch.partitions.map((p) => p.partition)).size).toBeGreaterThan(1);
     expect((await kv.getMany(keys)).map((e) => e?.value)).toEqual(keys.map((_, i) => i));

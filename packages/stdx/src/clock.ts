@@ -66,3 +66,37 @@ export class ManualClock implements Clock {
     this.now = target;
   }
 }
+
+/**
+ * The host's real clock (Node or browser): monotonic time from performance.now, wall time from
+ * Date.now, real timers. For processes and the SDK only; deterministic code takes a Clock instead.
+ */
+export class SystemClock implements Clock {
+  private nextId = 1;
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+
+  nowMs(): number {
+    return performance.now();
+  }
+
+  wallMs(): number {
+    return Date.now();
+  }
+
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      fn();
+    }, Math.max(0, delayMs));
+    this.timers.set(id, timer);
+    return { id };
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    const timer = this.timers.get(handle.id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(handle.id);
+  }
+}

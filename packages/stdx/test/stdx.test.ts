@@ -75,3 +75,18 @@ describe('bytes', () => {
     expect(compareBytes(utf8Encode('a'), utf8Encode('a'))).toBe(0);
   });
 });
+
+describe('SystemClock', () => {
+  it('fires a timer on real time and cancels a cleared one', async () => {
+    const { SystemClock } = await import('../src/index');
+    const c = new SystemClock();
+    const fired: string[] = [];
+    const h = c.setTimer(1, () => fired.push('cleared'));
+    c.clearTimer(h);
+    const t0 = c.nowMs();
+    await new Promise<void>((resolve) => c.setTimer(5, () => (fired.push('ran'), resolve())));
+    expect(fired).toEqual(['ran']);
+    expect(c.nowMs()).toBeGreaterThan(t0);
+    expect(Math.abs(c.wallMs() - Date.now())).toBeLessThan(1000);
+  });
+});
