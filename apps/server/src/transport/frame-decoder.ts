@@ -66,3 +66,22 @@ export class FrameDecoder {
     return out;
   }
 }
+
+/**
+ * Feeds a socket chunk to the decoder and hands each whole frame to `onFrame` until it returns
+ * false; a malformed or oversized frame goes to `onError` instead and ends the loop. Both ends of
+ * a peer connection read this way and differ only in what a frame means to them.
+ */
+export function drainFrames(decoder: FrameDecoder, chunk: Buffer, onFrame: (payload: Buffer) => boolean, onError: (error: unknown) => void): void {
+  decoder.push(chunk);
+  for (;;) {
+    let payload: Buffer | undefined;
+    try {
+      payload = decoder.next();
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    if (payload === undefined || !onFrame(payload)) return;
+  }
+}

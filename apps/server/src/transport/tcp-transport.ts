@@ -9,7 +9,7 @@ import net from 'node:net';
 import type { NodeId } from '@ringkv/stdx';
 import type { PeerFrame, PeerTransport } from '@ringkv/multiraft';
 import { Backoff } from './backoff';
-import { FrameDecoder, FrameTooLargeError, encodeFrameHeader } from './frame-decoder';
+import { FrameDecoder, FrameTooLargeError, drainFrames, encodeFrameHeader } from './frame-decoder';
 import { HANDSHAKE_FRAME_BYTES_MAX, decodeAck, decodeHello, encodeAck, encodeHello, refusalReason } from './handshake';
 import type { HostPort } from '../config/address';
 import { formatHostPort } from '../config/address';
@@ -200,43 +200,42 @@ export class TcpTransport implements PeerTransport {
     socket.on('connect', () => {
       this.writeRaw(socket, encodeHello({ from: this.options.nodeId, to: link.id, clusterId: this.options.clusterId }));
     });
-    socket.on('data', (chunk: Buffer) => {
-      decoder.push(chunk);
-      for (;;) {
-        let payload: Buffer | undefined;
-        try {
-          payload = decoder.next();
-        } catch (error) {
+    socket.on('data', (chunk: Buffer) =>
+      drainFrames(
+        decoder,
+        chunk,
+        (payload) => {
+          if (link.state !== 'connecting') {
+            // After the ack the acceptor never writes; anything else is a protocol error.
+            this.stats.protocolErrors++;
+            this.linkFailed(link, socket, 'the peer sent data on an outbound connection after the handshake');
+            return false;
+          }
+          clearTimeout(handshakeTimer);
+          const ack = decodeAck(payload);
+          if (typeof ack === 'string' || !ack.accepted) {
+            const reason = typeof ack === 'string' ? ack : ack.reason;
+            this.stats.connectionsRefused++;
+            if (link.lastRefusal !== reason) this.options.logger.error({ peer: link.id, address: formatHostPort(link.address), reason }, 'peer refused our connection');
+            link.lastRefusal = reason;
+            link.downLogged = true;
+            this.linkFailed(link, socket, reason);
+            return false;
+          }
+          link.state = 'open';
+          link.lastRefusal = '';
+          link.downLogged = false;
+          link.backoff.reset();
+          this.options.logger.info({ peer: link.id, address: formatHostPort(link.address) }, 'peer connected');
+          this.flush(link);
+          return true;
+        },
+        (error) => {
           this.stats.protocolErrors++;
           this.linkFailed(link, socket, error instanceof Error ? error.message : String(error));
-          return;
-        }
-        if (payload === undefined) return;
-        if (link.state !== 'connecting') {
-          // After the ack the acceptor never writes; anything else is a protocol error.
-          this.stats.protocolErrors++;
-          this.linkFailed(link, socket, 'the peer sent data on an outbound connection after the handshake');
-          return;
-        }
-        clearTimeout(handshakeTimer);
-        const ack = decodeAck(payload);
-        if (typeof ack === 'string' || !ack.accepted) {
-          const reason = typeof ack === 'string' ? ack : ack.reason;
-          this.stats.connectionsRefused++;
-          if (link.lastRefusal !== reason) this.options.logger.error({ peer: link.id, address: formatHostPort(link.address), reason }, 'peer refused our connection');
-          link.lastRefusal = reason;
-          link.downLogged = true;
-          this.linkFailed(link, socket, reason);
-          return;
-        }
-        link.state = 'open';
-        link.lastRefusal = '';
-        link.downLogged = false;
-        link.backoff.reset();
-        this.options.logger.info({ peer: link.id, address: formatHostPort(link.address) }, 'peer connected');
-        this.flush(link);
-      }
-    });
+        },
+      ),
+    );
     socket.on('drain', () => this.flush(link));
     socket.on('error', (error) => this.linkFailed(link, socket, error.message));
     socket.on('close', () => {
@@ -328,47 +327,46 @@ export class TcpTransport implements PeerTransport {
     }, this.options.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => {
       if (from === -1) return; // refused: ignore whatever else it sends while we close
-      decoder.push(chunk);
-      for (;;) {
-        let payload: Buffer | undefined;
-        try {
-          payload = decoder.next();
-        } catch (error) {
+      drainFrames(
+        decoder,
+        chunk,
+        (payload) => {
+          if (from === undefined) {
+            clearTimeout(handshakeTimer);
+            const hello = decodeHello(payload);
+            if (typeof hello === 'string') {
+              this.stats.protocolErrors++;
+              refuse(hello);
+              return false;
+            }
+            const reason = refusalReason(hello, { clusterId: this.options.clusterId, nodeId: this.options.nodeId, knownPeers: this.knownPeers });
+            if (reason !== undefined) {
+              refuse(reason, { claimedNode: hello.from, claimedCluster: hello.clusterId });
+              return false;
+            }
+            from = hello.from;
+            decoder.frameSizeBytesMax = this.options.frameSizeBytesMax;
+            this.writeRaw(socket, encodeAck({ accepted: true, reason: '' }));
+            this.peerIsBack(hello.from);
+            return true;
+          }
+          if (from === -1) return false;
+          this.stats.framesReceived++;
+          this.stats.bytesReceived += payload.length;
+          try {
+            this.handler(from as NodeId, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+          } catch (error) {
+            this.options.logger.error({ peer: from, err: error }, 'peer frame handler threw');
+          }
+          return true;
+        },
+        (error) => {
           this.stats.protocolErrors++;
           const message = error instanceof FrameTooLargeError && from === undefined ? `${error.message} before the handshake (not a RingKV peer?)` : error instanceof Error ? error.message : String(error);
           this.options.logger.warn({ remote, peer: from, reason: message }, 'peer connection closed: protocol error');
           socket.destroy();
-          return;
-        }
-        if (payload === undefined) return;
-        if (from === undefined) {
-          clearTimeout(handshakeTimer);
-          const hello = decodeHello(payload);
-          if (typeof hello === 'string') {
-            this.stats.protocolErrors++;
-            refuse(hello);
-            return;
-          }
-          const reason = refusalReason(hello, { clusterId: this.options.clusterId, nodeId: this.options.nodeId, knownPeers: this.knownPeers });
-          if (reason !== undefined) {
-            refuse(reason, { claimedNode: hello.from, claimedCluster: hello.clusterId });
-            return;
-          }
-          from = hello.from;
-          decoder.frameSizeBytesMax = this.options.frameSizeBytesMax;
-          this.writeRaw(socket, encodeAck({ accepted: true, reason: '' }));
-          this.peerIsBack(hello.from);
-          continue;
-        }
-        if (from === -1) return;
-        this.stats.framesReceived++;
-        this.stats.bytesReceived += payload.length;
-        try {
-          this.handler(from as NodeId, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
-        } catch (error) {
-          this.options.logger.error({ peer: from, err: error }, 'peer frame handler threw');
-        }
-      }
+        },
+      );
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
