@@ -5,6 +5,7 @@
  *
  *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
  *                                    [--key-space 10000] [--partitions 16] [--only etcd|ringkv]
+ *                                    [--workloads put,get,mix]
  */
 import { parseArgs } from 'node:util';
 import type { KvDriver } from './driver';
@@ -24,6 +25,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '16' },
     seed: { type: 'string', default: '42' },
     only: { type: 'string' },
+    workloads: { type: 'string' },
   },
 });
 
@@ -33,6 +35,7 @@ const config: BenchConfig = {
   workers: Number(args.workers),
   keySpace: Number(args['key-space']),
   seed: Number(args.seed),
+  ...(args.workloads === undefined ? {} : { only: args.workloads.split(',') }),
 };
 const log = (line: string): void => console.log(`[bench] ${line}`);
 

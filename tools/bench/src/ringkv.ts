@@ -49,6 +49,9 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
       const child = spawn(
         process.execPath,
         [
+          // Extra node flags for the server processes only, e.g. RINGKV_BENCH_NODE_ARGS="--cpu-prof
+          // --cpu-prof-dir=/tmp/prof" to profile the nodes under load.
+          ...(process.env['RINGKV_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0),
           '--import',
           'tsx',
           SERVER_MAIN,

@@ -10,6 +10,8 @@ export interface BenchConfig extends WorkloadOptions {
   /** Keys are drawn uniformly from this many. */
   readonly keySpace: number;
   readonly seed: number;
+  /** Run only the workloads whose names start with one of these (all when absent). */
+  readonly only?: readonly string[];
 }
 
 /** Writes every key once so reads find data (not measured). */
@@ -39,6 +41,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
   log(`${driver.name}: preloading ${config.keySpace} keys (${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values)`);
   await preload(driver, config);
   for (const workload of WORKLOADS) {
+    if (config.only !== undefined && !config.only.some((prefix) => workload.startsWith(prefix))) continue;
     const cpuBefore = process.cpuUsage();
     const result = await runWorkload(config, (w) => ops[workload](w));
     const cpu = process.cpuUsage(cpuBefore);
