@@ -6,9 +6,11 @@
  *      moving leadership to the ring's preferred leader, deadlines);
  *   3. make the queued proposals and ReadIndex requests (one per group per round, shared by every
  *      read waiting for it);
- *   4. collect every group's Ready and make ONE synced log write for all of them;
- *   5. send the messages, batched into one frame per destination node (messagesAfterPersist can
- *      only leave now, after the write);
+ *   4. collect every group's Ready; send the messages that may leave before the write (the
+ *      leader's appends and heartbeats), batched into one frame per destination node, so the
+ *      followers' fsyncs overlap the leader's;
+ *   5. make ONE synced log write for all groups, then send what had to wait for it (votes,
+ *      append acknowledgements: messagesAfterPersist);
  *   6. apply the committed entries of all groups in ONE KV write;
  *   7. answer waiters and watchers; 8. advance.
  *
@@ -543,7 +545,13 @@ export class Store implements KvService {
     const readies: Array<{ g: Group; rd: Ready }> = [];
     for (const g of this.groups.values()) if (g.raft.hasReady()) readies.push({ g, rd: g.raft.ready() });
 
-    // 4. one synced log write for every group (and the compactions decided last round)
+    // 4. rd.messages may leave before the write (the leader's appends and heartbeats: the leader
+    // writes its own log in parallel with replicating it, Raft thesis §10.2.1), so followers'
+    // fsyncs overlap the leader's instead of following it.
+    const snapshotRequests: Array<{ g: Group; message: Message }> = [];
+    const unreachable = this.sendFrames(this.collectOutbox(readies, 'messages', snapshotRequests));
+
+    // 5. one synced log write for every group (and the compactions decided last round)
     const logBatch = this.logEngine.newBatch();
     for (const { g, rd } of readies) {
       if (rd.snapshot !== undefined && rd.snapshot.metadata.index > g.log.firstIndex() - 1) logBatch.applySnapshot(g.log, rd.snapshot);
@@ -558,22 +566,12 @@ export class Store implements KvService {
     await this.logEngine.commit(logBatch);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
-    // 5. messages, one frame per destination (after the write: messagesAfterPersist may go now)
-    const snapshotRequests: Array<{ g: Group; message: Message }> = [];
-    const outbox = new Map<NodeId, GroupMessage[]>();
-    for (const { g, rd } of readies) {
-      for (const list of [rd.messages, rd.messagesAfterPersist]) {
-        for (const message of list) {
-          if (message.type === 'MsgSnap') snapshotRequests.push({ g, message });
-          else {
-            let out = outbox.get(message.to);
-            if (out === undefined) outbox.set(message.to, (out = []));
-            out.push({ group: g.partition, message });
-          }
-        }
-      }
+    // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
+    for (const [to, groups] of this.sendFrames(this.collectOutbox(readies, 'messagesAfterPersist', snapshotRequests))) {
+      const all = unreachable.get(to);
+      if (all === undefined) unreachable.set(to, groups);
+      else for (const g of groups) all.add(g);
     }
-    const unreachable = this.sendFrames(outbox);
 
     // 6. apply every group's committed entries in one KV write
     const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
@@ -830,6 +828,28 @@ export class Store implements KvService {
       else still.push(x);
     }
     g.readsAwaitingApply = still;
+  }
+
+  /** One round's messages of one kind, by destination node; MsgSnap goes to `snapshotRequests`. */
+  private collectOutbox(
+    readies: ReadonlyArray<{ g: Group; rd: Ready }>,
+    kind: 'messages' | 'messagesAfterPersist',
+    snapshotRequests: Array<{ g: Group; message: Message }>,
+  ): Map<NodeId, GroupMessage[]> {
+    const outbox = new Map<NodeId, GroupMessage[]>();
+    for (const { g, rd } of readies) {
+      for (const message of rd[kind]) {
+        if (message.type === 'MsgSnap') {
+          snapshotRequests.push({ g, message });
+          continue;
+        }
+        let out = outbox.get(message.to);
+        if (out === undefined) outbox.set(message.to, (out = []));
+        const sync = g.isLeader ? this.freshness.leaderSync(g, message) : undefined;
+        out.push(sync === undefined ? { group: g.partition, message } : { group: g.partition, message, sync });
+      }
+    }
+    return outbox;
   }
 
   /** Sends the round's messages; returns the peers that were not reachable, with their groups. */

@@ -8,7 +8,7 @@ import type { NodeId } from '@ringkv/stdx';
 import { openDiskDb, openKvEngine, openLogEngine, openMemoryDb } from '@ringkv/storage';
 import type { KvEngine, RaftLogEngine, StorageDb } from '@ringkv/storage';
 import { MemoryNetwork, Store } from '../src';
-import type { ClusterConfig, StoreConfig } from '../src';
+import type { ClusterConfig, MemoryTransport, StoreConfig } from '../src';
 
 export const TEST_CONFIG: Partial<StoreConfig> = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1, proposalTimeoutMs: 2_000, readTimeoutMs: 2_000, leaderBalanceIntervalMs: 200 };
 
@@ -19,6 +19,7 @@ interface NodeState {
   store?: Store;
   logEngine?: RaftLogEngine;
   kvEngine?: KvEngine;
+  transport?: MemoryTransport;
 }
 
 export class TestCluster {
@@ -59,11 +60,12 @@ export class TestCluster {
     const n = this.nodes.get(id)!;
     n.logEngine = await openLogEngine({ db: n.logDb });
     n.kvEngine = await openKvEngine({ db: n.kvDb, cacheSizeBytes: 1024 * 1024 });
+    n.transport = this.net.transport(n.id);
     const store = new Store({
       nodeId: n.id,
       clock: this.clock,
       prng: new Prng(this.seed).fork(`node/${id}`),
-      transport: this.net.transport(n.id),
+      transport: n.transport,
       logEngine: n.logEngine,
       kvEngine: n.kvEngine,
       cluster: this.cluster,

@@ -7,6 +7,7 @@ import { groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import { StoreError } from '../src';
 import type { LevelRaftLogEngine } from '@ringkv/storage';
 import type { Store, WatchEvent } from '../src';
+import { decodePeerFrame } from '../src/peer-frame';
 import { TestCluster } from './cluster';
 
 let cluster: TestCluster | undefined;
@@ -342,5 +343,31 @@ describe('Store', () => {
     const pairs = 3 * 2;
     expect(frames).toBeLessThanOrEqual(100 * pairs * 2);
     expect(frames).toBeGreaterThan(0);
+  });
+  it("sends the leader's appends before its own log write completes (the writes overlap)", async () => {
+    const c = await setup();
+    const leaderId = c.leaderIdOf(0)!;
+    const leader = c.nodes.get(leaderId)!;
+    const s = session();
+    // A first write moves the followers from probing to replicating (a probe waits for its answer).
+    await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'v', session: s.next() }));
+    const events: string[] = [];
+    const logEngine = leader.logEngine!;
+    const commit = logEngine.commit.bind(logEngine);
+    logEngine.commit = async (batch) => {
+      events.push('log write started');
+      await commit(batch);
+      events.push('log write done');
+    };
+    const transport = leader.transport!;
+    const send = transport.send.bind(transport);
+    transport.send = (to, frame) => {
+      const appends = decodePeerFrame(frame).messages.filter((m) => m.message.type === 'MsgApp' && (m.message.entries?.length ?? 0) > 0);
+      if (appends.length > 0) events.push('append sent');
+      send(to, frame);
+    };
+    await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'v', session: s.next() }));
+    // The first round with the new entry: its appends (to both followers) precede the write.
+    expect(events.slice(0, 4)).toEqual(['append sent', 'append sent', 'log write started', 'log write done']);
   });
 });

@@ -89,4 +89,19 @@ describe('SystemClock', () => {
     expect(c.nowMs()).toBeGreaterThan(t0);
     expect(Math.abs(c.wallMs() - Date.now())).toBeLessThan(1000);
   });
+
+  it('runs a zero-delay timer on the next turn, before a 1 ms timer, and cancels it too', async () => {
+    const { SystemClock } = await import('../src/index');
+    const c = new SystemClock();
+    const order: string[] = [];
+    const cleared = c.setTimer(0, () => order.push('cleared'));
+    c.clearTimer(cleared);
+    await new Promise<void>((resolve) => {
+      // setTimeout(1) and setTimeout(0) share Node's 1 ms floor; an immediate runs first.
+      setTimeout(() => (order.push('timeout'), resolve()), 1);
+      c.setTimer(0, () => order.push('immediate'));
+      expect(order).toEqual([]);
+    });
+    expect(order).toEqual(['immediate', 'timeout']);
+  });
 });

@@ -150,7 +150,8 @@ export interface KvEngine {
   sync(): Promise<void>;
   /** Order-independent digest of a partition's content, to compare replicas. */
   digest(partition: GroupId): Promise<string>;
-  cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number };
+  /** Value cache and session cache counters. */
+  cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number; sessionHits: number; sessionMisses: number };
   close(): Promise<void>;
 }
 

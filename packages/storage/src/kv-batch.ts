@@ -25,9 +25,18 @@ function checkCount(value: number, what: string): void {
   assert(Number.isSafeInteger(value) && value >= 0, () => `${what} must be a non-negative safe integer, got ${value}`);
 }
 
+/** A session table change to make in the session cache once the batch is written. */
+export interface SessionChange {
+  readonly partition: GroupId;
+  readonly clientId: string;
+  /** undefined = deleted. */
+  readonly session: SessionRecord | undefined;
+}
+
 export class StagedKvBatch implements KvApplyBatch {
   readonly ops: DbOp[] = [];
   readonly cacheChanges: CacheChange[] = [];
+  readonly sessionChanges: SessionChange[] = [];
   readonly partitions = new Set<GroupId>();
   sealed = false;
 
@@ -71,6 +80,7 @@ export class StagedKvBatch implements KvApplyBatch {
     checkCount(session.lastSeenMs, 'session lastSeenMs');
     const key = sessionKey(partition, clientId);
     this.ops.push({ type: 'put', key, value: encodeSession(key, session) });
+    this.sessionChanges.push({ partition, clientId, session });
     this.partitions.add(partition);
   }
 
@@ -78,6 +88,7 @@ export class StagedKvBatch implements KvApplyBatch {
     this.checkOpen();
     checkClientId(clientId);
     this.ops.push({ type: 'del', key: sessionKey(partition, clientId) });
+    this.sessionChanges.push({ partition, clientId, session: undefined });
     this.partitions.add(partition);
   }
 

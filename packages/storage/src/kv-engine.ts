@@ -23,6 +23,7 @@ import {
   checkKeySize,
 } from './limits';
 import type { DbOp } from './db';
+import { SessionCache } from './session-cache';
 import { ABSENT, ValueCache } from './value-cache';
 import type { CachedValue } from './value-cache';
 
@@ -38,12 +39,16 @@ export interface KvEngineOptions {
    *  replays anything past the applied index; LevelDB still writes the batch to its log file
    *  before write() resolves, so a process crash loses nothing. */
   readonly sync?: boolean;
+  /** Sessions cached per partition (LRU); 0 disables the session cache. */
+  readonly sessionCacheEntriesMax?: number;
 }
 
 export const DEFAULT_CACHE_SIZE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SESSION_CACHE_ENTRIES = 10_000;
 
 export class LevelKvEngine implements KvEngine {
   private readonly cache: ValueCache;
+  private readonly sessions: SessionCache;
   private readonly syncWrites: boolean;
   /** Bumped on every change to a partition; a cache fill from a read that raced a change is skipped. */
   private readonly generations = new Map<GroupId, number>();
@@ -57,6 +62,7 @@ export class LevelKvEngine implements KvEngine {
   ) {
     assert(Number.isSafeInteger(options.cacheSizeBytes) && options.cacheSizeBytes >= 0, 'cacheSizeBytes must be a non-negative integer');
     this.cache = new ValueCache(options.cacheSizeBytes);
+    this.sessions = new SessionCache(options.sessionCacheEntriesMax ?? DEFAULT_SESSION_CACHE_ENTRIES);
     this.syncWrites = options.sync ?? false;
   }
 
@@ -113,9 +119,14 @@ export class LevelKvEngine implements KvEngine {
   async getSession(partition: GroupId, clientId: string): Promise<SessionRecord | undefined> {
     this.checkOpen();
     checkClientId(clientId);
+    const cached = this.sessions.lookup(partition, clientId);
+    if (cached !== null) return cached;
+    const generation = this.generation(partition);
     const key = sessionKey(partition, clientId);
     const stored = await this.db.get(key, BYTES);
-    return stored === undefined ? undefined : decodeSession(partition, key, stored);
+    const session = stored === undefined ? undefined : decodeSession(partition, key, stored);
+    if (this.generation(partition) === generation) this.sessions.set(partition, clientId, session);
+    return session;
   }
 
   async listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>> {
@@ -143,6 +154,7 @@ export class LevelKvEngine implements KvEngine {
       for (const p of batch.partitions) this.bump(p);
       // Write through, in batch order, so a put then a delete of one key leaves it absent.
       for (const c of batch.cacheChanges) this.cache.set(c.partition, c.key, c.record ?? ABSENT, c.sizeBytes);
+      for (const c of batch.sessionChanges) this.sessions.set(c.partition, c.clientId, c.session);
     });
   }
 
@@ -221,6 +233,7 @@ export class LevelKvEngine implements KvEngine {
       await writeBatch(this.db, ops, this.syncWrites);
       this.bump(partition);
       this.cache.dropPartition(partition);
+      this.sessions.dropPartition(partition);
     });
   }
 
@@ -231,6 +244,7 @@ export class LevelKvEngine implements KvEngine {
       await writeBatch(this.db, await this.partitionDeletes(partition), this.syncWrites);
       this.bump(partition);
       this.cache.dropPartition(partition);
+      this.sessions.dropPartition(partition);
     });
   }
 
@@ -265,8 +279,8 @@ export class LevelKvEngine implements KvEngine {
     return hash.digest('hex');
   }
 
-  cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number } {
-    return { hits: this.cache.hits, misses: this.cache.misses, sizeBytes: this.cache.sizeBytes, entries: this.cache.entries };
+  cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number; sessionHits: number; sessionMisses: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses, sizeBytes: this.cache.sizeBytes, entries: this.cache.entries, sessionHits: this.sessions.hits, sessionMisses: this.sessions.misses };
   }
 
   async close(): Promise<void> {
@@ -337,7 +351,11 @@ export type OpenKvEngineOptions =
 /** Opens the KV engine on a directory (classic-level) or on a given abstract-level database. */
 export async function openKvEngine(options: OpenKvEngineOptions): Promise<LevelKvEngine> {
   const db = 'path' in options ? await openDiskDb(options.path) : await readyDb(options.db);
-  return new LevelKvEngine(db, { cacheSizeBytes: options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES, sync: options.sync ?? false });
+  return new LevelKvEngine(db, {
+    cacheSizeBytes: options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES,
+    sync: options.sync ?? false,
+    ...(options.sessionCacheEntriesMax === undefined ? {} : { sessionCacheEntriesMax: options.sessionCacheEntriesMax }),
+  });
 }
 
 /** A KV engine over memory-level, for tests. */

@@ -140,6 +140,55 @@ describe('KV engine: writes, scans, sessions, applied index', () => {
   });
 });
 
+describe('KV engine: the session cache', () => {
+  const session = (seq: number) => ({ lastSeq: seq, answer: Uint8Array.of(seq), lastSeenMs: seq * 10 });
+
+  it('answers repeated lookups from memory and follows every write, delete and drop', async () => {
+    const engine = await openMemoryKvEngine();
+    expect(await engine.getSession(P, 'c')).toBeUndefined();
+    expect(await engine.getSession(P, 'c')).toBeUndefined();
+    expect(engine.cacheStats()).toMatchObject({ sessionMisses: 1, sessionHits: 1 });
+    for (let seq = 1; seq <= 3; seq++) {
+      const b = engine.newApplyBatch();
+      b.setSession(P, 'c', session(seq));
+      await engine.write(b);
+      expect(await engine.getSession(P, 'c')).toStrictEqual(session(seq));
+    }
+    // The database agrees with what the cache served.
+    const fresh = new LevelKvEngine(engine.db, { cacheSizeBytes: 0, sessionCacheEntriesMax: 0 });
+    expect(await fresh.getSession(P, 'c')).toStrictEqual(session(3));
+    const d = engine.newApplyBatch();
+    d.deleteSession(P, 'c');
+    await engine.write(d);
+    expect(await engine.getSession(P, 'c')).toBeUndefined();
+    const again = engine.newApplyBatch();
+    again.setSession(P, 'c', session(4));
+    await engine.write(again);
+    await engine.dropPartition(P);
+    expect(await engine.getSession(P, 'c')).toBeUndefined();
+    await engine.close();
+  });
+
+  it("takes an imported partition's sessions, not the cached ones", async () => {
+    const source = await openMemoryKvEngine();
+    const b = source.newApplyBatch();
+    b.setSession(P, 'c', session(7));
+    b.setAppliedIndex(P, 7);
+    await source.write(b);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of source.exportPartition(P, 4096)) chunks.push(chunk);
+    const target = await openMemoryKvEngine();
+    const t = target.newApplyBatch();
+    t.setSession(P, 'c', session(2));
+    await target.write(t);
+    expect(await target.getSession(P, 'c')).toStrictEqual(session(2));
+    await target.importPartition(P, chunks);
+    expect(await target.getSession(P, 'c')).toStrictEqual(session(7));
+    await source.close();
+    await target.close();
+  });
+});
+
 describe('KV engine: limits are checked before anything is written', () => {
   it('refuses an oversized key or value with a LimitError', async () => {
     const engine = await openMemoryKvEngine();

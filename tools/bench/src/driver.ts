@@ -5,4 +5,6 @@ export interface KvDriver {
   /** A linearizable read. */
   get(key: string): Promise<void>;
   close(): Promise<void>;
+  /** The store's server processes, to report the CPU they spend per operation. */
+  readonly serverPids?: readonly number[];
 }

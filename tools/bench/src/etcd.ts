@@ -16,6 +16,7 @@ export const ETCD_BINARY = process.env.ETCD_BINARY ?? '/usr/bin/etcd';
 
 export interface EtcdCluster {
   readonly clientUrls: readonly string[];
+  readonly pids: readonly number[];
   readonly version: string;
   stop(): Promise<void>;
 }
@@ -86,13 +87,14 @@ export async function startEtcdCluster(members = 3, binary = ETCD_BINARY): Promi
     await stop();
     throw error;
   }
-  return { clientUrls: names.map((_, i) => clientUrl(i)), version, stop };
+  return { clientUrls: names.map((_, i) => clientUrl(i)), pids: children.map((c) => c.pid ?? 0), version, stop };
 }
 
 export function etcdDriver(cluster: EtcdCluster): KvDriver {
   const client = new Etcd3({ hosts: [...cluster.clientUrls] });
   return {
     name: `etcd ${cluster.version}`,
+    serverPids: cluster.pids,
     async put(key, value) {
       await client.put(key).value(value);
     },

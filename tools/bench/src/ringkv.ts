@@ -22,6 +22,7 @@ export function serverAvailable(): boolean {
 
 export interface RingkvCluster {
   readonly endpoints: readonly string[];
+  readonly pids: readonly number[];
   stop(): Promise<void>;
 }
 
@@ -93,7 +94,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
     await stop();
     throw error;
   }
-  return { endpoints: ids.map((_, i) => apiAddress(i)), stop };
+  return { endpoints: ids.map((_, i) => apiAddress(i)), pids: children.map((c) => c.pid ?? 0), stop };
 }
 
 export async function ringkvDriver(cluster: RingkvCluster, concurrency: number): Promise<KvDriver> {
@@ -102,6 +103,7 @@ export async function ringkvDriver(cluster: RingkvCluster, concurrency: number):
   await client.put('bench/ready', '1');
   return {
     name: 'RingKV',
+    serverPids: cluster.pids,
     async put(key, value) {
       await client.put(key, value);
     },

@@ -2,6 +2,7 @@
 import { KEY_BYTES, VALUE_BYTES, keyAt, makeValue, workerRandoms } from './data';
 import type { KvDriver } from './driver';
 import type { WorkloadOptions, WorkloadResult } from './workload';
+import { cpuSecondsOf } from './proc-cpu';
 import { runWorkload } from './workload';
 
 export const WORKLOADS = ['put', 'get (linearizable)', 'mix 50/50'] as const;
@@ -43,11 +44,18 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
   for (const workload of WORKLOADS) {
     if (config.only !== undefined && !config.only.some((prefix) => workload.startsWith(prefix))) continue;
     const cpuBefore = process.cpuUsage();
+    const serverCpuBefore = cpuSecondsOf(driver.serverPids ?? []);
     const result = await runWorkload(config, (w) => ops[workload](w));
     const cpu = process.cpuUsage(cpuBefore);
-    const loadGeneratorCpu = ((cpu.user + cpu.system) / 1000 / (config.durationMs + config.warmupMs)) * 100;
+    const wallMs = config.durationMs + config.warmupMs;
+    const loadGeneratorCpu = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+    // Server CPU over the whole workload (warm-up included) per operation measured after warm-up:
+    // an estimate, good for comparing stores and commits within one run.
+    const serverCpuMs = (cpuSecondsOf(driver.serverPids ?? []) - serverCpuBefore) * 1000;
+    const opsInWindow = result.opsPerSec * (wallMs / 1000);
+    const serverCpu = driver.serverPids === undefined ? '' : `, servers CPU ${((serverCpuMs / wallMs) * 100).toFixed(0)}% (~${(opsInWindow > 0 ? (serverCpuMs * 1000) / opsInWindow : 0).toFixed(0)} µs/op)`;
     log(
-      `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}, client process CPU ${loadGeneratorCpu.toFixed(0)}%` +
+      `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}, client process CPU ${loadGeneratorCpu.toFixed(0)}%${serverCpu}` +
         (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
     );
     results.set(workload, result);
