@@ -11,7 +11,7 @@ import type { WebSocketClass } from './trpc-transport';
 
 export * from './core';
 export type { ClientOptions } from './create';
-export { TrpcTransport, webSocketUrl } from './trpc-transport';
+export { TrpcTransport, webSocketUrl, toRingKVError } from './trpc-transport';
 export { ringPartitioner } from './ring-partitioner';
 
 export function createClient(options: ClientOptions): RingKVClient {

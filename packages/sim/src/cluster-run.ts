@@ -1,31 +1,39 @@
 /**
  * One seeded run of the real Store: `nodes` machines hosting `partitions` Raft groups with
- * `replicationFactor` replicas each, under the fault schedule. Writers put to the leader of each
- * key's partition (as the placement says) and read them back; the run checks the Raft invariants every 200 ms
- * (RaftObserver, digests every second), that no acknowledged write is lost (the final state of
- * every key is its last acknowledged write or a later one), and liveness: within the last 10
- * simulated seconds (no faults) every partition has one leader, commits a write, and all its
- * replicas converge to one digest.
+ * `replicationFactor` replicas each, under the fault schedule. Each node serves the real tRPC api
+ * router (with a forwarder to leaders over the simulated network); clients are the real SDK over
+ * a simulated transport (cluster-clients.ts). The run checks the Raft invariants every 200 ms
+ * (RaftObserver, digests every second), that the client history is linearizable (lincheck), that
+ * no acknowledged write is lost (the final state of every key is its last acknowledged write or a
+ * later one), and liveness: within the last 10 simulated seconds (no faults) every partition has
+ * one leader, commits a write, and all its replicas converge to one digest.
  *
- * Every client operation is recorded and the history checked for linearizability (lincheck).
  * The Store is loaded with a dynamic import so the rest of the simulator works while
- * packages/raft is still being written. Not yet covered: clients through the real SDK (needs a
- * simulated ClientTransport over the api router).
+ * packages/raft is still being written.
  */
 import { groupId, nodeId, Prng, utf8Encode, type NodeId } from '@ringkv/stdx';
 import type { ClusterConfig, Store } from '@ringkv/multiraft';
+import { createAppRouter, type AppRouter } from '@ringkv/api';
 import { checkHistory, HistoryRecorder, ringKvHistoryFromRecords } from '@ringkv/lincheck';
 import { openKvEngine, openLogEngine, type KvEngine } from '@ringkv/storage';
+import { ClientWorkload, type ClientWorkloadStats } from './cluster-clients';
 import { DEFAULT_FAULTS, FaultSchedule, type FaultCounts, type FaultOptions } from './fault-schedule';
 import { NodeHost, type BootContext, type SimProcess } from './node-host';
 import { LIVENESS_WINDOW_MS } from './probe-run';
 import { RaftObserver, type ObservedReplica } from './raft-observer';
 import { Scheduler } from './scheduler';
+import { SimApi, type ApiStats } from './sim-api';
+import { simApiAddress } from './sim-client-transport';
+import type { SimClock } from './sim-clock';
 import { FAST_DISK } from './sim-disk';
+import { SimForwarder } from './sim-forwarder';
 import { SimNetwork } from './sim-network';
 
 /** Client traffic stops this long before the end of a run, before convergence is checked. */
 export const QUIESCE_MS = 2_000;
+/** The SDK's overall deadline and per-attempt timeout in the simulated clients. */
+export const CLIENT_DEADLINE_MS = 4_000;
+export const CLIENT_ATTEMPT_TIMEOUT_MS = 1_000;
 
 export interface ClusterRunOptions {
   readonly seed: number;
@@ -49,6 +57,8 @@ export interface ClusterRunResult {
   readonly writesAcked: number;
   readonly writesFailed: number;
   readonly operations: number;
+  readonly clients: ClientWorkloadStats;
+  readonly api: ApiStats;
   readonly faults: FaultCounts;
   readonly traceDigest: string;
 }
@@ -56,6 +66,8 @@ export interface ClusterRunResult {
 interface StoreProcess extends SimProcess {
   readonly store: Store;
   readonly kvEngine: KvEngine;
+  readonly router: AppRouter;
+  readonly clock: SimClock;
   readonly incarnation: number;
 }
 
@@ -69,7 +81,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => nodeId(i + 1));
   const cluster: ClusterConfig = {
     clusterId: `sim-${options.seed}`,
-    nodes: ids.map((id) => ({ id, peerAddress: `sim://n${id}/peer`, apiAddress: `sim://n${id}/api` })),
+    nodes: ids.map((id) => ({ id, peerAddress: `sim://n${id}/peer`, apiAddress: simApiAddress(id) })),
     partitions: options.partitions,
     replicationFactor: options.replicationFactor,
   };
@@ -78,9 +90,14 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     const kvEngine = await openKvEngine({ db: ctx.kvDb });
     const store = new StoreClass({ nodeId: ctx.nodeId, clock: ctx.clock, prng: ctx.prng, transport: ctx.transport, logEngine, kvEngine, cluster });
     await store.start();
-    return { store, kvEngine, incarnation: ctx.incarnation, stop: () => store.stop() };
+    const router = createAppRouter({ kv: store, forwarder: new SimForwarder(api, ctx.nodeId, ctx.clock) });
+    return { store, kvEngine, router, clock: ctx.clock, incarnation: ctx.incarnation, stop: () => store.stop() };
   };
   const hosts = ids.map((id) => new NodeHost<StoreProcess>(id, scheduler, network, root.fork(`node${id}`), boot, 1_750_000_000_000, FAST_DISK));
+  const api = new SimApi(scheduler, network, root.fork('api'), (id) => {
+    const p = hosts[id - 1]?.process;
+    return p === undefined ? undefined : { router: p.router, incarnation: p.incarnation, isPaused: () => p.clock.isPaused, resumeAtSimMs: () => p.clock.resumeAtSimMs() };
+  });
   const faultEndMs = Math.max(0, options.simulatedMs - LIVENESS_WINDOW_MS);
   // Bit flips hit the log only: the Store reads (and checksums) every log entry at boot, but reads
   // KV records and sessions lazily, where a detected flip surfaces as a CorruptionError at run
@@ -103,65 +120,27 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   };
   scheduler.after(200, 'observe', observe);
 
-  // Clients: each does one operation at a time (a put of a fresh value or a linearizable get of
-  // a random key) at the leader the placement names, and records it for lincheck. A failed
-  // operation's outcome is unknown (a write may still commit), never assumed absent.
+  // Clients: the real SDK over the simulated network, stopping QUIESCE_MS before the end so
+  // replicas can converge on one applied index.
   const keyCount = options.keys ?? 256;
   const keys = Array.from({ length: keyCount }, (_, i) => `key-${i}`);
-  const acked = new Map<string, { value: string; modRevision: number; atMs: number }>();
   const recorder = new HistoryRecorder(() => scheduler.nowMs);
-  let writesAcked = 0;
-  let writesFailed = 0;
-  let valueSeq = 0;
-  const clientCount = options.clients ?? 8;
-  for (let c = 0; c < clientCount; c++) {
-    const cprng = root.fork(`client${c}`);
-    const clientId = `sim-client-${c}`;
-    let seq = 0;
-    // Clients stop QUIESCE_MS before the end so replicas can converge on one applied index.
-    const next = (): void => {
-      if (scheduler.nowMs < options.simulatedMs - QUIESCE_MS) scheduler.after(cprng.range(5, 40), `client${c}`, () => void step().finally(next));
-    };
-    const step = async (): Promise<void> => {
-      const up = hosts.filter((h) => h.process !== undefined);
-      if (up.length === 0) return;
-      const via = cprng.pick(up).process!.store;
-      const key = cprng.pick(keys);
-      const keyBytes = utf8Encode(key);
-      const leader = via.placement().groups[via.partitionOf(keyBytes)]?.leader ?? null;
-      // Like the SDK: no leader known, or it is down, means wait and look again, not a doomed call.
-      const target = leader === null ? undefined : hosts[leader - 1]?.process?.store;
-      if (target === undefined) return;
-      if (cprng.chance(0.5)) {
-        const handle = recorder.callGet(clientId, key);
-        try {
-          const r = await target.get(keyBytes, { consistency: 'linearizable' });
-          recorder.ok(handle, r.record === null ? { found: false } : { found: true, value: String(r.record.value), version: r.record.version });
-        } catch {
-          recorder.discard(handle);
-        }
-        return;
-      }
-      const value = `v${++valueSeq}`;
-      const handle = recorder.callPut(clientId, key, { value });
-      try {
-        const r = await target.put({ key: keyBytes, value, session: { clientId, seq: ++seq } });
-        recorder.ok(handle, { ok: true, version: r.version });
-        writesAcked++;
-        const before = acked.get(key);
-        if (before === undefined || r.modRevision > before.modRevision) acked.set(key, { value, modRevision: r.modRevision, atMs: scheduler.nowMs });
-      } catch {
-        recorder.unknown(handle);
-        writesFailed++;
-      }
-    };
-    scheduler.after(500, `client${c}`, next);
-  }
+  const workload = new ClientWorkload(scheduler, root.fork('clients'), api, recorder, {
+    clients: options.clients ?? 8,
+    keys,
+    nodes: options.nodes,
+    stopAtMs: options.simulatedMs - QUIESCE_MS,
+    deadlineMs: CLIENT_DEADLINE_MS,
+    attemptTimeoutMs: CLIENT_ATTEMPT_TIMEOUT_MS,
+  });
+  faults.clientIds = workload.networkIds;
+  workload.install(500);
 
   await scheduler.runUntil(options.simulatedMs);
   let failure = scheduler.errors.length > 0 ? describe(scheduler.errors[0]) : undefined;
   if (failure === undefined) failure = await observer.unconverged(live(), options.partitions);
-  if (failure === undefined) failure = await lostWrite(hosts, acked);
+  if (failure === undefined && workload.unexpected.length > 0) failure = `client: unexpected failure ${workload.unexpected[0]} (${workload.unexpected.length} in all)`;
+  if (failure === undefined) failure = await lostWrite(hosts, workload);
   const history = recorder.records();
   if (failure === undefined) {
     const verdict = checkHistory(ringKvHistoryFromRecords(history), { timeoutMs: options.lincheckTimeoutMs ?? 20_000 });
@@ -172,7 +151,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     const any = hosts.find((h) => h.process !== undefined)!.process!.store;
     for (let p = 0; p < options.partitions; p++) {
       const keysHere = keys.filter((k) => any.partitionOf(utf8Encode(k)) === p);
-      if (keysHere.length > 0 && !keysHere.some((k) => (acked.get(k)?.atMs ?? -1) >= faultEndMs)) {
+      if (keysHere.length > 0 && !keysHere.some((k) => (workload.acked.get(k)?.atMs ?? -1) >= faultEndMs)) {
         failure = `liveness: partition ${p} committed no write in the ${LIVENESS_WINDOW_MS} ms after faults stopped`;
         break;
       }
@@ -184,17 +163,23 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     ...(failure === undefined ? {} : { failure }),
     simulatedMs: scheduler.nowMs,
     events: scheduler.eventCount,
-    writesAcked,
-    writesFailed,
+    writesAcked: workload.stats.writesAcked,
+    writesFailed: workload.stats.writesUnknown,
+    clients: { ...workload.stats },
+    api: { ...api.stats },
     operations: history.length,
     faults: faults.counts,
     traceDigest: scheduler.traceDigest(),
   };
 }
 
-/** Every acknowledged write is in the final state, or superseded by a later one (higher revision). */
-async function lostWrite(hosts: ReadonlyArray<NodeHost<StoreProcess>>, acked: Map<string, { value: string; modRevision: number }>): Promise<string | undefined> {
-  for (const [key, last] of acked) {
+/**
+ * Every acknowledged write is in the final state of every replica, or superseded by a later one
+ * (a higher revision). A key whose last acknowledged write is a put may be absent only if a
+ * delete of unknown outcome was sent for it.
+ */
+async function lostWrite(hosts: ReadonlyArray<NodeHost<StoreProcess>>, workload: ClientWorkload): Promise<string | undefined> {
+  for (const [key, last] of workload.acked) {
     for (const h of hosts) {
       const p = h.process;
       if (p === undefined) continue;
@@ -202,9 +187,13 @@ async function lostWrite(hosts: ReadonlyArray<NodeHost<StoreProcess>>, acked: Ma
       const partition = p.store.partitionOf(keyBytes);
       if (!(p.store.placement().groups[partition]?.replicas.includes(h.nodeId) ?? false)) continue;
       const record = await p.kvEngine.get(groupId(partition), keyBytes);
-      if (record === undefined) return `acknowledged write lost: ${key} = ${last.value} at revision ${last.modRevision} is absent on replica ${h.nodeId}`;
-      if (record.modRevision < last.modRevision || (record.modRevision === last.modRevision && record.value !== last.value)) {
-        return `acknowledged write lost: ${key} = ${last.value} at revision ${last.modRevision}, node ${h.nodeId} holds ${JSON.stringify(record.value)} at ${record.modRevision}`;
+      const what = last.kind === 'put' ? `${key} = ${last.value} at revision ${last.revision}` : `the delete of ${key} at revision ${last.revision}`;
+      if (record === undefined) {
+        if (last.kind === 'put' && !workload.maybeDeleted.has(key)) return `acknowledged write lost: ${what} is absent on replica ${h.nodeId}`;
+        continue;
+      }
+      if (record.modRevision < last.revision || (last.kind === 'put' && record.modRevision === last.revision && record.value !== last.value)) {
+        return `acknowledged write lost: ${what}, node ${h.nodeId} holds ${JSON.stringify(record.value)} at ${record.modRevision}`;
       }
     }
   }

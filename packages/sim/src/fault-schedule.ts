@@ -9,7 +9,7 @@
  * At `faultEndMs` the liveness phase begins: links heal, the network and disks turn calm, down
  * nodes restart (a node that refused corrupt data gets its sector repaired first).
  */
-import { assert, type Prng } from '@ringkv/stdx';
+import { assert, type NodeId, type Prng } from '@ringkv/stdx';
 import type { DiskFaults } from './sim-disk';
 import type { NodeHost, SimProcess } from './node-host';
 import type { Scheduler } from './scheduler';
@@ -60,6 +60,11 @@ export class FaultSchedule<P extends SimProcess> {
   private readonly flips = new Map<number, Array<{ disk: 'log' | 'kv'; flip: BitFlip }>>();
   private readonly maxDown: number;
   private liveness = false;
+  /**
+   * Network ids of the simulated clients: a symmetric partition puts each on one side, so a
+   * client may be cut off from a leader while its followers can still reach it.
+   */
+  clientIds: readonly NodeId[] = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -135,7 +140,9 @@ export class FaultSchedule<P extends SimProcess> {
         const shape = p.pick(['symmetric', 'oneWay', 'partial'] as const);
         if (shape === 'symmetric') {
           const cut = p.range(1, Math.max(1, Math.floor(ids.length / 2)));
-          this.network.partition([ids.slice(0, cut), ids.slice(cut)]);
+          const sides = [ids.slice(0, cut), ids.slice(cut)];
+          for (const client of this.clientIds) sides[p.chance(0.5) ? 0 : 1]!.push(client);
+          this.network.partition(sides);
         } else if (shape === 'oneWay') {
           this.network.cutOneWay(ids[0]!, ids[1 % ids.length]!);
         } else if (ids.length >= 3) {

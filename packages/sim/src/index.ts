@@ -7,3 +7,7 @@ export * from './fault-schedule';
 export * from './raft-observer';
 export * from './durability-probe';
 export * from './probe-run';
+export * from './sim-api';
+export * from './sim-client-transport';
+export * from './sim-forwarder';
+export * from './cluster-clients';

@@ -14,6 +14,9 @@ describe('a whole simulated cluster running the real Store (5 nodes, 16 partitio
       const r = await runCluster({ seed, nodes: 5, partitions: 16, replicationFactor: 3, simulatedMs: 13_000 });
       expect(r.failure, `seed ${seed}`).toBeUndefined();
       expect(r.writesAcked).toBeGreaterThan(100);
+      // The SDK's reads and conditional writes ran and got answers over the simulated api.
+      expect(r.clients.readsOk).toBeGreaterThan(50);
+      expect(r.clients.conditionFailed).toBeGreaterThan(10);
       expect(r.faults.crashes + r.faults.partitions + r.faults.pauses).toBeGreaterThan(0);
     }
   });
