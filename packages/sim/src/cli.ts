@@ -3,14 +3,18 @@
  *
  *   npm run sim -- --seeds 100 --seconds 60     runs seeds 1..100 (or --from S), 60 simulated s each
  *   npm run sim -- --seed 1234 --seconds 60     replays one seed exactly
+ *   npm run sim -- --seeds 200 --jobs 2         two worker processes (default: one per core)
  *
- * It prints the seed before running it (so a hang or crash still names the seed), one summary
- * line per seed, and the simulated seconds per wall second. Exit code 1 if any seed failed, with
+ * With --jobs 1 it prints the seed before running it (so a hang or crash still names the seed);
+ * with more jobs a hung seed is killed and named after --seed-timeout. One summary line per seed
+ * in seed order, and the simulated seconds per wall second. Exit code 1 if any seed failed, with
  * the command that replays it.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { runCluster, type ClusterRunResult } from './cluster-run';
-import { runProbe, type ProbeRunResult } from './probe-run';
+import type { ClusterRunResult } from './cluster-run';
+import type { ProbeRunResult } from './probe-run';
+import { isWorkload, replayCommand, runSeed, type SeedJob, type SeedResult, type Workload } from './seed-job';
+import { DEFAULT_SEED_TIMEOUT_MS, defaultJobs, runSeedsInParallel } from './seed-pool';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -28,6 +32,10 @@ export function summarize(r: ProbeRunResult): string {
     `net ${r.network.delivered}/${r.network.sent} delivered; trace ${r.traceDigest.slice(0, 16)}` +
     (r.failure === undefined ? '' : `\n     ${r.failure}`)
   );
+}
+
+export function summarizeAny(r: SeedResult): string {
+  return 'appends' in r ? summarize(r) : summarizeCluster(r);
 }
 
 export function summarizeCluster(r: ClusterRunResult): string {
@@ -49,33 +57,48 @@ async function main(): Promise<void> {
     .option('--from <n>', 'first seed of a --seeds run', positiveInt, 1)
     .option('--seconds <s>', 'simulated seconds per seed (the last 10 are the liveness phase)', positiveInt, 30)
     .option('--nodes <n>', 'nodes in the cluster', positiveInt, 5)
-    .option('--workload <name>', "'probe' (storage engines, runs today) or 'cluster' (the real Store: needs packages/raft)", 'probe')
+    .option('--workload <name>', "'probe' (storage engines) or 'cluster' (the real Store)", 'probe')
     .option('--partitions <n>', 'partitions (cluster workload)', positiveInt, 16)
     .option('--rf <n>', 'replication factor (cluster workload)', positiveInt, 3)
+    .option('--jobs <n>', 'seeds run at once, each in its own worker process (1: in this process, one after another)', positiveInt, defaultJobs())
+    .option('--seed-timeout <s>', 'with --jobs > 1: wall seconds after which a seed counts as hung', positiveInt, DEFAULT_SEED_TIMEOUT_MS / 1000)
     .parse();
-  const opts = program.opts<{ seed?: number; seeds: number; from: number; seconds: number; nodes: number; workload: string; partitions: number; rf: number }>();
-  if (opts.workload !== 'probe' && opts.workload !== 'cluster') program.error(`--workload must be probe or cluster, got ${opts.workload}`);
+  const opts = program.opts<{ seed?: number; seeds: number; from: number; seconds: number; nodes: number; workload: string; partitions: number; rf: number; jobs: number; seedTimeout: number }>();
+  if (!isWorkload(opts.workload)) program.error(`--workload must be probe or cluster, got ${opts.workload}`);
+  if (opts.jobs < 1) program.error('--jobs must be at least 1');
+  const job: SeedJob = { workload: opts.workload as Workload, nodes: opts.nodes, partitions: opts.partitions, replicationFactor: opts.rf, simulatedMs: opts.seconds * 1000 };
   const seeds: number[] = opts.seed !== undefined ? [opts.seed] : Array.from({ length: opts.seeds }, (_, i) => opts.from + i);
+  const jobs = Math.min(opts.jobs, seeds.length);
   const wallStart = process.hrtime.bigint();
   let simulatedMs = 0;
   const failed: number[] = [];
-  for (const seed of seeds) {
-    process.stdout.write(`seed ${seed}: `);
-    const simMs = opts.seconds * 1000;
-    const result =
-      opts.workload === 'cluster'
-        ? await runCluster({ seed, nodes: opts.nodes, partitions: opts.partitions, replicationFactor: opts.rf, simulatedMs: simMs })
-        : await runProbe({ seed, nodes: opts.nodes, simulatedMs: simMs });
-    simulatedMs += result.simulatedMs;
-    if (!result.ok) failed.push(seed);
-    process.stdout.write(`${'appends' in result ? summarize(result) : summarizeCluster(result)}\n`);
+  const print = (seed: number, result: SeedResult | undefined, error: string | undefined): void => {
+    if (result !== undefined) simulatedMs += result.simulatedMs;
+    if (result === undefined || !result.ok) failed.push(seed);
+    process.stdout.write(`${result !== undefined ? summarizeAny(result) : `FAIL ${error ?? 'no result'}`}\n`);
+  };
+  if (jobs === 1) {
+    for (const seed of seeds) {
+      process.stdout.write(`seed ${seed}: `);
+      print(seed, await runSeed(job, seed), undefined);
+    }
+  } else {
+    console.log(`${seeds.length} seeds on ${jobs} worker processes; results in seed order`);
+    await runSeedsInParallel(job, seeds, {
+      jobs,
+      seedTimeoutMs: opts.seedTimeout * 1000,
+      onOutcome: (o) => {
+        process.stdout.write(`seed ${o.seed}: `);
+        print(o.seed, o.result, o.error);
+      },
+    });
   }
   const wallS = Number(process.hrtime.bigint() - wallStart) / 1e9;
   console.log(
-    `${seeds.length} seed(s), ${failed.length} failed; ${(simulatedMs / 1000).toFixed(0)} simulated s in ${wallS.toFixed(1)} wall s = ${(simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall s`,
+    `${seeds.length} seed(s), ${failed.length} failed; ${(simulatedMs / 1000).toFixed(0)} simulated s in ${wallS.toFixed(1)} wall s = ${(simulatedMs / 1000 / wallS).toFixed(1)} simulated s per wall s (${jobs} job(s))`,
   );
   if (failed.length > 0) {
-    console.log(`replay: ${failed.map((s) => `npm run sim -- --workload ${opts.workload} --seed ${s} --seconds ${opts.seconds}`).join('\n        ')}`);
+    console.log(`replay: ${failed.map((s) => replayCommand(job, s)).join('\n        ')}`);
     process.exitCode = 1;
   }
 }

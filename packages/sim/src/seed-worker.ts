@@ -1,0 +1,25 @@
+/**
+ * A worker process of the seed pool (seed-pool.ts starts it with `node --import tsx`). It runs
+ * the seeds the pool sends, one at a time, and sends each result back. A seed's run depends only
+ * on (job, seed): nothing carries over from the seeds this process ran before (the pool test
+ * checks a seed's digest after another seed against a fresh run).
+ */
+import { runSeed } from './seed-job';
+import type { WorkerReply, WorkerRequest } from './seed-pool';
+
+function reply(message: WorkerReply): void {
+  process.send!(message);
+}
+
+if (process.send === undefined) throw new Error('seed-worker.ts runs as a child of the seed pool (an IPC channel), not on its own');
+
+process.on('message', (request: WorkerRequest) => {
+  const started = process.hrtime.bigint();
+  const wallMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
+  runSeed(request.job, request.seed).then(
+    (result) => reply({ seed: request.seed, result, wallMs: wallMs() }),
+    (err: unknown) => reply({ seed: request.seed, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), wallMs: wallMs() }),
+  );
+});
+// The pool closes the channel when it has no more seeds: then exit.
+process.on('disconnect', () => process.exit(0));
