@@ -5,7 +5,7 @@
  */
 import { initTRPC } from '@trpc/server';
 import { StoreError } from '@ringkv/multiraft';
-import type { BatchOp, KvService, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
+import type { BatchOp, KvService, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
 import { compareBytes, nodeId } from '@ringkv/stdx';
 import type { WireEntry } from './entries';
 import { entryToWire, watchEventToWire } from './entries';
@@ -61,6 +61,11 @@ function batchOpFromWire(op: BatchOpInput): BatchOp {
 
 function prefixFromWire(prefix: WireKey | ''): Uint8Array {
   return prefix === '' ? new Uint8Array(0) : keyFromWire(prefix);
+}
+
+/** The read options of an input, maxStalenessMs only when given (it is forwarded as is). */
+function readOptions(input: { consistency: ReadOptions['consistency']; maxStalenessMs?: number | undefined }): ReadOptions {
+  return input.maxStalenessMs === undefined ? { consistency: input.consistency } : { consistency: input.consistency, maxStalenessMs: input.maxStalenessMs };
 }
 
 /** A scan cursor is the base64 of the last key returned: every partition resumes after it. */
@@ -120,7 +125,7 @@ export function createAppRouter(deps: AppRouterDeps) {
   const kvRouter = t.router({
     get: t.procedure.input(getInput).query(({ ctx, input }) =>
       localOrForward(ctx, 'kv.get', input, async () => {
-        const result = await kv.get(keyFromWire(input.key as WireKey), { consistency: input.consistency });
+        const result = await kv.get(keyFromWire(input.key as WireKey), readOptions(input));
         return { entry: result.record === null ? null : entryToWire(keyFromWire(input.key as WireKey), result.record), revision: result.revision };
       }),
     ),
@@ -137,8 +142,8 @@ export function createAppRouter(deps: AppRouterDeps) {
       await Promise.all(
         [...byPartition.values()].map(async (indexes) => {
           const keys = indexes.map((i) => input.keys[i]!);
-          const sub = await localOrForward(ctx, 'kv.getMany', { keys, consistency: input.consistency }, async () => {
-            const results = await Promise.all(keys.map((k) => kv.get(keyFromWire(k as WireKey), { consistency: input.consistency })));
+          const sub = await localOrForward(ctx, 'kv.getMany', { keys, ...readOptions(input) }, async () => {
+            const results = await Promise.all(keys.map((k) => kv.get(keyFromWire(k as WireKey), readOptions(input))));
             return { entries: results.map((r, j) => (r.record === null ? null : entryToWire(keyFromWire(keys[j] as WireKey), r.record))) };
           });
           indexes.forEach((i, j) => (entries[i] = sub.entries[j] ?? null));
@@ -188,7 +193,7 @@ export function createAppRouter(deps: AppRouterDeps) {
       const prefix = input.prefix;
       const pages = await Promise.all(
         Array.from({ length: kv.partitionCount }, (_, partition) =>
-          scanOnePartition(ctx, { partition, prefix, after, limit: input.limit, consistency: input.consistency }),
+          scanOnePartition(ctx, { partition, prefix, after, limit: input.limit, ...readOptions(input) }),
         ),
       );
       const merged: Array<{ key: Uint8Array; entry: WireEntry }> = [];
@@ -234,13 +239,13 @@ export function createAppRouter(deps: AppRouterDeps) {
 
   async function scanOnePartition(
     ctx: AppContext,
-    input: { partition: number; prefix: WireKey | ''; after: Uint8Array | undefined; limit: number; consistency: z.output<typeof scanInput>['consistency'] },
+    input: { partition: number; prefix: WireKey | ''; after: Uint8Array | undefined; limit: number } & ReadOptions,
   ): Promise<{ partition: number; entries: WireEntry[]; revision: number }> {
     const forwardInput = {
       partition: input.partition,
       prefix: input.prefix,
       limit: input.limit,
-      consistency: input.consistency,
+      ...readOptions(input),
       ...(input.after === undefined ? {} : { after: { bytes: bytesToBase64(input.after) } }),
     };
     return localOrForward(ctx, 'kv.scanPartition', forwardInput, async () => {
@@ -249,7 +254,7 @@ export function createAppRouter(deps: AppRouterDeps) {
         prefix: prefixFromWire(input.prefix),
         after: input.after,
         limit: input.limit,
-        consistency: input.consistency,
+        ...readOptions(input),
       });
       return { partition: result.partition, entries: result.items.map((item) => entryToWire(item.key, item.record)), revision: result.revision };
     });

@@ -12,6 +12,7 @@ import {
   CLIENT_ID_LENGTH_MAX,
   GET_MANY_KEYS_MAX,
   KEY_SIZE_BYTES_MAX,
+  MAX_STALENESS_MS_MAX,
   SCAN_LIMIT_DEFAULT,
   SCAN_LIMIT_MAX,
   VALUE_SIZE_BYTES_MAX,
@@ -76,12 +77,25 @@ const ttlMs = z.number().int().min(1).max(10 * 365 * 24 * 3600 * 1000);
 const revision = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const partition = z.number().int().min(0).max(1_000_000);
 
-export const getInput = z.strictObject({ key: keySchema, consistency: consistencySchema });
+/** How stale a 'stale' read may be (ms); see the Store's replica-freshness.ts for the definition. */
+const maxStalenessMs = z.number().int().min(1).max(MAX_STALENESS_MS_MAX).optional();
 
-export const getManyInput = z.strictObject({
-  keys: z.array(keySchema).min(1).max(GET_MANY_KEYS_MAX),
-  consistency: consistencySchema,
-});
+const boundOnlyWhenStale = {
+  check: (input: { consistency: string; maxStalenessMs?: number | undefined }) => input.maxStalenessMs === undefined || input.consistency === 'stale',
+  message: "maxStalenessMs applies only to consistency 'stale' (the other levels are never stale)",
+};
+
+export const getInput = z
+  .strictObject({ key: keySchema, consistency: consistencySchema, maxStalenessMs })
+  .refine(boundOnlyWhenStale.check, { message: boundOnlyWhenStale.message });
+
+export const getManyInput = z
+  .strictObject({
+    keys: z.array(keySchema).min(1).max(GET_MANY_KEYS_MAX),
+    consistency: consistencySchema,
+    maxStalenessMs,
+  })
+  .refine(boundOnlyWhenStale.check, { message: boundOnlyWhenStale.message });
 
 export const putInput = z.strictObject({
   key: keySchema,
@@ -119,7 +133,8 @@ export const scanInput = z.strictObject({
   limit: z.number().int().min(1).max(SCAN_LIMIT_MAX).default(SCAN_LIMIT_DEFAULT),
   cursor: z.string().max(4096).optional(),
   consistency: consistencySchema,
-});
+  maxStalenessMs,
+}).refine(boundOnlyWhenStale.check, { message: boundOnlyWhenStale.message });
 
 /** One partition's part of a scan; the node that answers a scan forwards these to leaders. */
 export const scanPartitionInput = z.strictObject({
@@ -128,7 +143,8 @@ export const scanPartitionInput = z.strictObject({
   after: keySchema.optional(),
   limit: z.number().int().min(1).max(SCAN_LIMIT_MAX),
   consistency: consistencySchema,
-});
+  maxStalenessMs,
+}).refine(boundOnlyWhenStale.check, { message: boundOnlyWhenStale.message });
 
 export const watchInput = z
   .strictObject({ key: keySchema.optional(), prefix: z.union([z.literal(''), keySchema]).optional(), fromRevision: revision.optional() })

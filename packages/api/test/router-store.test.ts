@@ -129,4 +129,32 @@ describe('router over real Stores', () => {
     const after = c.running().map((s) => s.status().partitions.map((p) => p.lastIndex));
     expect(after).toEqual(before);
   });
+
+  it('serves a bounded stale read where it is fresh enough, else forwards it to the leader', async () => {
+    cluster = await TestCluster.create();
+    const c = cluster;
+    await c.waitForPreferredLeaders();
+    const at = callers(c);
+    const key = 'stale-key';
+    const partition = c.store(1).partitionOf(new TextEncoder().encode(key));
+    const leaderId = c.leaderIdOf(partition)!;
+    const followerId = c.ids.find((id) => id !== leaderId)!;
+    await c.drive(at(leaderId).kv.put({ key, value: { type: 'string', data: 'v1' }, session: { clientId: 'stale', seq: 1 } }));
+    await c.runFor(30);
+    expect((await c.drive(at(followerId).kv.get({ key, consistency: 'stale', maxStalenessMs: 50 }))).entry?.value).toEqual({ type: 'string', data: 'v1' });
+
+    // Cut off from its peers (not from the in-process forwarder), the follower falls behind.
+    c.net.isolate(followerId, true, c.ids);
+    await c.drive(at(leaderId).kv.put({ key, value: { type: 'string', data: 'v2' }, session: { clientId: 'stale', seq: 2 } }));
+    await c.runFor(60);
+    expect((await c.drive(at(followerId).kv.get({ key, consistency: 'stale' }))).entry?.value).toEqual({ type: 'string', data: 'v1' });
+    expect((await c.drive(at(followerId).kv.get({ key, consistency: 'stale', maxStalenessMs: 50 }))).entry?.value).toEqual({ type: 'string', data: 'v2' });
+    const many = await c.drive(at(followerId).kv.getMany({ keys: [key], consistency: 'stale', maxStalenessMs: 50 }));
+    expect(many.entries[0]?.value).toEqual({ type: 'string', data: 'v2' });
+
+    // The bound is checked: only with 'stale', a positive integer, at most a day.
+    for (const input of [{ key, maxStalenessMs: 50 }, { key, consistency: 'stale' as const, maxStalenessMs: 0 }, { key, consistency: 'stale' as const, maxStalenessMs: 24 * 3600 * 1000 + 1 }]) {
+      await expect(c.drive(at(followerId).kv.get(input))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    }
+  });
 });

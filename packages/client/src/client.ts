@@ -110,7 +110,7 @@ export class RingKVClient {
 
   async get<V extends Value = Value>(key: Key, options: GetOptions = {}): Promise<KvEntry<V> | null> {
     const consistency = options.consistency ?? 'linearizable';
-    const input: WireGetInput = { key: encodeKey(key), consistency };
+    const input: WireGetInput = { key: encodeKey(key), consistency, ...staleBound(options) };
     const out = await this.request<WireGetOutput>('kv.get', input, this.keyRoute(key, consistency === 'stale'), options);
     return out.entry === null ? null : (toEntry(out.entry) as KvEntry<V>);
   }
@@ -123,7 +123,7 @@ export class RingKVClient {
     const results = new Array<KvEntry<V> | null>(keys.length).fill(null);
     await Promise.all(
       [...groups].map(async ([partition, indices]) => {
-        const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency };
+        const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency, ...staleBound(options) };
         const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
         const out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, options);
         if (out.entries.length !== indices.length) {
@@ -366,6 +366,17 @@ export class RingKVClient {
   private assertOpen(): void {
     if (this.closed) throw new RingKVError('CLOSED', 'the client is closed');
   }
+}
+
+/** The maxStalenessMs of a read, checked here so a misuse fails before any request is sent. */
+function staleBound(options: GetOptions): { maxStalenessMs?: number } {
+  const bound = options.maxStalenessMs;
+  if (bound === undefined) return {};
+  if ((options.consistency ?? 'linearizable') !== 'stale') {
+    throw new RingKVError('BAD_REQUEST', "maxStalenessMs applies only to consistency 'stale' (the other levels are never stale)");
+  }
+  if (!Number.isInteger(bound) || bound < 1) throw new RingKVError('BAD_REQUEST', `maxStalenessMs must be a positive integer of milliseconds, got ${bound}`);
+  return { maxStalenessMs: bound };
 }
 
 function toEntry(wire: WireEntry): KvEntry {

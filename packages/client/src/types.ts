@@ -15,6 +15,12 @@ export interface RequestOptions {
 export interface GetOptions extends RequestOptions {
   /** Default 'linearizable'. 'stale' may be served by any replica, as of its applied revision. */
   readonly consistency?: Consistency;
+  /**
+   * Only with 'stale': the answer holds every write committed more than this long ago (ms, up to
+   * a day). A replica that cannot prove it hands the read to the partition's leader. Absent: a
+   * stale read is unbounded (a replica cut off from its leader answers with what it has).
+   */
+  readonly maxStalenessMs?: number;
 }
 
 export interface KvEntry<V extends Value = Value> {

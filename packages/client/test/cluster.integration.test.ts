@@ -41,6 +41,11 @@ describe('SDK against a 3-node cluster', () => {
     // A stale read may be served by a replica that has not applied the write yet: null or the value.
     const stale = await kv.get('it/b', { consistency: 'stale' });
     if (stale !== null) expect(stale.value).toEqual(new Uint8Array([0, 255, 7]));
+    // Bounded: acknowledged over 1.5 s ago, so a replica that can prove 1 s of staleness has it
+    // (one that cannot hands the read to the leader).
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (let i = 0; i < 5; i++) expect((await kv.get('it/b', { consistency: 'stale', maxStalenessMs: 1_000 }))!.value).toEqual(new Uint8Array([0, 255, 7]));
+    await expect(kv.get('it/b', { maxStalenessMs: 1_000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await kv.get('it/missing')).toBeNull();
   }, 60_000);
 

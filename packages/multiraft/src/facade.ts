@@ -13,7 +13,7 @@ export type { KvRecord, Value };
 
 /**
  * linearizable: ReadIndex on the leader. lease: the leader's local state while its lease holds.
- * stale: any replica's applied state (no leader needed).
+ * stale: any replica's applied state (no leader needed), optionally bounded by maxStalenessMs.
  */
 export type Consistency = 'linearizable' | 'lease' | 'stale';
 
@@ -25,6 +25,13 @@ export interface SessionTag {
 
 export interface ReadOptions {
   readonly consistency: Consistency;
+  /**
+   * Only with 'stale': serve only if this replica can prove its applied state holds every write
+   * committed more than this long ago (replica-freshness.ts defines it). Otherwise NOT_LEADER
+   * naming the leader (read there), or UNAVAILABLE when no replica here can prove it. Absent:
+   * unbounded.
+   */
+  readonly maxStalenessMs?: number;
 }
 
 export interface GetResult {
@@ -78,6 +85,8 @@ export interface ScanPartitionRequest {
   readonly after?: Uint8Array;
   readonly limit: number;
   readonly consistency: Consistency;
+  /** As in ReadOptions. */
+  readonly maxStalenessMs?: number;
 }
 
 export interface ScanPartitionItem {

@@ -7,10 +7,13 @@
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
 import { asBytes, pack, unpack } from './codec';
+import type { LeaderSync } from './replica-freshness';
 
 export interface GroupMessage {
   readonly group: number;
   readonly message: Message;
+  /** A leader's proof of how fresh its commit index is (appends and heartbeats; replica-freshness.ts). */
+  readonly sync?: LeaderSync;
 }
 
 /** One piece of a partition export travelling from a leader to a follower behind its log. */
@@ -116,7 +119,9 @@ function unpackMessage(p: unknown[]): Message {
 export function encodePeerFrame(content: PeerFrameContent): Uint8Array {
   return pack([
     1,
-    content.messages.map((gm) => [gm.group, packMessage(gm.message)]),
+    content.messages.map((gm) =>
+      gm.sync === undefined ? [gm.group, packMessage(gm.message)] : [gm.group, packMessage(gm.message), gm.sync.commit, gm.sync.ageMs],
+    ),
     content.chunks.map((c) => [c.group, c.transferId, c.seq, c.total, c.data, c.message === undefined ? null : packMessage(c.message)]),
   ]);
 }
@@ -125,7 +130,12 @@ export function encodePeerFrame(content: PeerFrameContent): Uint8Array {
 export function decodePeerFrame(bytes: Uint8Array): PeerFrameContent {
   const raw = unpack(bytes) as unknown[];
   if (!Array.isArray(raw) || raw[0] !== 1 || !Array.isArray(raw[1]) || !Array.isArray(raw[2])) throw new TypeError('not a RingKV peer frame');
-  const messages = (raw[1] as Array<[number, unknown[]]>).map(([group, m]) => ({ group, message: unpackMessage(m) }));
+  const messages = (raw[1] as Array<[number, unknown[], unknown?, unknown?]>).map(([group, m, commit, ageMs]): GroupMessage => {
+    const message = unpackMessage(m);
+    if (commit === undefined) return { group, message };
+    if (!Number.isSafeInteger(commit) || (commit as number) < 0 || typeof ageMs !== 'number' || !(ageMs >= 0)) throw new TypeError('malformed leader sync');
+    return { group, message, sync: { commit: commit as number, ageMs } };
+  });
   const chunks = (raw[2] as Array<[number, number, number, number, Uint8Array, unknown[] | null]>).map(
     ([group, transferId, seq, total, data, m]): SnapshotChunk => ({
       group,

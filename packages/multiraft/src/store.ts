@@ -61,6 +61,7 @@ import { decodePeerFrame, encodePeerFrame, messageSizeBytes } from './peer-frame
 import { SnapshotAssembler } from './snapshot-transfer';
 import type { AssembledSnapshot } from './snapshot-transfer';
 import type { PeerFrame, PeerTransport } from './transport';
+import { ReplicaFreshness } from './replica-freshness';
 import { WatchHub } from './watch-hub';
 import type { ReadWaiter } from './waiters';
 
@@ -141,6 +142,7 @@ export class Store implements KvService {
   private readonly nodesById: Map<number, ClusterNode>;
   private readonly groups = new Map<number, Group>();
   private readonly watches: WatchHub;
+  private readonly freshness: ReplicaFreshness;
   private readonly assembler: SnapshotAssembler;
 
   private inbox: Array<{ from: NodeId; frame: PeerFrame }> = [];
@@ -181,6 +183,7 @@ export class Store implements KvService {
       replicationFactor: options.cluster.replicationFactor,
     });
     this.watches = new WatchHub(this.config.watchHistoryEventsMax, this.config.watchersMax);
+    this.freshness = new ReplicaFreshness(this.clock, this.nodeId);
     this.assembler = new SnapshotAssembler(this.config.snapshotTransfersMax);
   }
 
@@ -377,7 +380,7 @@ export class Store implements KvService {
 
   async get(key: Uint8Array, options: ReadOptions): Promise<GetResult> {
     const partition = this.partitionOf(key);
-    const g = await this.readyToRead(partition, options.consistency);
+    const g = await this.readyToRead(partition, options.consistency, options.maxStalenessMs);
     const revision = g.kvApplied;
     const record = await this.kvEngine.get(g.id, key);
     return { partition, record: isLive(record, this.clock.wallMs()) ? record : null, revision };
@@ -387,7 +390,7 @@ export class Store implements KvService {
     if (!Number.isInteger(request.partition) || request.partition < 0 || request.partition >= this.partitionCount) {
       throw new StoreError('BAD_REQUEST', `partition ${request.partition} does not exist (the ring has ${this.partitionCount})`);
     }
-    const g = await this.readyToRead(request.partition, request.consistency);
+    const g = await this.readyToRead(request.partition, request.consistency, request.maxStalenessMs);
     const revision = g.kvApplied;
     const nowMs = this.clock.wallMs();
     const items: ScanPartitionItem[] = [];
@@ -404,9 +407,14 @@ export class Store implements KvService {
   }
 
   /** Waits until the group may serve a read at `consistency`; returns it. */
-  private async readyToRead(partition: number, consistency: Consistency): Promise<Group> {
+  private async readyToRead(partition: number, consistency: Consistency, maxStalenessMs?: number): Promise<Group> {
     const g = this.hostedGroup(partition);
-    if (consistency === 'stale') return g;
+    if (consistency === 'stale') {
+      if (maxStalenessMs === undefined || this.freshEnough(g, maxStalenessMs)) return g;
+      // A leader that cannot vouch for its state from past answers confirms it now: one
+      // ReadIndex round (a linearizable read, which satisfies any bound).
+      consistency = 'linearizable';
+    }
     this.checkLeader(g);
     if (this.pendingReads >= this.config.pendingReadsMax) {
       throw new StoreError('UNAVAILABLE', `node ${this.nodeId} has ${this.pendingReads} reads waiting, its limit; retry shortly`, { partition, retryAfterMs: 50 });
@@ -422,6 +430,20 @@ export class Store implements KvService {
       this.pendingReads--;
     }
     return g;
+  }
+
+  /**
+   * A bounded stale read: true when this replica can prove it is fresh enough; false on the
+   * leader (which confirms with ReadIndex instead); otherwise refused towards the leader.
+   */
+  private freshEnough(g: Group, maxStalenessMs: number): boolean {
+    if (!(maxStalenessMs >= 0)) throw new StoreError('BAD_REQUEST', `maxStalenessMs must be a non-negative number of milliseconds, got ${maxStalenessMs}`);
+    const stalenessMs = this.freshness.stalenessMs(g);
+    if (stalenessMs <= maxStalenessMs) return true;
+    if (g.isLeader) return false;
+    const seen = stalenessMs === Infinity ? 'has not yet confirmed it is in sync with a leader' : `last confirmed it was in sync ${Math.round(stalenessMs)} ms ago`;
+    // NOT_LEADER when a leader is known (the api forwards there), else UNAVAILABLE.
+    throw this.notLeaderError(g, `node ${this.nodeId}'s replica ${seen}, over maxStalenessMs ${maxStalenessMs}: read from the leader, or allow more staleness`);
   }
 
   // ---- KvService: watches and cluster views -------------------------------------------------
@@ -646,9 +668,10 @@ export class Store implements KvService {
         this.logger.warn({ from, err: error }, 'dropped a malformed peer frame');
         continue;
       }
-      for (const { group, message } of content.messages) {
+      for (const { group, message, sync } of content.messages) {
         const g = this.groups.get(group);
         if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
+        this.freshness.onInbound(g, message, sync);
         this.stepMessage(g, message);
       }
       for (const chunk of content.chunks) {

@@ -1,0 +1,154 @@
+/**
+ * How stale a replica's applied state may be, for `stale` reads with a `maxStalenessMs` bound.
+ *
+ * Definition. A replica is "in sync as of local time T" when its KV engine holds every write
+ * that was committed in its partition before T. Its staleness is `now - T` for the latest such T
+ * it can prove (Infinity if none, e.g. right after a restart). A bounded stale read is served
+ * only while staleness <= maxStalenessMs, so it reflects every write acknowledged more than
+ * maxStalenessMs ago (plus the caveat below).
+ *
+ * The proof, without synchronized clocks:
+ *  - On the leader: when a quorum of voters (the leader counts itself) have answered it in its
+ *    current term since time Q (MsgAppResp / MsgHeartbeatResp of that term), no newer leader can
+ *    have committed anything before Q: a newer term needs votes from a quorum, which shares a voter
+ *    with ours, and that voter answered us (in our term) before it could vote in a newer one.
+ *    So the leader's commit index C covers every write committed before Q, provided C is
+ *    authoritative: an entry of the leader's own term is committed (a fresh leader's commit index
+ *    can lag the one its predecessor reached). Once kvApplied >= C, the leader is in sync as of Q.
+ *  - On a follower: the leader attaches (C, ageMs = sendTime - Q) to every MsgApp and MsgHeartbeat
+ *    it sends (Raft's own heartbeat commit is min(match, commit), which cannot tell a lagging
+ *    follower that it lags). A follower that receives it at local time R is in sync as of
+ *    R - ageMs once its kvApplied >= C. Only durations cross the network, never clock readings.
+ *
+ * Caveat, stated honestly: the proof dates Q by when the answers ARRIVED, and a follower dates it
+ * by when the leader's message arrived; the one-way delays of those two messages (sub-millisecond
+ * on a LAN, more if frames queue) are not counted, so the staleness reported is low by them.
+ * Clock rate drift between nodes over ageMs is likewise ignored (ageMs is a heartbeat or two).
+ *
+ * This file only keeps the evidence; the Store feeds it what arrives and asks it at read time.
+ */
+import type { Message } from '@ringkv/raft';
+import type { Clock } from '@ringkv/stdx';
+import type { Group } from './group';
+
+/** What a leader tells its followers with each append and heartbeat (see above). */
+export interface LeaderSync {
+  /** The leader's commit index, authoritative (an entry of its term is committed). */
+  readonly commit: number;
+  /** How long before sending this a quorum had last answered the leader in its term. */
+  readonly ageMs: number;
+}
+
+/** "Every write committed before local time atMs has an index <= commit." */
+interface Evidence {
+  readonly atMs: number;
+  readonly commit: number;
+}
+
+/** Evidence waiting for the apply to catch up, at most this many per partition. */
+const PENDING_MAX = 32;
+
+class PartitionFreshness {
+  syncedAtMs = -Infinity;
+  /** Pareto frontier of evidence not yet covered by kvApplied: ascending commit and atMs. */
+  pending: Evidence[] = [];
+  /** Leader only: when each voter last answered in `ackTerm`. */
+  readonly acks = new Map<number, number>();
+  ackTerm = 0;
+
+  note(e: Evidence, kvApplied: number): void {
+    if (e.atMs <= this.syncedAtMs) return;
+    if (e.commit <= kvApplied) {
+      this.syncedAtMs = e.atMs;
+      this.pending = this.pending.filter((p) => p.atMs > e.atMs);
+      return;
+    }
+    // Drop what the new evidence dominates (no later, no lower commit); skip it if dominated.
+    if (this.pending.some((p) => p.atMs >= e.atMs && p.commit <= e.commit)) return;
+    this.pending = this.pending.filter((p) => !(p.atMs <= e.atMs && p.commit >= e.commit));
+    this.pending.push(e);
+    this.pending.sort((a, b) => a.commit - b.commit);
+    // Forgetting evidence only makes the replica look staler than it is, never fresher.
+    if (this.pending.length > PENDING_MAX) this.pending.pop();
+  }
+
+  /** Evidence the apply has caught up with becomes the sync point. */
+  settle(kvApplied: number): void {
+    while (this.pending.length > 0 && this.pending[0]!.commit <= kvApplied) {
+      const e = this.pending.shift()!;
+      if (e.atMs > this.syncedAtMs) this.syncedAtMs = e.atMs;
+    }
+  }
+}
+
+export class ReplicaFreshness {
+  private readonly partitions = new Map<number, PartitionFreshness>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly self: number,
+  ) {}
+
+  /**
+   * A message from a peer, before Raft steps it: a leader notes its voters' answers; any replica
+   * notes the sync evidence a leader attached.
+   */
+  onInbound(g: Group, message: Message, sync: LeaderSync | undefined): void {
+    const raft = g.raft.raft;
+    if (raft.state === 'leader' && message.term === raft.term && (message.type === 'MsgAppResp' || message.type === 'MsgHeartbeatResp')) {
+      const f = this.of(g.partition);
+      if (f.ackTerm !== raft.term) {
+        f.acks.clear();
+        f.ackTerm = raft.term;
+      }
+      f.acks.set(message.from, this.clock.nowMs());
+    }
+    if (sync !== undefined) this.of(g.partition).note({ atMs: this.clock.nowMs() - sync.ageMs, commit: sync.commit }, g.kvApplied);
+  }
+
+  /** What a leader attaches to its appends and heartbeats; undefined when it can prove nothing. */
+  leaderSync(g: Group, message: Message): LeaderSync | undefined {
+    if (message.type !== 'MsgApp' && message.type !== 'MsgHeartbeat') return undefined;
+    const evidence = this.leaderEvidence(g);
+    return evidence === undefined ? undefined : { commit: evidence.commit, ageMs: this.clock.nowMs() - evidence.atMs };
+  }
+
+  /** How far behind the partition this replica's applied state may be (ms; Infinity: unknown). */
+  stalenessMs(g: Group): number {
+    const f = this.of(g.partition);
+    const own = this.leaderEvidence(g);
+    if (own !== undefined) f.note(own, g.kvApplied);
+    f.settle(g.kvApplied);
+    return this.clock.nowMs() - f.syncedAtMs;
+  }
+
+  /** A leader with an authoritative commit index and a quorum's answers: (Q, C) as above. */
+  private leaderEvidence(g: Group): Evidence | undefined {
+    const raft = g.raft.raft;
+    if (raft.state !== 'leader') return undefined;
+    const commit = raft.raftLog.committed;
+    if (raft.raftLog.termOrUndefined(commit) !== raft.term) return undefined;
+    const f = this.of(g.partition);
+    if (f.ackTerm !== raft.term) {
+      f.acks.clear();
+      f.ackTerm = raft.term;
+    }
+    const nowMs = this.clock.nowMs();
+    let atMs = this.quorumContactMs(g.confState.voters, f.acks, nowMs);
+    if (g.confState.votersOutgoing.length > 0) atMs = Math.min(atMs, this.quorumContactMs(g.confState.votersOutgoing, f.acks, nowMs));
+    return atMs === -Infinity ? undefined : { atMs, commit };
+  }
+
+  /** The latest time by which a majority of `voters` had answered (this node: now). */
+  private quorumContactMs(voters: readonly number[], acks: ReadonlyMap<number, number>, nowMs: number): number {
+    if (voters.length === 0) return -Infinity;
+    const times = voters.map((v) => (v === this.self ? nowMs : (acks.get(v) ?? -Infinity))).sort((a, b) => b - a);
+    return times[Math.floor(voters.length / 2)]!;
+  }
+
+  private of(partition: number): PartitionFreshness {
+    let f = this.partitions.get(partition);
+    if (f === undefined) this.partitions.set(partition, (f = new PartitionFreshness()));
+    return f;
+  }
+}
