@@ -3,6 +3,7 @@ export * from './transport';
 export * from './facade';
 export { Store, META_PARTITION } from './store';
 export type { ClusterConfig, ClusterNode, StoreLogger, StoreOptions } from './store';
+export type { PartitionStats, StoreStats } from './store-stats';
 export { DEFAULT_STORE_CONFIG } from './config';
 export type { StoreConfig } from './config';
 export { MemoryNetwork } from './memory-transport';

@@ -62,6 +62,8 @@ import { SnapshotAssembler } from './snapshot-transfer';
 import type { AssembledSnapshot } from './snapshot-transfer';
 import type { PeerFrame, PeerTransport } from './transport';
 import { ReplicaFreshness } from './replica-freshness';
+import type { StoreStats } from './store-stats';
+import { StoreCounters, partitionStats } from './store-stats';
 import { WatchHub } from './watch-hub';
 import type { ReadWaiter } from './waiters';
 
@@ -143,6 +145,7 @@ export class Store implements KvService {
   private readonly groups = new Map<number, Group>();
   private readonly watches: WatchHub;
   private readonly freshness: ReplicaFreshness;
+  private readonly counters = new StoreCounters();
   private readonly assembler: SnapshotAssembler;
 
   private inbox: Array<{ from: NodeId; frame: PeerFrame }> = [];
@@ -502,6 +505,26 @@ export class Store implements KvService {
     };
   }
 
+  /** Counters and per-partition state for operators (store-stats.ts). */
+  stats(): StoreStats {
+    return {
+      proposalsInFlight: this.inflightProposals,
+      readsInFlight: this.pendingReads,
+      watchers: this.watches.watcherCount,
+      rounds: this.counters.rounds,
+      logWrites: this.counters.logWrites,
+      logEntriesWritten: this.counters.logEntriesWritten,
+      logEntryBytesWritten: this.counters.logEntryBytesWritten,
+      entriesApplied: this.counters.entriesApplied,
+      leaderChanges: this.counters.leaderChanges,
+      elections: this.counters.elections,
+      snapshotsSent: this.counters.snapshotsSent,
+      snapshotsReceived: this.counters.snapshotsReceived,
+      cache: this.kvEngine.cacheStats(),
+      partitions: [...this.groups.values()].sort((a, b) => a.partition - b.partition).map((g) => partitionStats(g, this.freshness.stalenessMs(g))),
+    };
+  }
+
   health(): Health {
     let withLeader = 0;
     let led = 0;
@@ -586,6 +609,7 @@ export class Store implements KvService {
     // would leave the KV engine behind the log's first index (found by the simulator, seed 100).
     if (compactions.length > 0 || readies.some((r) => r.rd.snapshot !== undefined)) await this.kvEngine.sync();
     await this.logEngine.commit(logBatch);
+    this.counters.onLogWrite(readies, logBatch.isEmpty);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
@@ -617,6 +641,7 @@ export class Store implements KvService {
       if (last > g.kvApplied) applyRound.batch.setAppliedIndex(g.id, last);
     }
     await this.kvEngine.write(applyRound.batch);
+    this.counters.entriesApplied += applied.length;
 
     // 7. answer waiters and watchers, in apply order
     const touched = new Set<Group>();
@@ -794,6 +819,7 @@ export class Store implements KvService {
   }
 
   private onSoftState(g: Group, role: Group['role'], leader: NodeId): void {
+    this.counters.onSoftState(g, role, leader);
     const wasLeader = g.isLeader;
     g.role = role;
     g.leader = leader;
@@ -924,6 +950,7 @@ export class Store implements KvService {
         this.transport.send(message.to, encodePeerFrame({ messages: [], chunks: [chunk] }));
       });
       this.logger.info({ partition: g.partition, to: message.to, index, chunks: chunks.length }, 'sent a snapshot');
+      this.counters.snapshotsSent++;
       g.raft.reportSnapshot(message.to, this.transport.isReachable(message.to));
     } finally {
       this.sendingSnapshots.delete(key);
@@ -948,6 +975,7 @@ export class Store implements KvService {
       g.expiry.clear();
       await this.loadExpiry(g);
       this.logger.info({ partition: g.partition, from: s.from, index: meta.index }, 'installed a snapshot');
+      this.counters.snapshotsReceived++;
     }
     this.stepMessage(g, s.message);
   }

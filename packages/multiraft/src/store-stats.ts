@@ -1,0 +1,96 @@
+/**
+ * The Store's counters and its stats() view, for operators (/metrics) and tests. The round loop
+ * only bumps plain numbers here; everything else is read when someone asks.
+ */
+import type { Ready } from '@ringkv/raft';
+import type { StateRole } from '@ringkv/raft';
+import type { NodeId } from '@ringkv/stdx';
+import { NO_NODE } from '@ringkv/stdx';
+import type { KvEngine } from '@ringkv/storage';
+import type { Group } from './group';
+
+export interface PartitionStats {
+  readonly partition: number;
+  readonly role: StateRole;
+  readonly term: number;
+  readonly leader: number | null;
+  readonly commit: number;
+  readonly applied: number;
+  /** Committed entries not yet in the KV engine. */
+  readonly applyLagEntries: number;
+  readonly lastIndex: number;
+  /** How stale a bounded stale read here would be (replica-freshness.ts); null: cannot tell. */
+  readonly stalenessMs: number | null;
+}
+
+export interface StoreStats {
+  /** Writes proposed and not yet answered, over all partitions. */
+  readonly proposalsInFlight: number;
+  /** Reads waiting for a ReadIndex round or for the apply. */
+  readonly readsInFlight: number;
+  readonly watchers: number;
+  /** Round-loop iterations since start. */
+  readonly rounds: number;
+  /** Synced Raft log writes (one per round with something to persist). */
+  readonly logWrites: number;
+  readonly logEntriesWritten: number;
+  /** Payload bytes of the entries written (not counting the log's own framing). */
+  readonly logEntryBytesWritten: number;
+  /** Committed entries applied to the KV engine. */
+  readonly entriesApplied: number;
+  /** Times a hosted partition learned of a different leader. */
+  readonly leaderChanges: number;
+  /** Times a hosted replica stood for election (became candidate). */
+  readonly elections: number;
+  readonly snapshotsSent: number;
+  readonly snapshotsReceived: number;
+  readonly cache: ReturnType<KvEngine['cacheStats']>;
+  /** The partitions this node hosts, in partition order. */
+  readonly partitions: readonly PartitionStats[];
+}
+
+/** Monotonic counters the Store bumps as it works. */
+export class StoreCounters {
+  rounds = 0;
+  logWrites = 0;
+  logEntriesWritten = 0;
+  logEntryBytesWritten = 0;
+  entriesApplied = 0;
+  leaderChanges = 0;
+  elections = 0;
+  snapshotsSent = 0;
+  snapshotsReceived = 0;
+
+  /** A round wrote its log batch (empty batches are not writes). */
+  onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean): void {
+    this.rounds++;
+    if (batchWasEmpty) return;
+    this.logWrites++;
+    for (const { rd } of readies) {
+      this.logEntriesWritten += rd.entries.length;
+      for (const e of rd.entries) this.logEntryBytesWritten += e.data.length;
+    }
+  }
+
+  /** Before the group takes a new soft state. */
+  onSoftState(g: Group, role: StateRole, leader: NodeId): void {
+    if (leader !== g.leader && leader !== NO_NODE) this.leaderChanges++;
+    if (role === 'candidate' && g.role !== 'candidate') this.elections++;
+  }
+}
+
+export function partitionStats(g: Group, stalenessMs: number): PartitionStats {
+  const raft = g.raft.raft;
+  const commit = raft.raftLog.committed;
+  return {
+    partition: g.partition,
+    role: raft.state,
+    term: raft.term,
+    leader: g.leader === NO_NODE ? null : g.leader,
+    commit,
+    applied: g.kvApplied,
+    applyLagEntries: Math.max(0, commit - g.kvApplied),
+    lastIndex: raft.raftLog.lastIndex(),
+    stalenessMs: Number.isFinite(stalenessMs) ? stalenessMs : null,
+  };
+}
