@@ -111,6 +111,7 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
     cache: () => kvEngine.cacheStats(),
     logCommits: () => logEngine.stats().commits,
     forwarded: () => forwarder.forwardedTotal,
+    store: () => store.stats(),
   });
   let stopping = false;
   let api;

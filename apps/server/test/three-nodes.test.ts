@@ -224,6 +224,40 @@ describe('three nodes over real TCP in one process', () => {
     expect(metrics).toMatch(/^ringkv_forwarded_requests_total [1-9]/m);
   });
 
+  it("exports the Store's counters and per-partition state on /metrics, and they move", async () => {
+    const node = nodes.get(1)!;
+    const url = `http://${node.apiAddress.host}:${node.apiAddress.port}/metrics`;
+    const scrape = async () => {
+      const text = await (await fetch(url)).text();
+      const value = (series: string): number => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        if (line === undefined) throw new Error(`no ${series} in /metrics`);
+        return Number(line.slice(series.length + 1));
+      };
+      return { text, value };
+    };
+    const before = await scrape();
+    const keys = await keysPerPartition('metrics', 2);
+    for (const key of keys.flat()) await client.put(key, 'm');
+    for (const key of keys.flat()) await client.get(key);
+    await waitFor('node 1 to apply the writes', async () => ((await scrape()).value('ringkv_store_entries_applied_total') >= before.value('ringkv_store_entries_applied_total') + PARTITIONS * 2 ? true : undefined));
+    const after = await scrape();
+    for (const series of ['ringkv_store_rounds_total', 'ringkv_store_log_writes_total', 'ringkv_store_log_entries_written_total', 'ringkv_store_log_entry_bytes_written_total']) {
+      expect(after.value(series), series).toBeGreaterThan(before.value(series));
+    }
+    expect(after.value('ringkv_store_elections_total') + after.value('ringkv_store_leader_changes_total')).toBeGreaterThan(0);
+    expect(after.value('ringkv_store_proposals_in_flight')).toBeGreaterThanOrEqual(0);
+    // Every hosted partition reports its state; node 1 leads some of them.
+    for (let p = 0; p < PARTITIONS; p++) {
+      const commit = after.value(`ringkv_partition_commit_index{partition="${p}"}`);
+      expect(commit).toBeGreaterThan(0);
+      expect(after.value(`ringkv_partition_applied_index{partition="${p}"}`)).toBeLessThanOrEqual(commit);
+    }
+    const led = [...Array(PARTITIONS).keys()].filter((p) => after.value(`ringkv_partition_role{partition="${p}",role="leader"}`) === 1);
+    expect(led.length).toBe(after.value('ringkv_partitions_led'));
+    expect(after.text).toMatch(/^ringkv_partition_staleness_seconds\{partition="0"\} /m);
+  });
+
   it('applies a write retried after a leader change exactly once', async () => {
     const key = utf8Encode('once/k');
     const session = { clientId: 'exactly-once-test', seq: 1 };

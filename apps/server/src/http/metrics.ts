@@ -3,7 +3,7 @@
  * engines, the Store's health) are read at scrape time, so the hot paths only bump plain numbers.
  */
 import client from 'prom-client';
-import type { Health } from '@ringkv/multiraft';
+import type { Health, StoreStats } from '@ringkv/multiraft';
 import type { TransportStats } from '../transport';
 
 export interface MetricSources {
@@ -12,7 +12,24 @@ export interface MetricSources {
   readonly cache: () => { hits: number; misses: number; sizeBytes: number; entries: number };
   readonly logCommits: () => number;
   readonly forwarded: () => number;
+  readonly store: () => StoreStats;
 }
+
+/** One Store.stats() per scrape, however many metrics read it (it walks every partition). */
+function perScrape<T>(read: () => T, maxAgeMs = 10): () => T {
+  let value: T | undefined;
+  let readAtMs = -Infinity;
+  return () => {
+    const nowMs = Date.now();
+    if (value === undefined || nowMs - readAtMs > maxAgeMs) {
+      value = read();
+      readAtMs = nowMs;
+    }
+    return value;
+  };
+}
+
+const ROLES = ['follower', 'preCandidate', 'candidate', 'leader'] as const;
 
 export class NodeMetrics {
   readonly registry = new client.Registry();
@@ -63,5 +80,53 @@ export class NodeMetrics {
     gauge('ringkv_partitions_hosted', 'Partitions with a replica on this node', () => sources.health().partitionsHosted);
     gauge('ringkv_partitions_with_leader', 'Hosted partitions whose leader is known', () => sources.health().partitionsWithLeader);
     gauge('ringkv_partitions_led', 'Partitions this node leads', () => sources.health().partitionsLed);
+
+    const store = perScrape(sources.store);
+    gauge('ringkv_store_proposals_in_flight', 'Writes proposed and not yet answered', () => store().proposalsInFlight);
+    gauge('ringkv_store_reads_in_flight', 'Reads waiting for a ReadIndex round or for the apply', () => store().readsInFlight);
+    gauge('ringkv_store_watchers', 'Watches served by this node', () => store().watchers);
+    counter('ringkv_store_rounds_total', 'Round-loop iterations', () => store().rounds);
+    counter('ringkv_store_log_writes_total', 'Synced Raft log writes made by the round loop', () => store().logWrites);
+    counter('ringkv_store_log_entries_written_total', 'Raft entries written to the log', () => store().logEntriesWritten);
+    counter('ringkv_store_log_entry_bytes_written_total', 'Payload bytes of the Raft entries written', () => store().logEntryBytesWritten);
+    counter('ringkv_store_entries_applied_total', 'Committed entries applied to the KV engine', () => store().entriesApplied);
+    counter('ringkv_store_leader_changes_total', 'Times a hosted partition learned of a different leader', () => store().leaderChanges);
+    counter('ringkv_store_elections_total', 'Times a hosted replica stood for election', () => store().elections);
+    counter('ringkv_store_snapshots_sent_total', 'Partition snapshots sent to followers', () => store().snapshotsSent);
+    counter('ringkv_store_snapshots_received_total', 'Partition snapshots installed', () => store().snapshotsReceived);
+    counter('ringkv_kv_session_cache_hits_total', 'Session table cache hits', () => store().cache.sessionHits);
+    counter('ringkv_kv_session_cache_misses_total', 'Session table cache misses', () => store().cache.sessionMisses);
+
+    const partitionGauge = (name: string, help: string, read: (p: StoreStats['partitions'][number]) => number) =>
+      new client.Gauge({
+        name,
+        help,
+        labelNames: ['partition'],
+        registers: [this.registry],
+        collect() {
+          // Reset first: a partition that moved away must not keep its last value.
+          this.reset();
+          for (const p of store().partitions) this.set({ partition: String(p.partition) }, read(p));
+        },
+      });
+    new client.Gauge({
+      name: 'ringkv_partition_role',
+      help: 'The role of this node in each hosted partition (1 for the current role)',
+      labelNames: ['partition', 'role'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of store().partitions) for (const role of ROLES) this.set({ partition: String(p.partition), role }, p.role === role ? 1 : 0);
+      },
+    });
+    partitionGauge('ringkv_partition_term', 'Raft term of each hosted partition', (p) => p.term);
+    partitionGauge('ringkv_partition_commit_index', 'Raft commit index of each hosted partition', (p) => p.commit);
+    partitionGauge('ringkv_partition_applied_index', 'Index applied to the KV engine, per hosted partition', (p) => p.applied);
+    partitionGauge('ringkv_partition_apply_lag_entries', 'Committed entries not yet applied, per hosted partition', (p) => p.applyLagEntries);
+    partitionGauge(
+      'ringkv_partition_staleness_seconds',
+      'How stale a bounded stale read here would be, per hosted partition (+Inf: not known to be in sync)',
+      (p) => (p.stalenessMs === null ? Infinity : p.stalenessMs / 1000),
+    );
   }
 }
