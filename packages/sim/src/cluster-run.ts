@@ -15,12 +15,12 @@ import { groupId, nodeId, Prng, utf8Encode, type NodeId } from '@ringkv/stdx';
 import type { ClusterConfig, Store } from '@ringkv/multiraft';
 import { createAppRouter, type AppRouter } from '@ringkv/api';
 import { checkHistory, HistoryRecorder, ringKvHistoryFromRecords } from '@ringkv/lincheck';
-import { openKvEngine, openLogEngine, type KvEngine } from '@ringkv/storage';
+import { openKvEngine, openLogEngine, type GroupLog, type KvEngine } from '@ringkv/storage';
 import { ClientWorkload, type ClientWorkloadStats } from './cluster-clients';
 import { DEFAULT_FAULTS, FaultSchedule, type FaultCounts, type FaultOptions } from './fault-schedule';
 import { NodeHost, type BootContext, type SimProcess } from './node-host';
 import { LIVENESS_WINDOW_MS } from './probe-run';
-import { RaftObserver, type ObservedReplica } from './raft-observer';
+import { RaftObserver, type ObservedReplica, type ObserverStats } from './raft-observer';
 import { Scheduler } from './scheduler';
 import { SimApi, type ApiStats } from './sim-api';
 import { simApiAddress } from './sim-client-transport';
@@ -59,6 +59,7 @@ export interface ClusterRunResult {
   readonly operations: number;
   readonly clients: ClientWorkloadStats;
   readonly api: ApiStats;
+  readonly observer: ObserverStats;
   readonly faults: FaultCounts;
   readonly traceDigest: string;
 }
@@ -66,6 +67,7 @@ export interface ClusterRunResult {
 interface StoreProcess extends SimProcess {
   readonly store: Store;
   readonly kvEngine: KvEngine;
+  readonly logs: ReadonlyMap<number, GroupLog>;
   readonly router: AppRouter;
   readonly clock: SimClock;
   readonly incarnation: number;
@@ -90,8 +92,12 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     const kvEngine = await openKvEngine({ db: ctx.kvDb });
     const store = new StoreClass({ nodeId: ctx.nodeId, clock: ctx.clock, prng: ctx.prng, transport: ctx.transport, logEngine, kvEngine, cluster });
     await store.start();
+    // The same in-memory logs the Store's groups use (the engine caches one per group): the
+    // observer's log-matching and committed-entry checks read their (index, term) pairs.
+    const logs = new Map<number, GroupLog>();
+    for (const { partition } of store.status().partitions) logs.set(partition, await logEngine.openGroup(groupId(partition)));
     const router = createAppRouter({ kv: store, forwarder: new SimForwarder(api, ctx.nodeId, ctx.clock) });
-    return { store, kvEngine, router, clock: ctx.clock, incarnation: ctx.incarnation, stop: () => store.stop() };
+    return { store, kvEngine, logs, router, clock: ctx.clock, incarnation: ctx.incarnation, stop: () => store.stop() };
   };
   const hosts = ids.map((id) => new NodeHost<StoreProcess>(id, scheduler, network, root.fork(`node${id}`), boot, 1_750_000_000_000, FAST_DISK));
   const api = new SimApi(scheduler, network, root.fork('api'), (id) => {
@@ -110,7 +116,15 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     hosts.flatMap((h) => {
       const p = h.process;
       if (p === undefined) return [];
-      return [{ nodeId: h.nodeId, incarnation: p.incarnation, partitions: () => p.store.status().partitions, digest: (g: number) => p.kvEngine.digest(groupId(g)) }];
+      return [
+        {
+          nodeId: h.nodeId,
+          incarnation: p.incarnation,
+          partitions: () => p.store.status().partitions,
+          digest: (g: number) => p.kvEngine.digest(groupId(g)),
+          log: (g: number) => p.logs.get(g),
+        },
+      ];
     });
   let observations = 0;
   const observe = (): void => {
@@ -167,6 +181,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     writesFailed: workload.stats.writesUnknown,
     clients: { ...workload.stats },
     api: { ...api.stats },
+    observer: { ...observer.stats },
     operations: history.length,
     faults: faults.counts,
     traceDigest: scheduler.traceDigest(),

@@ -5,12 +5,26 @@
  * - election safety: at most one leader per (partition, term), ever;
  * - per replica incarnation, commit and applied never go backwards, and applied <= commit;
  * - state machine safety: replicas of a partition at the same applied index hold the same state
- *   (KvEngine.digest), so they applied the same sequence.
+ *   (KvEngine.digest), so they applied the same sequence;
+ * - log matching (§5.3): two replicas' persisted logs that hold an entry with the same index and
+ *   term agree on every entry before it (checked over the last LOG_WINDOW indexes they share);
+ * - committed entries never change: an entry a replica holds at or below its applied index is
+ *   remembered as committed (index -> term); every later replica that has committed past it holds
+ *   the same term there, and the leader of every later term holds it (leader completeness,
+ *   §5.4). The memory keeps the last COMMITTED_MEMORY indexes per partition.
  *
  * `converged` is the liveness condition: every partition has one leader that all its live
  * replicas know, and every replica has applied the same index and holds the same digest.
  */
 import type { PartitionStatus } from '@ringkv/multiraft';
+
+/** The (index, term) view of one replica's persisted Raft log, read from memory. */
+export interface ObservedLog {
+  /** The first index whose term is known (the compaction point's index). */
+  firstIndex(): number;
+  lastIndex(): number;
+  term(index: number): number;
+}
 
 export interface ObservedReplica {
   readonly nodeId: number;
@@ -18,7 +32,14 @@ export interface ObservedReplica {
   readonly incarnation: number;
   partitions(): readonly PartitionStatus[];
   digest(partition: number): Promise<string>;
+  /** The replica's log of `partition`, when the harness can see it (then the log checks run). */
+  log?(partition: number): ObservedLog | undefined;
 }
+
+/** How many trailing shared indexes the log-matching check compares per pair of replicas. */
+export const LOG_WINDOW = 64;
+/** How many committed (index, term) pairs the observer remembers per partition. */
+export const COMMITTED_MEMORY = 1_024;
 
 export class InvariantViolation extends Error {
   override readonly name = 'InvariantViolation';
@@ -28,12 +49,17 @@ export interface ObserverStats {
   observations: number;
   digestComparisons: number;
   leadersSeen: number;
+  logPairsCompared: number;
+  committedChecked: number;
 }
 
 export class RaftObserver {
   private readonly leaders = new Map<number, Map<number, number>>();
   private readonly progress = new Map<string, { commit: number; applied: number }>();
-  readonly stats: ObserverStats = { observations: 0, digestComparisons: 0, leadersSeen: 0 };
+  /** Per partition: index -> term of entries seen committed. */
+  private readonly committed = new Map<number, Map<number, { term: number; seenInTerm: number }>>();
+  private readonly committedHigh = new Map<number, number>();
+  readonly stats: ObserverStats = { observations: 0, digestComparisons: 0, leadersSeen: 0, logPairsCompared: 0, committedChecked: 0 };
 
   /** Checks every invariant on the replicas' current state; throws InvariantViolation. */
   async observe(replicas: readonly ObservedReplica[], compareDigests: boolean): Promise<void> {
@@ -48,6 +74,7 @@ export class RaftObserver {
         list.push({ replica, status });
       }
     }
+    for (const [partition, list] of byPartition) this.checkLogs(partition, list);
     if (!compareDigests) return;
     for (const [partition, list] of byPartition) {
       const byApplied = new Map<number, ObservedReplica[]>();
@@ -86,6 +113,77 @@ export class RaftObserver {
       if (digests.size !== 1) return `partition ${p}: replicas at one applied index hold ${digests.size} different states`;
     }
     return undefined;
+  }
+
+  private checkLogs(partition: number, list: ReadonlyArray<{ replica: ObservedReplica; status: PartitionStatus }>): void {
+    const logs: Array<{ replica: ObservedReplica; status: PartitionStatus; log: ObservedLog }> = [];
+    for (const { replica, status } of list) {
+      const log = replica.log?.(partition);
+      if (log !== undefined) logs.push({ replica, status, log });
+    }
+    // Committed entries first: what a replica committed must match what anyone committed before.
+    let memory = this.committed.get(partition);
+    if (memory === undefined) this.committed.set(partition, (memory = new Map()));
+    for (const { replica, status, log } of logs) {
+      // Applied, not commit: a follower's commit index may already cover entries whose write
+      // (and the truncation of a stale suffix) is still in flight to its log.
+      const hi = Math.min(status.applied, log.lastIndex());
+      const lo = Math.max(log.firstIndex(), hi - LOG_WINDOW + 1);
+      for (let i = lo; i <= hi; i++) {
+        const term = log.term(i);
+        const known = memory.get(i);
+        this.stats.committedChecked++;
+        if (known === undefined) memory.set(i, { term, seenInTerm: status.term });
+        else if (known.term !== term) {
+          throw new InvariantViolation(`partition ${partition}: the entry committed at index ${i} had term ${known.term}, but node ${replica.nodeId} committed term ${term} there`);
+        } else if (status.term < known.seenInTerm) memory.set(i, { term, seenInTerm: status.term });
+      }
+      this.committedHigh.set(partition, Math.max(this.committedHigh.get(partition) ?? 0, hi));
+    }
+    // Leader completeness (§5.4.1): the leader of any term after an entry was committed holds it.
+    // An entry seen applied by a replica in term T was committed in T or earlier, so leaders of
+    // terms above T are checked (a deposed leader that has not heard of the new term is exempt).
+    // A leader's persisted log may end early (it writes its own entries while followers do, and
+    // a follower quorum can commit first), so past it only Raft's last index is checked.
+    for (const { replica, status, log } of logs) {
+      if (status.role !== 'leader') continue;
+      const high = this.committedHigh.get(partition) ?? 0;
+      for (let i = high; i >= Math.max(log.firstIndex(), high - LOG_WINDOW + 1); i--) {
+        const known = memory.get(i);
+        if (known === undefined || known.seenInTerm >= status.term) continue;
+        if (i > status.lastIndex) {
+          throw new InvariantViolation(`partition ${partition}: leader ${replica.nodeId} (term ${status.term}) lacks the entry committed at index ${i} (by term ${known.seenInTerm}); its log ends at ${status.lastIndex}`);
+        }
+        if (i <= log.lastIndex() && log.term(i) !== known.term) {
+          throw new InvariantViolation(`partition ${partition}: leader ${replica.nodeId} (term ${status.term}) holds term ${log.term(i)} at index ${i}, where term ${known.term} was committed`);
+        }
+      }
+    }
+    const high = this.committedHigh.get(partition) ?? 0;
+    if (memory.size > COMMITTED_MEMORY * 2) for (const i of memory.keys()) if (i <= high - COMMITTED_MEMORY) memory.delete(i);
+    // Log matching over every pair.
+    for (let a = 0; a < logs.length; a++) {
+      for (let b = a + 1; b < logs.length; b++) this.checkLogMatching(partition, logs[a]!, logs[b]!);
+    }
+  }
+
+  private checkLogMatching(partition: number, a: { replica: ObservedReplica; log: ObservedLog }, b: { replica: ObservedReplica; log: ObservedLog }): void {
+    const hi = Math.min(a.log.lastIndex(), b.log.lastIndex());
+    const lo = Math.max(a.log.firstIndex(), b.log.firstIndex(), hi - LOG_WINDOW + 1);
+    // The highest shared index where both hold the same term: everything from lo up to it must match.
+    let match = hi;
+    while (match >= lo && a.log.term(match) !== b.log.term(match)) match--;
+    if (match < lo) return;
+    this.stats.logPairsCompared++;
+    for (let i = match - 1; i >= lo; i--) {
+      const ta = a.log.term(i);
+      const tb = b.log.term(i);
+      if (ta !== tb) {
+        throw new InvariantViolation(
+          `partition ${partition}: log matching broken: nodes ${a.replica.nodeId} and ${b.replica.nodeId} both hold term ${a.log.term(match)} at index ${match} but differ at index ${i} (terms ${ta} and ${tb})`,
+        );
+      }
+    }
   }
 
   private checkLeader(replica: ObservedReplica, status: PartitionStatus): void {
