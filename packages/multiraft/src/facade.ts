@@ -155,6 +155,8 @@ export interface PartitionStatus {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
+  /** Set when this node's replica failed a checksum and stopped taking part (quarantine.ts). */
+  readonly quarantined?: boolean;
 }
 
 export interface ClusterStatus {
@@ -172,6 +174,8 @@ export interface Health {
   readonly partitionsHosted: number;
   readonly partitionsWithLeader: number;
   readonly partitionsLed: number;
+  /** Partitions whose replica here is quarantined for corrupt data (then ok is false). */
+  readonly partitionsQuarantined?: number;
 }
 
 export interface KvService {

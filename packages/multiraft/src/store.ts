@@ -31,6 +31,7 @@ import { decodeCommand, encodeCommand } from './commands';
 import type { StoreConfig } from './config';
 import { resolveConfig } from './config';
 import { StoreError } from './errors';
+import { Quarantine, isCorruption } from './quarantine';
 import type {
   BatchOp,
   BatchResult,
@@ -165,6 +166,7 @@ export class Store implements KvService {
   private pendingCompactions: Array<{ group: Group; index: number }> = [];
   /** Outgoing snapshot transfers, so one follower is not sent the same partition twice at once. */
   private readonly sendingSnapshots = new Set<string>();
+  private readonly quarantine = new Quarantine<Group>();
   private fatalError: unknown;
 
   constructor(options: StoreOptions) {
@@ -248,7 +250,13 @@ export class Store implements KvService {
       const g = new Group(group.partition, group.id, raft, group.log, group.replicas, group.preferredLeader, group.kvApplied, group.confState, this.clock.wallMs());
       this.groups.set(g.partition, g);
       this.watches.reset(g.partition, g.kvApplied);
-      await this.loadExpiry(g);
+      try {
+        await this.loadExpiry(g);
+      } catch (error) {
+        if (!isCorruption(error)) throw error;
+        this.quarantineGroup(g, error);
+        continue;
+      }
       // The preferred leader of a brand-new group campaigns at once instead of waiting out an
       // election timeout, so a new cluster serves within a round trip and leaders start balanced.
       if (g.preferredLeader === this.nodeId && g.log.lastIndex() === 1 && g.raft.status().term === 1) g.raft.campaign();
@@ -385,7 +393,7 @@ export class Store implements KvService {
     const partition = this.partitionOf(key);
     const g = await this.readyToRead(partition, options.consistency, options.maxStalenessMs);
     const revision = g.kvApplied;
-    const record = await this.kvEngine.get(g.id, key);
+    const record = await this.readGuarded(g, () => this.kvEngine.get(g.id, key));
     return { partition, record: isLive(record, this.clock.wallMs()) ? record : null, revision };
   }
 
@@ -401,7 +409,7 @@ export class Store implements KvService {
     // Expired keys are skipped, so keep reading until the page is full or the prefix is done.
     for (;;) {
       const want = request.limit - items.length;
-      const page = await this.kvEngine.scan(g.id, { prefix: request.prefix, ...(after === undefined ? {} : { after }), limit: want });
+      const page = await this.readGuarded(g, () => this.kvEngine.scan(g.id, { prefix: request.prefix, ...(after === undefined ? {} : { after }), limit: want }));
       for (const item of page) if (isLive(item.record, nowMs)) items.push({ key: item.key, record: item.record });
       if (page.length < want || items.length >= request.limit) break;
       after = page[page.length - 1]!.key;
@@ -474,19 +482,21 @@ export class Store implements KvService {
       ...(this.nodeInfo(n)),
       reachable: n.id === this.nodeId || this.transport.isReachable(n.id as NodeId),
     }));
-    const partitions = [...this.groups.values()]
+    const quarantined = this.quarantine.groups().filter((g) => this.groups.get(g.partition) !== g);
+    const partitions = [...this.groups.values(), ...quarantined]
       .sort((a, b) => a.partition - b.partition)
       .map((g) => {
         const st = g.raft.status();
         return {
           partition: g.partition,
           replicas: [...g.replicas],
-          leader: g.leader === NO_NODE ? null : g.leader,
+          leader: g.leader === NO_NODE || this.quarantine.has(g.partition) ? null : g.leader,
           role: st.role,
           term: st.term,
           commit: st.commit,
           applied: g.kvApplied,
           lastIndex: st.lastIndex,
+          ...(this.quarantine.has(g.partition) ? { quarantined: true } : {}),
         };
       });
     return { clusterId: this.cluster.clusterId, nodeId: this.nodeId, nodes, partitions };
@@ -533,11 +543,12 @@ export class Store implements KvService {
       if (g.isLeader) led++;
     }
     return {
-      ok: !this.stopped && this.fatalError === undefined && withLeader === this.groups.size,
+      ok: !this.stopped && this.fatalError === undefined && withLeader === this.groups.size && this.quarantine.size === 0,
       nodeId: this.nodeId,
       partitionsHosted: this.groups.size,
       partitionsWithLeader: withLeader,
       partitionsLed: led,
+      partitionsQuarantined: this.quarantine.size,
     };
   }
 
@@ -583,6 +594,8 @@ export class Store implements KvService {
   }
 
   private async round(): Promise<void> {
+    // Quarantined groups leave the loop here, between rounds, never in the middle of one.
+    for (const g of this.quarantine.groups()) if (this.groups.get(g.partition) === g) this.groups.delete(g.partition);
     await this.stepInbound();
     this.tickAndChores();
     this.proposeQueued();
@@ -622,6 +635,7 @@ export class Store implements KvService {
     // 6. apply every group's committed entries in one KV write
     const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
     const applied: Array<{ g: Group; index: number; term: number; answer: Answer | undefined; effects: ApplyEffects }> = [];
+    const corrupted: Array<{ g: Group; error: unknown }> = [];
     for (const { g, rd } of readies) {
       if (rd.snapshot !== undefined) {
         assert(g.kvApplied >= rd.snapshot.metadata.index, () => `partition ${g.partition}: Raft installed a snapshot at ${rd.snapshot!.metadata.index} the KV engine does not hold (applied ${g.kvApplied})`);
@@ -634,7 +648,18 @@ export class Store implements KvService {
         const effects: ApplyEffects = { events: [], expiring: [], unexpiring: [] };
         let answer: Answer | undefined;
         if (entry.type === 'confChange') g.confState = g.raft.applyConfChange(decodeConfChange(entry.data));
-        else if (entry.data.length > 0) answer = await applyRound.apply(g.partition, entry.index, decodeCommand(entry.data), effects);
+        else if (entry.data.length > 0) {
+          try {
+            answer = await applyRound.apply(g.partition, entry.index, decodeCommand(entry.data), effects);
+          } catch (error) {
+            // Corrupt stored state: apply nothing more of this group (the earlier entries stay
+            // applied); it is quarantined below. A write reads before it stages anything; an
+            // expire may have staged some deletes, which a replay repeats harmlessly.
+            if (!isCorruption(error)) throw error;
+            corrupted.push({ g, error });
+            break;
+          }
+        }
         applied.push({ g, index: entry.index, term: entry.term, answer, effects });
         last = entry.index;
       }
@@ -669,6 +694,7 @@ export class Store implements KvService {
       }
       if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
     }
+    for (const { g, error } of corrupted) this.quarantineGroup(g, error);
     for (const g of this.groups.values()) this.releaseReads(g);
 
     // 8. advance, then what must wait for it
@@ -952,6 +978,9 @@ export class Store implements KvService {
       this.logger.info({ partition: g.partition, to: message.to, index, chunks: chunks.length }, 'sent a snapshot');
       this.counters.snapshotsSent++;
       g.raft.reportSnapshot(message.to, this.transport.isReachable(message.to));
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      this.quarantineGroup(g, error);
     } finally {
       this.sendingSnapshots.delete(key);
     }
@@ -1036,7 +1065,27 @@ export class Store implements KvService {
     }
   }
 
+  /** Stored data of `g` failed its checksum: its replica here stops taking part (quarantine.ts). */
+  private quarantineGroup(g: Group, error: unknown): void {
+    if (!this.quarantine.add(g.partition, g, error, this.clock.wallMs())) return;
+    this.logger.error({ partition: g.partition, nodeId: this.nodeId, err: error }, 'corrupt data: the partition is quarantined on this node; its other replicas serve it');
+    this.failGroup(g, this.quarantine.error(g.partition, this.nodeId), true);
+    this.scheduleRound();
+  }
+
+  /** A KV read for `g`; corrupt data quarantines the partition and the caller gets UNAVAILABLE. */
+  private async readGuarded<T>(g: Group, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isCorruption(error)) throw error;
+      this.quarantineGroup(g, error);
+      throw this.quarantine.error(g.partition, this.nodeId);
+    }
+  }
+
   private hostedGroup(partition: number): Group {
+    if (this.quarantine.has(partition)) throw this.quarantine.error(partition, this.nodeId);
     const g = this.groups.get(partition);
     if (g !== undefined) return g;
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitionCount) {

@@ -1,0 +1,84 @@
+/**
+ * A replica whose stored data fails its checksum is quarantined for that partition only: it
+ * serves nothing of it (UNAVAILABLE), says so in status and health, the partition goes on with
+ * its other replicas, and the node's other partitions keep serving. At a restart the boot scan
+ * finds the record again and quarantines the partition again instead of refusing to start.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { utf8Decode } from '@ringkv/stdx';
+import { StoreError } from '../src';
+import { TestCluster } from './cluster';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+let seq = 0;
+const session = () => ({ clientId: 'quarantine-test', seq: ++seq });
+const DATA_TAG = 0x64; // storage's kv-keys.ts: data records
+
+/** Flips one bit of the stored record of `key` in the node's KV database (under the engine). */
+async function flipStoredRecord(c: TestCluster, id: number, key: Uint8Array): Promise<void> {
+  const db = c.nodes.get(id)!.kvDb;
+  for await (const [storageKey, value] of db.iterator({ keyEncoding: 'view', valueEncoding: 'view' })) {
+    const k = storageKey as Uint8Array;
+    if (k[0] !== DATA_TAG || utf8Decode(k.subarray(k.length - key.length)) !== utf8Decode(key)) continue;
+    const flipped = (value as Uint8Array).slice();
+    flipped[flipped.length - 1]! ^= 0x10;
+    await db.put(k, flipped, { keyEncoding: 'view', valueEncoding: 'view' });
+    return;
+  }
+  throw new Error('the record is not in the database');
+}
+
+async function failure(c: TestCluster, promise: Promise<unknown>): Promise<StoreError> {
+  try {
+    await c.drive(promise);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StoreError);
+    return error as StoreError;
+  }
+  throw new Error('expected a StoreError');
+}
+
+describe('quarantine of a corrupt replica', () => {
+  it('stops serving the partition on that node only, never serves the bad record, and survives a restart', async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 2 }));
+    await c.waitForPreferredLeaders();
+    const p = 0;
+    const other = 1;
+    const key = c.keyIn(p);
+    await c.drive(c.leaderOf(p).put({ key, value: 'good', session: session() }));
+    const leaderId = c.leaderIdOf(p)!;
+    const followerId = c.ids.find((id) => id !== leaderId && c.store(id).status().partitions.some((s) => s.partition === p))!;
+    await c.waitFor(() => c.store(followerId).status().partitions.find((s) => s.partition === p)!.applied >= c.leaderOf(p).status().partitions.find((s) => s.partition === p)!.applied);
+    await flipStoredRecord(c, followerId, key);
+
+    // A scan reads the database (no cache): the checksum fails, the partition is quarantined.
+    const follower = c.store(followerId);
+    const err = await failure(c, follower.scanPartition({ partition: p, prefix: new Uint8Array(0), limit: 10, consistency: 'stale' }));
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.message).toMatch(/quarantined: its stored data failed a checksum/);
+    expect(follower.status().partitions.find((s) => s.partition === p)).toMatchObject({ quarantined: true, leader: null });
+    expect(follower.health()).toMatchObject({ ok: false, partitionsQuarantined: 1 });
+    // Every later read of the partition here is refused, the cached value included.
+    expect((await failure(c, follower.get(key, { consistency: 'stale' }))).code).toBe('UNAVAILABLE');
+
+    // The node still serves its other partition, and the partition still takes writes elsewhere.
+    const otherKey = c.keyIn(other);
+    await c.drive(c.leaderOf(other).put({ key: otherKey, value: 'x', session: session() }));
+    await c.waitFor(() => (c.store(followerId).status().partitions.find((s) => s.partition === other)?.applied ?? 0) >= c.leaderOf(other).status().partitions.find((s) => s.partition === other)!.applied);
+    expect((await c.drive(follower.get(otherKey, { consistency: 'stale' }))).record?.value).toBe('x');
+    await c.drive(c.leaderOf(p).put({ key, value: 'newer', session: session() }));
+    const after = await c.drive(c.leaderOf(p).get(key, { consistency: 'linearizable' }));
+    expect(after.record?.value).toBe('newer');
+
+    // A restart does not refuse to boot: the boot scan quarantines the partition again.
+    await c.stop(followerId);
+    const restarted = await c.start(followerId);
+    expect(restarted.status().partitions.find((s) => s.partition === p)?.quarantined).toBe(true);
+    expect((await failure(c, restarted.get(key, { consistency: 'stale' }))).code).toBe('UNAVAILABLE');
+  });
+});
