@@ -222,6 +222,7 @@ export function createAppRouter(deps: AppRouterDeps) {
         {
           key: input.key === undefined ? undefined : keyFromWire(input.key as WireKey),
           prefix: input.prefix === undefined ? undefined : prefixFromWire(input.prefix as WireKey | ''),
+          partition: input.partition,
           fromRevision: input.fromRevision,
         },
         { onEvent: (event) => queue.push(event), onError: (error) => queue.fail(error) },

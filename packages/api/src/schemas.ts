@@ -146,6 +146,13 @@ export const scanPartitionInput = z.strictObject({
   maxStalenessMs,
 }).refine(boundOnlyWhenStale.check, { message: boundOnlyWhenStale.message });
 
+/** A prefix watch may be narrowed to one partition (how the SDK fans it out over the cluster). */
 export const watchInput = z
-  .strictObject({ key: keySchema.optional(), prefix: z.union([z.literal(''), keySchema]).optional(), fromRevision: revision.optional() })
-  .refine((w) => (w.key === undefined) !== (w.prefix === undefined), { message: 'give exactly one of key and prefix' });
+  .strictObject({
+    key: keySchema.optional(),
+    prefix: z.union([z.literal(''), keySchema]).optional(),
+    partition: partition.optional(),
+    fromRevision: revision.optional(),
+  })
+  .refine((w) => (w.key === undefined) !== (w.prefix === undefined), { message: 'give exactly one of key and prefix' })
+  .refine((w) => w.partition === undefined || w.prefix !== undefined, { message: 'partition narrows a prefix watch; a key watch has its own partition' });

@@ -96,5 +96,8 @@ describe('watch subscription', () => {
     const caller = createCallerFactory(createAppRouter({ kv }))({});
     await expect(caller.kv.watch({ key: 'a', prefix: 'b' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(caller.kv.watch({})).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // partition narrows a prefix watch only
+    await expect(caller.kv.watch({ key: 'a', partition: 1 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.kv.watch({ prefix: 'a', partition: -1 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -29,11 +29,12 @@ import type {
   RequestOptions,
   ScanOptions,
   ScanPage,
-  WatchEvent,
+  WatchIterator,
   WatchOptions,
 } from './types';
 import type { Key, Value } from './values';
 import { decodeKey, decodeValue, encodeKey, encodeValue, keyBytes } from './values';
+import { PrefixWatchStream } from './prefix-watch';
 import { WatchStream } from './watch';
 import type {
   ClusterHealth,
@@ -45,6 +46,8 @@ import type {
   WireGetManyInput,
   WirePutInput,
   WireScanInput,
+  WireScanPartitionInput,
+  WireScanPartitionOutput,
   WireWriteBatchInput,
   WireDeleteOutput,
   WireEntry,
@@ -84,7 +87,7 @@ export class RingKVClient {
   private readonly policy: RetryPolicy;
   private readonly env: ClientEnvironment;
   private readonly transport: ClientTransport;
-  private readonly watches = new Set<WatchStream>();
+  private readonly watches = new Set<WatchStream | PrefixWatchStream>();
   private closed = false;
 
   constructor(options: ClientCoreOptions) {
@@ -210,12 +213,40 @@ export class RingKVClient {
 
   /**
    * Changes to a key or under a prefix, as an async iterator; `break` (or the signal) ends it.
-   * After a dropped connection it resumes without gaps or repeats (see watch.ts for where from);
-   * a prefix watch started without `fromRevision` cannot resume and ends with the error.
+   * After a dropped connection it resumes without gaps or repeats. A prefix watch (Node entry)
+   * subscribes to every partition separately, wherever it is hosted, and resumes each on its own
+   * (prefix-watch.ts); `cursor()` tells where it stands, per partition, to watch again from there.
+   * The browser entry, which loads no placement, sends a prefix watch to one node, which must host
+   * every partition; started without `fromRevision` it cannot resume and ends with the error.
    */
-  watch(options: WatchOptions): AsyncIterableIterator<WatchEvent> {
+  watch(options: WatchOptions): WatchIterator {
     this.assertOpen();
     const key = options.key;
+    if (key === undefined && this.router.placementAware) {
+      const prefix = encodeKey(options.prefix!);
+      const stream = new PrefixWatchStream({
+        transport: this.transport,
+        router: this.router,
+        env: this.env,
+        backoff: this.policy.backoff,
+        prefix,
+        currentRevision: async (partition, signal) => {
+          const input: WireScanPartitionInput = { partition, prefix, limit: 1, consistency: 'linearizable' };
+          const out = await this.request<WireScanPartitionOutput>('kv.scanPartition', input, () => ({ partition }), { signal });
+          return out.revision;
+        },
+        ...(options.fromRevision === undefined ? {} : { fromRevision: options.fromRevision }),
+        ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onEnd: (s) => this.watches.delete(s),
+      });
+      this.watches.add(stream);
+      stream.start();
+      return stream;
+    }
+    if (options.cursor !== undefined) {
+      throw new RingKVError('BAD_REQUEST', key !== undefined ? 'cursor resumes prefix watches; a key watch resumes from fromRevision' : 'this client loads no placement (browser entry), so it cannot resume a prefix watch per partition; use fromRevision');
+    }
     const stream = new WatchStream({
       transport: this.transport,
       router: this.router,

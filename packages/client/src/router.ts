@@ -64,6 +64,11 @@ export class Router {
     return this.partitioner !== undefined;
   }
 
+  /** Whether this client loads placements at all (the Node entry; the browser entry does not). */
+  get placementAware(): boolean {
+    return this.partitionerFactory !== undefined;
+  }
+
   currentPlacement(): Placement | undefined {
     return this.placement;
   }

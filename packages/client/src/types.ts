@@ -86,11 +86,36 @@ export interface ScanPage {
   readonly cursor: string | null;
 }
 
+/**
+ * Where a watch stands in one partition. Revisions are per partition (each partition is its own
+ * Raft log), so a watch over several partitions has one of these per partition: resume from
+ * `fromRevision` (inclusive), skipping the first `skip` events of that revision, which were
+ * delivered already (a batch changes several keys at one revision).
+ */
+export interface WatchPosition {
+  readonly fromRevision: number;
+  readonly skip: number;
+}
+
+/** A watch's resume point: partition → position. Pass it as `cursor` to watch again from there. */
+export type WatchCursor = Readonly<Record<number, WatchPosition>>;
+
 export type WatchOptions = ({ readonly key: Key; readonly prefix?: undefined } | { readonly prefix: Key; readonly key?: undefined }) & {
-  /** Deliver changes from this partition revision on (inclusive); default: changes from now. */
+  /** Deliver changes from this revision on (inclusive), in every watched partition; default: from now. */
   readonly fromRevision?: number;
+  /**
+   * Prefix watches: resume where a previous watch's cursor() stood. Partitions it does not name
+   * start from `fromRevision` (or from now).
+   */
+  readonly cursor?: WatchCursor;
   readonly signal?: AbortSignal;
 };
+
+/** A watch: an async iterator of events, and where it stands (to resume after a restart). */
+export interface WatchIterator extends AsyncIterableIterator<WatchEvent> {
+  /** The position after the last event handed out, per partition (partitions not started yet are absent). */
+  cursor(): WatchCursor;
+}
 
 export interface WatchEvent {
   readonly type: 'put' | 'delete';

@@ -21,7 +21,7 @@ import { RingKVError } from './errors';
 import { toRingKVError } from './retry';
 import type { Router } from './router';
 import type { ClientTransport, TransportSubscription } from './transport';
-import type { WatchEvent } from './types';
+import type { WatchCursor, WatchEvent, WatchIterator, WatchPosition } from './types';
 import { decodeKey, decodeValue } from './values';
 import type { WireKey } from './values';
 import type { WireWatchEvent, WireWatchInput } from './wire';
@@ -46,8 +46,10 @@ export interface WatchStreamOptions {
   readonly onEnd: (stream: WatchStream) => void;
 }
 
-export class WatchStream implements AsyncIterableIterator<WatchEvent> {
+export class WatchStream implements WatchIterator {
   private readonly buffer: WatchEvent[] = [];
+  /** Per partition, the revision after the last event handed to the consumer. */
+  private readonly handedOut = new Map<number, number>();
   private pending: { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void } | undefined;
   private subscription: TransportSubscription | undefined;
   private failure: RingKVError | undefined;
@@ -86,13 +88,23 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
     this.subscribe();
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<WatchEvent> {
+  [Symbol.asyncIterator](): WatchIterator {
     return this;
+  }
+
+  /** Per partition that delivered something: resume after its last event (one key changes once per revision). */
+  cursor(): WatchCursor {
+    const out: Record<number, WatchPosition> = {};
+    for (const [p, next] of this.handedOut) out[p] = { fromRevision: next, skip: 0 };
+    return out;
   }
 
   next(): Promise<IteratorResult<WatchEvent>> {
     const event = this.buffer.shift();
-    if (event !== undefined) return Promise.resolve({ value: event, done: false });
+    if (event !== undefined) {
+      this.handedOut.set(event.partition, event.modRevision + 1);
+      return Promise.resolve({ value: event, done: false });
+    }
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -198,6 +210,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent> {
     const pending = this.pending;
     if (pending !== undefined) {
       this.pending = undefined;
+      this.handedOut.set(event.partition, event.modRevision + 1);
       pending.resolve({ value: event, done: false });
       return;
     }

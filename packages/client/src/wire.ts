@@ -9,7 +9,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 type Inputs = inferRouterInputs<AppRouter>;
 type Outputs = inferRouterOutputs<AppRouter>;
 
-export type QueryPath = 'kv.get' | 'kv.getMany' | 'kv.scan' | 'cluster.status' | 'cluster.placement' | 'cluster.health';
+export type QueryPath = 'kv.get' | 'kv.getMany' | 'kv.scan' | 'kv.scanPartition' | 'cluster.status' | 'cluster.placement' | 'cluster.health';
 export type MutationPath = 'kv.put' | 'kv.delete' | 'kv.writeBatch';
 export type ProcedurePath = QueryPath | MutationPath;
 
@@ -39,5 +39,7 @@ export type WireBatchOp = WireWriteBatchInput['ops'][number];
 export type WireWriteBatchOutput = Outputs['kv']['writeBatch'];
 export type WireScanInput = Inputs['kv']['scan'];
 export type WireScanOutput = Outputs['kv']['scan'];
+export type WireScanPartitionInput = Inputs['kv']['scanPartition'];
+export type WireScanPartitionOutput = Outputs['kv']['scanPartition'];
 export type WireWatchInput = Inputs['kv']['watch'];
 export type WireWatchEvent = Outputs['kv']['watch'] extends AsyncIterable<infer E> ? E : never;

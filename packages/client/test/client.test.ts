@@ -415,12 +415,77 @@ describe('watch', () => {
     await iterator.return!();
   });
 
-  it('a prefix watch started from now ends with the error when its socket drops', async () => {
+  it('a prefix watch started from now reads each partition\'s revision first, so it resumes after its socket drops', async () => {
     const { cluster, client, run } = setup();
+    for (let p = 0; p < 4; p++) await run(client.put(keyIn(cluster, p, 'x'), 'before'));
     const iterator = client.watch({ prefix: 'x' });
     await run(Promise.resolve());
+    // One subscription per partition, each from just after the revision read at the start.
+    expect(cluster.subscriptions.map((s) => s.input.partition).sort()).toEqual([0, 1, 2, 3]);
+    for (const sub of cluster.subscriptions) expect(sub.input.fromRevision).toBe(cluster.partitions[sub.input.partition]!.revision + 1);
     cluster.dropWatches();
-    await expect(run(iterator.next())).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const during = [0, 1, 2, 3].map((p) => keyIn(cluster, p, 'xd'));
+    for (const key of during) await run(client.put(key, 'during'));
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) seen.push(String((await run(iterator.next())).value!.key));
+    expect(seen.sort()).toEqual([...during].sort());
+    await iterator.return!();
+    expect(cluster.openWatches).toBe(0);
+  });
+
+  it('a prefix watch reaches partitions no node hosts all of, and follows a replica that moved', async () => {
+    const { cluster, client, run } = setup();
+    // Each partition on two of the three nodes (its leader and the next): no node hosts all four.
+    let hosts = (p: number) => [cluster.partitions[p]!.leader, (cluster.partitions[p]!.leader % 3) + 1];
+    cluster.hostsOf = (p) => hosts(p);
+    const iterator = client.watch({ prefix: 'm', fromRevision: 1 });
+    await run(Promise.resolve());
+    expect(cluster.openWatches).toBe(4);
+    const first = [0, 1, 2, 3].map((p) => keyIn(cluster, p, 'm1-'));
+    for (const key of first) await run(client.put(key, 1));
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) seen.push(String((await run(iterator.next())).value!.key));
+    // Partition 0's replica on its leader's node moves away (to the third node); its socket drops.
+    const leader0 = cluster.partitions[0]!.leader;
+    const third = [1, 2, 3].find((n) => !hosts(0).includes(n))!;
+    const before = hosts;
+    hosts = (p) => (p === 0 ? before(0).map((n) => (n === leader0 ? third : n)) : before(p));
+    cluster.dropWatches();
+    const second = [0, 1, 2, 3].map((p) => keyIn(cluster, p, 'm2-'));
+    for (const key of second) await run(client.put(key, 2));
+    for (let i = 0; i < 4; i++) seen.push(String((await run(iterator.next())).value!.key));
+    expect(seen.slice(0, 4).sort()).toEqual([...first].sort());
+    expect(seen.slice(4).sort()).toEqual([...second].sort());
+    // Every subscription named its partition, and partition 0 ended up on a node that hosts it.
+    expect(cluster.subscriptions.every((s) => s.input.partition !== undefined)).toBe(true);
+    expect(cluster.openWatches).toBe(4);
+    const lastFor0 = cluster.subscriptions.filter((s) => s.input.partition === 0).at(-1)!;
+    expect(hosts(0)).toContain(Number(lastFor0.endpoint.slice(1)));
+    await iterator.return!();
+  });
+
+  it('cursor() resumes a later watch exactly where the consumer stopped, even inside a batch', async () => {
+    const { cluster, client, run } = setup();
+    const [a, b, c] = ['c', 'ca', 'cb'].map((tag) => keyIn(cluster, 1, tag));
+    const iterator = client.watch({ prefix: 'c', fromRevision: 1 });
+    await run(Promise.resolve());
+    await run(client.writeBatch([{ op: 'put', key: a!, value: 1 }, { op: 'put', key: b!, value: 1 }]));
+    await run(client.put(c!, 2));
+    const firstEvent = (await run(iterator.next())).value!;
+    expect(firstEvent.key).toBe(a);
+    // Stop after the first of the batch's two events: the cursor says so, per partition.
+    const cursor = iterator.cursor();
+    expect(cursor[1]).toEqual({ fromRevision: firstEvent.modRevision, skip: 1 });
+    expect(cursor[0]).toEqual({ fromRevision: 1, skip: 0 });
+    await iterator.return!();
+    const resumed = client.watch({ prefix: 'c', cursor });
+    await run(Promise.resolve());
+    const rest = [(await run(resumed.next())).value!, (await run(resumed.next())).value!];
+    expect(rest.map((e) => e.key)).toEqual([b, c]);
+    expect(rest[0]!.modRevision).toBe(firstEvent.modRevision);
+    expect(resumed.cursor()[1]).toEqual({ fromRevision: rest[1]!.modRevision, skip: 1 });
+    await resumed.return!();
+    await expect(run((async () => client.watch({ key: 'k', cursor }))())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('the signal ends a watch', async () => {

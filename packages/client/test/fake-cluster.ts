@@ -57,6 +57,8 @@ export class FakeCluster implements ClientTransport {
   placementShowsLeaders = true;
   /** UNAVAILABLE answers for the next N requests to any partition (an election in progress). */
   unavailableFor = 0;
+  /** Which nodes host each partition (watches go only there); default: every node hosts all. */
+  hostsOf: (partition: number) => number[] = () => [...NODES];
   private readonly inFlightWrites = new Set<string>();
   maxInFlightPerSession = 0;
   private readonly watchers = new Set<{ partition?: number; key?: string; prefix?: string; handlers: SubscriptionHandlers }>();
@@ -78,7 +80,7 @@ export class FakeCluster implements ClientTransport {
       nodes: NODES.map((id) => ({ id, address: addressOf(id) })),
       groups: this.partitions.map((s, partition) => ({
         partition,
-        replicas: [...NODES],
+        replicas: this.hostsOf(partition),
         leader: this.placementShowsLeaders ? s.leader : null,
       })),
     };
@@ -128,6 +130,8 @@ export class FakeCluster implements ClientTransport {
         return this.partitionOfKey(keyString(input.keys[0]));
       case 'kv.writeBatch':
         return this.partitionOfKey(keyString(input.ops[0].key));
+      case 'kv.scanPartition':
+        return input.partition;
       default:
         return undefined;
     }
@@ -159,6 +163,8 @@ export class FakeCluster implements ClientTransport {
       }
       case 'kv.getMany':
         return { entries: input.keys.map((k: WireKey) => state.data.get(keyString(k)) ?? null) };
+      case 'kv.scanPartition':
+        return { partition, entries: [], revision: state.revision };
       case 'kv.put':
       case 'kv.delete':
       case 'kv.writeBatch':
@@ -182,11 +188,14 @@ export class FakeCluster implements ClientTransport {
       }
       answer = path === 'kv.put' ? this.putOne(state, partition, input.key, input.value, current) : this.deleteOne(state, partition, input.key, current);
     } else {
+      // The whole batch is one entry: one revision for all its ops, as on the real nodes.
+      const revision = state.revision + 1;
       for (const op of input.ops) {
         const current = state.data.get(keyString(op.key));
-        if (op.op === 'put') this.putOne(state, partition, op.key, op.value, current);
-        else this.deleteOne(state, partition, op.key, current);
+        if (op.op === 'put') this.putOne(state, partition, op.key, op.value, current, revision);
+        else this.deleteOne(state, partition, op.key, current, revision);
       }
+      state.revision = revision;
       answer = { partitions: [{ partition, ok: true, revision: state.revision, ops: input.ops.map((_: unknown, i: number) => i) }] };
     }
     state.applied++;
@@ -194,17 +203,17 @@ export class FakeCluster implements ClientTransport {
     return answer;
   }
 
-  private putOne(state: PartitionState, partition: number, key: WireKey, value: WireValue, current: WireEntry | undefined): unknown {
-    const revision = ++state.revision;
+  private putOne(state: PartitionState, partition: number, key: WireKey, value: WireValue, current: WireEntry | undefined, batchRevision?: number): unknown {
+    const revision = batchRevision ?? ++state.revision;
     const entry: WireEntry = { key, value, version: (current?.version ?? 0) + 1, createRevision: current?.createRevision ?? revision, modRevision: revision };
     state.data.set(keyString(key), entry);
     this.notify(partition, { type: 'put', partition, key, value, version: entry.version, modRevision: revision });
     return { version: entry.version, createRevision: entry.createRevision, modRevision: revision };
   }
 
-  private deleteOne(state: PartitionState, partition: number, key: WireKey, current: WireEntry | undefined): unknown {
+  private deleteOne(state: PartitionState, partition: number, key: WireKey, current: WireEntry | undefined, batchRevision?: number): unknown {
     if (current === undefined) return { deleted: false, revision: state.revision };
-    const revision = ++state.revision;
+    const revision = batchRevision ?? ++state.revision;
     state.data.delete(keyString(key));
     this.notify(partition, { type: 'delete', partition, key, version: 0, modRevision: revision });
     return { deleted: true, revision };
@@ -235,8 +244,15 @@ export class FakeCluster implements ClientTransport {
 
   subscribe(endpoint: string, _path: 'kv.watch', input: any, handlers: SubscriptionHandlers): TransportSubscription {
     this.subscriptions.push({ endpoint, input });
-    // A key watch covers its partition; a prefix watch every partition (one node hosts them all).
-    const partition = input.key !== undefined ? this.partitionOfKey(keyString(input.key)) : undefined;
+    // A key watch covers its partition; a prefix watch one partition, or all of them (on a node hosting all).
+    const partition: number | undefined = input.key !== undefined ? this.partitionOfKey(keyString(input.key)) : input.partition;
+    const node = Number(endpoint.slice(1));
+    const refusal =
+      partition !== undefined && !this.hostsOf(partition).includes(node)
+        ? new RingKVError('NOT_LEADER', `node ${node} holds no replica of partition ${partition}`, { partition, leaderHint: this.hostsOf(partition)[0]! })
+        : partition === undefined && this.partitions.some((_, p) => !this.hostsOf(p).includes(node))
+          ? new RingKVError('UNAVAILABLE', `node ${node} does not host every partition`)
+          : undefined;
     const watcher: { partition?: number; key?: string; prefix?: string; handlers: SubscriptionHandlers } = {
       handlers,
       ...(partition === undefined ? {} : { partition }),
@@ -245,6 +261,10 @@ export class FakeCluster implements ClientTransport {
     queueMicrotask(() => {
       if (this.down.has(endpoint)) {
         handlers.onError(new RingKVError('UNAVAILABLE', 'refused', { connection: true }));
+        return;
+      }
+      if (refusal !== undefined) {
+        handlers.onError(refusal);
         return;
       }
       if (input.fromRevision !== undefined) {

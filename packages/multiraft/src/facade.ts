@@ -105,6 +105,12 @@ export interface WatchRequest {
   /** Exactly one of key and prefix. */
   readonly key?: Uint8Array;
   readonly prefix?: Uint8Array;
+  /**
+   * With a prefix: watch only this partition (the node must host a replica of it, else NOT_LEADER
+   * naming one that does). Clients fan a prefix watch out this way over partitions no node holds
+   * all of. Absent: every partition, which needs a node that hosts them all.
+   */
+  readonly partition?: number;
   /** Deliver changes from this revision on (inclusive) in every watched partition; absent: from now. */
   readonly fromRevision?: number;
 }
@@ -190,7 +196,7 @@ export interface KvService {
   /** Every op must hash to `partition`; applied atomically. */
   writeBatch(partition: number, ops: readonly BatchOp[], session: SessionTag): Promise<BatchResult>;
   scanPartition(request: ScanPartitionRequest): Promise<ScanPartitionResult>;
-  /** A key watch covers its partition; a prefix watch covers every partition this node hosts. */
+  /** A key watch covers its partition; a prefix watch one given partition, or all (if this node hosts all). */
   watch(request: WatchRequest, sink: WatchSink): WatchHandle;
   status(): ClusterStatus;
   placement(): Placement;

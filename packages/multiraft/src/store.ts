@@ -467,9 +467,14 @@ export class Store implements KvService {
       partitions = [p];
     } else {
       assert(request.prefix !== undefined, 'a watch needs a key or a prefix');
-      partitions = [...this.groups.keys()].sort((a, b) => a - b);
-      if (partitions.length < this.partitionCount) {
-        throw new StoreError('UNAVAILABLE', `a prefix watch needs a node holding every partition; node ${this.nodeId} holds ${partitions.length} of ${this.partitionCount}`);
+      if (request.partition !== undefined) {
+        this.hostedGroup(request.partition);
+        partitions = [request.partition];
+      } else {
+        partitions = [...this.groups.keys()].sort((a, b) => a - b);
+        if (partitions.length < this.partitionCount) {
+          throw new StoreError('UNAVAILABLE', `a prefix watch over every partition needs a node holding them all; node ${this.nodeId} holds ${partitions.length} of ${this.partitionCount}: watch each partition (the SDK does)`);
+        }
       }
     }
     const filter = request.key !== undefined ? { key: request.key } : { prefix: request.prefix! };
