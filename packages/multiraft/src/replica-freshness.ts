@@ -27,7 +27,7 @@
  *
  * This file only keeps the evidence; the Store feeds it what arrives and asks it at read time.
  */
-import type { Message } from '@ringkv/raft';
+import type { ConfState, Message } from '@ringkv/raft';
 import type { Clock } from '@ringkv/stdx';
 import type { Group } from './group';
 
@@ -52,9 +52,16 @@ class PartitionFreshness {
   syncedAtMs = -Infinity;
   /** Pareto frontier of evidence not yet covered by kvApplied: ascending commit and atMs. */
   pending: Evidence[] = [];
-  /** Leader only: when each voter last answered in `ackTerm`. */
+  /** Leader only: when each voter last answered in `ackTerm`; `ackStamp` counts the changes. */
   readonly acks = new Map<number, number>();
   ackTerm = 0;
+  ackStamp = 0;
+  /**
+   * The leader's last (Q, C), valid while acks, commit, term and voters stay the same: leaders
+   * attach it to every append and heartbeat, so it is not recomputed per message. `atMs` is
+   * +Infinity when this node alone is a quorum (then Q is always now).
+   */
+  cached: { stamp: number; commit: number; term: number; conf: ConfState; atMs: number } | undefined;
 
   note(e: Evidence, kvApplied: number): void {
     if (e.atMs <= this.syncedAtMs) return;
@@ -83,11 +90,24 @@ class PartitionFreshness {
 
 export class ReplicaFreshness {
   private readonly partitions = new Map<number, PartitionFreshness>();
+  /**
+   * The clock read once per round, for what happens inside it (answers stepped, proofs attached):
+   * a clock read per message would cost more than the rest of the bookkeeping. Answers are thus
+   * dated a little early (conservative); a proof's age is short by the time from the round's start
+   * to the send (sub-millisecond: the frames leave before the log write), which the caveat above
+   * counts with the other delays. Undefined until the first beginRound(): read the clock each time.
+   */
+  private roundNowMs: number | undefined;
 
   constructor(
     private readonly clock: Clock,
     private readonly self: number,
   ) {}
+
+  /** The round loop starts a round. */
+  beginRound(): void {
+    this.roundNowMs = this.clock.nowMs();
+  }
 
   /**
    * A message from a peer, before Raft steps it: a leader notes its voters' answers; any replica
@@ -101,29 +121,31 @@ export class ReplicaFreshness {
         f.acks.clear();
         f.ackTerm = raft.term;
       }
-      f.acks.set(message.from, this.clock.nowMs());
+      f.acks.set(message.from, this.roundNowMs ?? this.clock.nowMs());
+      f.ackStamp++;
     }
-    if (sync !== undefined) this.of(g.partition).note({ atMs: this.clock.nowMs() - sync.ageMs, commit: sync.commit }, g.kvApplied);
+    if (sync !== undefined) this.of(g.partition).note({ atMs: (this.roundNowMs ?? this.clock.nowMs()) - sync.ageMs, commit: sync.commit }, g.kvApplied);
   }
 
   /** What a leader attaches to its appends and heartbeats; undefined when it can prove nothing. */
   leaderSync(g: Group, message: Message): LeaderSync | undefined {
     if (message.type !== 'MsgApp' && message.type !== 'MsgHeartbeat') return undefined;
-    const evidence = this.leaderEvidence(g);
-    return evidence === undefined ? undefined : { commit: evidence.commit, ageMs: this.clock.nowMs() - evidence.atMs };
+    const nowMs = this.roundNowMs ?? this.clock.nowMs();
+    const evidence = this.leaderEvidence(g, nowMs);
+    return evidence === undefined ? undefined : { commit: evidence.commit, ageMs: Math.max(0, nowMs - evidence.atMs) };
   }
 
   /** How far behind the partition this replica's applied state may be (ms; Infinity: unknown). */
   stalenessMs(g: Group): number {
     const f = this.of(g.partition);
-    const own = this.leaderEvidence(g);
+    const own = this.leaderEvidence(g, this.clock.nowMs());
     if (own !== undefined) f.note(own, g.kvApplied);
     f.settle(g.kvApplied);
     return this.clock.nowMs() - f.syncedAtMs;
   }
 
   /** A leader with an authoritative commit index and a quorum's answers: (Q, C) as above. */
-  private leaderEvidence(g: Group): Evidence | undefined {
+  private leaderEvidence(g: Group, nowMs: number): Evidence | undefined {
     const raft = g.raft.raft;
     if (raft.state !== 'leader') return undefined;
     const commit = raft.raftLog.committed;
@@ -132,19 +154,46 @@ export class ReplicaFreshness {
     if (f.ackTerm !== raft.term) {
       f.acks.clear();
       f.ackTerm = raft.term;
+      f.ackStamp++;
     }
-    const nowMs = this.clock.nowMs();
-    let atMs = this.quorumContactMs(g.confState.voters, f.acks, nowMs);
-    if (g.confState.votersOutgoing.length > 0) atMs = Math.min(atMs, this.quorumContactMs(g.confState.votersOutgoing, f.acks, nowMs));
-    return atMs === -Infinity ? undefined : { atMs, commit };
+    const conf = g.confState;
+    let c = f.cached;
+    if (c === undefined || c.stamp !== f.ackStamp || c.commit !== commit || c.term !== raft.term || c.conf !== conf) {
+      let atMs = this.quorumContactMs(conf.voters, f.acks);
+      if (conf.votersOutgoing.length > 0) atMs = Math.min(atMs, this.quorumContactMs(conf.votersOutgoing, f.acks));
+      f.cached = c = { stamp: f.ackStamp, commit, term: raft.term, conf, atMs };
+    }
+    if (c.atMs === -Infinity) return undefined;
+    return { atMs: c.atMs === Infinity ? nowMs : c.atMs, commit };
   }
 
-  /** The latest time by which a majority of `voters` had answered (this node: now). */
-  private quorumContactMs(voters: readonly number[], acks: ReadonlyMap<number, number>, nowMs: number): number {
-    if (voters.length === 0) return -Infinity;
-    const times = voters.map((v) => (v === this.self ? nowMs : (acks.get(v) ?? -Infinity))).sort((a, b) => b - a);
-    return times[Math.floor(voters.length / 2)]!;
+  /**
+   * The latest time by which a majority of `voters` had answered. This node counts as answering
+   * now, which is later than any recorded answer: +Infinity stands for it (the caller reads the
+   * clock only if it decides). Sorts a scratch array in place: no allocation per call.
+   */
+  private quorumContactMs(voters: readonly number[], acks: ReadonlyMap<number, number>): number {
+    const n = voters.length;
+    if (n === 0) return -Infinity;
+    const times = this.scratch.length >= n ? this.scratch : (this.scratch = new Float64Array(n));
+    for (let i = 0; i < n; i++) {
+      const v = voters[i]!;
+      times[i] = v === this.self ? Infinity : (acks.get(v) ?? -Infinity);
+    }
+    // Insertion sort, descending: voter sets are a handful.
+    for (let i = 1; i < n; i++) {
+      const t = times[i]!;
+      let j = i - 1;
+      while (j >= 0 && times[j]! < t) {
+        times[j + 1] = times[j]!;
+        j--;
+      }
+      times[j + 1] = t;
+    }
+    return times[Math.floor(n / 2)]!;
   }
+
+  private scratch = new Float64Array(8);
 
   private of(partition: number): PartitionFreshness {
     let f = this.partitions.get(partition);

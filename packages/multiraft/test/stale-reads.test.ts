@@ -179,25 +179,29 @@ describe('ReplicaFreshness', () => {
   it('counts a leader fresh as of the time a quorum last answered it in its term', () => {
     const clock = new ManualClock();
     const f = new ReplicaFreshness(clock, 1);
+    const advance = (ms: number) => {
+      clock.advance(ms);
+      f.beginRound();
+    };
     const state = { role: 'leader' as const, term: 3, commit: 10, commitTerm: 3, kvApplied: 10 };
     const g = fakeGroup(state);
     expect(f.stalenessMs(g)).toBe(Infinity);
-    clock.advance(100);
+    advance(100);
     f.onInbound(g, msg('MsgHeartbeatResp', 2, 3), undefined);
-    clock.advance(40);
+    advance(40);
     f.onInbound(g, msg('MsgAppResp', 3, 2), undefined); // an older term's answer proves nothing
     expect(f.stalenessMs(g)).toBe(40);
-    clock.advance(10);
+    advance(10);
     f.onInbound(g, msg('MsgAppResp', 3, 3), undefined);
     expect(f.stalenessMs(g)).toBe(0);
     // The leader tells followers: commit 10, proven as of `ageMs` before sending.
-    clock.advance(5);
+    advance(5);
     expect(f.leaderSync(g, msg('MsgHeartbeat', 1, 3))).toEqual({ commit: 10, ageMs: 5 });
     expect(f.leaderSync(g, msg('MsgVote', 1, 3))).toBeUndefined();
     // Applied behind its own commit: not fresh as of now (the older proof stands).
     state.commit = 12;
     expect(f.stalenessMs(g)).toBe(5);
-    clock.advance(20);
+    advance(20);
     f.onInbound(g, msg('MsgHeartbeatResp', 2, 3), undefined);
     // The proof as of now waits for the apply of 12; the older one (as of 150, commit 10) stands.
     expect(f.stalenessMs(g)).toBe(25);
@@ -218,13 +222,17 @@ describe('ReplicaFreshness', () => {
   it("counts a follower fresh only once it applied the leader's commit index, dated by the leader's proof", () => {
     const clock = new ManualClock();
     const f = new ReplicaFreshness(clock, 2);
+    const advance = (ms: number) => {
+      clock.advance(ms);
+      f.beginRound();
+    };
     const state = { role: 'follower' as const, term: 3, commit: 4, commitTerm: 3, kvApplied: 4 };
     const g = fakeGroup(state);
-    clock.advance(1_000);
+    advance(1_000);
     // A heartbeat whose Raft commit would be min(match, commit): the attached proof says 9.
     f.onInbound(g, { ...msg('MsgHeartbeat', 1, 3), commit: 4 }, { commit: 9, ageMs: 7 });
     expect(f.stalenessMs(g)).toBe(Infinity);
-    clock.advance(3);
+    advance(3);
     f.onInbound(g, msg('MsgApp', 1, 3), { commit: 11, ageMs: 2 });
     state.kvApplied = 9;
     expect(f.stalenessMs(g)).toBe(10); // proof of commit 9 dates from 1000 - 7
