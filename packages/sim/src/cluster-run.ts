@@ -15,10 +15,11 @@ import { groupId, nodeId, Prng, utf8Encode, type NodeId } from '@ringkv/stdx';
 import type { ClusterConfig, Store } from '@ringkv/multiraft';
 import { createAppRouter, type AppRouter } from '@ringkv/api';
 import { checkHistory, HistoryRecorder, ringKvHistoryFromRecords } from '@ringkv/lincheck';
-import { openKvEngine, openLogEngine, type GroupLog, type KvEngine } from '@ringkv/storage';
+import { CorruptionError, openKvEngine, openLogEngine, type GroupLog, type KvEngine, type StorageDb } from '@ringkv/storage';
 import { ClientWorkload, type ClientWorkloadStats } from './cluster-clients';
 import { DEFAULT_FAULTS, FaultSchedule, type FaultCounts, type FaultOptions } from './fault-schedule';
 import { NodeHost, type BootContext, type SimProcess } from './node-host';
+import { LiveKvFlips, type LiveFlipCounts } from './live-kv-flips';
 import { LIVENESS_WINDOW_MS } from './probe-run';
 import { RaftObserver, type ObservedReplica, type ObserverStats } from './raft-observer';
 import { Scheduler } from './scheduler';
@@ -34,6 +35,8 @@ export const QUIESCE_MS = 2_000;
 /** The SDK's overall deadline and per-attempt timeout in the simulated clients. */
 export const CLIENT_DEADLINE_MS = 4_000;
 export const CLIENT_ATTEMPT_TIMEOUT_MS = 1_000;
+/** Mean gap between bit flips under the running "bad disk" node during the fault phase. */
+export const LIVE_FLIP_MEAN_GAP_MS = 3_000;
 
 export interface ClusterRunOptions {
   readonly seed: number;
@@ -61,12 +64,16 @@ export interface ClusterRunResult {
   readonly api: ApiStats;
   readonly observer: ObserverStats;
   readonly faults: FaultCounts;
+  /** Bits flipped under a running node's KV engine, and what became of them (live-kv-flips.ts). */
+  readonly kvFlips: LiveFlipCounts;
   readonly traceDigest: string;
 }
 
 interface StoreProcess extends SimProcess {
   readonly store: Store;
   readonly kvEngine: KvEngine;
+  /** The database under the KV engine (the live bit flips write beneath the engine). */
+  readonly kvDb: StorageDb;
   readonly logs: ReadonlyMap<number, GroupLog>;
   readonly router: AppRouter;
   readonly clock: SimClock;
@@ -87,9 +94,12 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     partitions: options.partitions,
     replicationFactor: options.replicationFactor,
   };
+  // Half the seeds run the KV engine without its value cache, so every read and apply reads (and
+  // checksums) the stored record: a flipped bit is met at run time, not only at the next boot.
+  const kvCacheOff = root.fork('kv-cache').chance(0.5);
   const boot = async (ctx: BootContext): Promise<StoreProcess> => {
     const logEngine = await openLogEngine({ db: ctx.logDb });
-    const kvEngine = await openKvEngine({ db: ctx.kvDb });
+    const kvEngine = await openKvEngine({ db: ctx.kvDb, ...(kvCacheOff ? { cacheSizeBytes: 0 } : {}) });
     const store = new StoreClass({ nodeId: ctx.nodeId, clock: ctx.clock, prng: ctx.prng, transport: ctx.transport, logEngine, kvEngine, cluster });
     await store.start();
     // The same in-memory logs the Store's groups use (the engine caches one per group): the
@@ -97,7 +107,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     const logs = new Map<number, GroupLog>();
     for (const { partition } of store.status().partitions) logs.set(partition, await logEngine.openGroup(groupId(partition)));
     const router = createAppRouter({ kv: store, forwarder: new SimForwarder(api, ctx.nodeId, ctx.clock) });
-    return { store, kvEngine, logs, router, clock: ctx.clock, incarnation: ctx.incarnation, stop: () => store.stop() };
+    return { store, kvEngine, kvDb: ctx.kvDb, logs, router, clock: ctx.clock, incarnation: ctx.incarnation, stop: () => store.stop() };
   };
   const hosts = ids.map((id) => new NodeHost<StoreProcess>(id, scheduler, network, root.fork(`node${id}`), boot, 1_750_000_000_000, FAST_DISK));
   const api = new SimApi(scheduler, network, root.fork('api'), (id) => {
@@ -105,11 +115,18 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     return p === undefined ? undefined : { router: p.router, incarnation: p.incarnation, isPaused: () => p.clock.isPaused, resumeAtSimMs: () => p.clock.resumeAtSimMs() };
   });
   const faultEndMs = Math.max(0, options.simulatedMs - LIVENESS_WINDOW_MS);
-  // Bit flips hit the log only: the Store reads (and checksums) every log entry at boot, but reads
-  // KV records and sessions lazily, where a detected flip surfaces as a CorruptionError at run
-  // time, a path the Store does not handle yet (see the README).
-  const faults = new FaultSchedule(scheduler, root.fork('faults'), network, hosts, { ...DEFAULT_FAULTS, ...options.faults, faultEndMs }, { log: () => true, kv: () => false });
+  // The fault schedule flips log bits of a node while it is down (the boot refuses them); KV bits
+  // are flipped under one running node by LiveKvFlips (the Store quarantines the partition).
+  const faultOptions = { ...DEFAULT_FAULTS, ...options.faults, faultEndMs };
+  const faults = new FaultSchedule(scheduler, root.fork('faults'), network, hosts, faultOptions, { log: () => true, kv: () => false });
   faults.install();
+  const badNode = ids[root.fork('bad-disk').int(ids.length)]!;
+  const flips = new LiveKvFlips(scheduler, root.fork('kv-flips'), badNode, () => {
+    const p = hosts[badNode - 1]?.process;
+    if (p === undefined) return undefined;
+    return { kvDb: p.kvDb, kvEngine: p.kvEngine, quarantined: (g: number) => p.store.status().partitions.some((s) => s.partition === g && s.quarantined === true) };
+  }, { meanGapMs: LIVE_FLIP_MEAN_GAP_MS, faultEndMs, partitions: options.partitions });
+  if (faultOptions.bitFlips) flips.install();
 
   const observer = new RaftObserver();
   const live = (): ObservedReplica[] =>
@@ -120,8 +137,17 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
         {
           nodeId: h.nodeId,
           incarnation: p.incarnation,
-          partitions: () => p.store.status().partitions,
-          digest: (g: number) => p.kvEngine.digest(groupId(g)),
+          // A quarantined replica is a dead one for its group: out of every check.
+          partitions: () => p.store.status().partitions.filter((s) => s.quarantined !== true),
+          digest: async (g: number) => {
+            try {
+              return await p.kvEngine.digest(groupId(g));
+            } catch (error) {
+              // A flip the Store has not read yet: this replica's state is not comparable.
+              if (error instanceof CorruptionError && flips.mayBeCorrupt(h.nodeId, g)) return undefined;
+              throw error;
+            }
+          },
           log: (g: number) => p.logs.get(g),
         },
       ];
@@ -129,6 +155,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   let observations = 0;
   const observe = (): void => {
     const compare = observations++ % 5 === 0;
+    flips.poll();
     observer.observe(live(), compare).catch((err: unknown) => scheduler.fail(err));
     scheduler.after(200, 'observe', observe);
   };
@@ -153,8 +180,9 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   await scheduler.runUntil(options.simulatedMs);
   let failure = scheduler.errors.length > 0 ? describe(scheduler.errors[0]) : undefined;
   if (failure === undefined) failure = await observer.unconverged(live(), options.partitions);
+  if (failure === undefined) failure = await flips.verify();
   if (failure === undefined && workload.unexpected.length > 0) failure = `client: unexpected failure ${workload.unexpected[0]} (${workload.unexpected.length} in all)`;
-  if (failure === undefined) failure = await lostWrite(hosts, workload);
+  if (failure === undefined) failure = await lostWrite(hosts, workload, flips);
   const history = recorder.records();
   if (failure === undefined) {
     const verdict = checkHistory(ringKvHistoryFromRecords(history), { timeoutMs: options.lincheckTimeoutMs ?? 20_000 });
@@ -182,6 +210,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     clients: { ...workload.stats },
     api: { ...api.stats },
     observer: { ...observer.stats },
+    kvFlips: { ...flips.counts },
     operations: history.length,
     faults: faults.counts,
     traceDigest: scheduler.traceDigest(),
@@ -193,7 +222,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
  * (a higher revision). A key whose last acknowledged write is a put may be absent only if a
  * delete of unknown outcome was sent for it.
  */
-async function lostWrite(hosts: ReadonlyArray<NodeHost<StoreProcess>>, workload: ClientWorkload): Promise<string | undefined> {
+async function lostWrite(hosts: ReadonlyArray<NodeHost<StoreProcess>>, workload: ClientWorkload, flips: LiveKvFlips): Promise<string | undefined> {
   for (const [key, last] of workload.acked) {
     for (const h of hosts) {
       const p = h.process;
@@ -201,6 +230,8 @@ async function lostWrite(hosts: ReadonlyArray<NodeHost<StoreProcess>>, workload:
       const keyBytes = utf8Encode(key);
       const partition = p.store.partitionOf(keyBytes);
       if (!(p.store.placement().groups[partition]?.replicas.includes(h.nodeId) ?? false)) continue;
+      // A quarantined (or knowingly corrupt) replica is a dead one: its state is not the cluster's.
+      if (p.store.status().partitions.some((s) => s.partition === partition && s.quarantined === true) || flips.mayBeCorrupt(h.nodeId, partition)) continue;
       const record = await p.kvEngine.get(groupId(partition), keyBytes);
       const what = last.kind === 'put' ? `${key} = ${last.value} at revision ${last.revision}` : `the delete of ${key} at revision ${last.revision}`;
       if (record === undefined) {

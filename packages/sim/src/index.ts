@@ -11,3 +11,4 @@ export * from './sim-api';
 export * from './sim-client-transport';
 export * from './sim-forwarder';
 export * from './cluster-clients';
+export * from './live-kv-flips';

@@ -31,7 +31,8 @@ export interface ObservedReplica {
   /** Distinguishes a node's incarnations (its state restarts from disk after a crash). */
   readonly incarnation: number;
   partitions(): readonly PartitionStatus[];
-  digest(partition: number): Promise<string>;
+  /** The replica's state digest; undefined when its stored state is known corrupt (not comparable). */
+  digest(partition: number): Promise<string | undefined>;
   /** The replica's log of `partition`, when the harness can see it (then the log checks run). */
   log?(partition: number): ObservedLog | undefined;
 }
@@ -85,13 +86,17 @@ export class RaftObserver {
       }
       for (const [applied, same] of byApplied) {
         if (same.length < 2) continue;
-        const first = await same[0]!.digest(partition);
-        for (const other of same.slice(1)) {
+        const digests: Array<{ replica: ObservedReplica; digest: string }> = [];
+        for (const replica of same) {
+          const digest = await replica.digest(partition);
+          if (digest !== undefined) digests.push({ replica, digest });
+        }
+        const first = digests[0];
+        for (const other of digests.slice(1)) {
           this.stats.digestComparisons++;
-          const digest = await other.digest(partition);
-          if (digest !== first) {
+          if (other.digest !== first!.digest) {
             throw new InvariantViolation(
-              `partition ${partition}: nodes ${same[0]!.nodeId} and ${other.nodeId} both applied index ${applied} but hold different state (${first.slice(0, 12)} vs ${digest.slice(0, 12)})`,
+              `partition ${partition}: nodes ${first!.replica.nodeId} and ${other.replica.nodeId} both applied index ${applied} but hold different state (${first!.digest.slice(0, 12)} vs ${other.digest.slice(0, 12)})`,
             );
           }
         }
@@ -109,7 +114,10 @@ export class RaftObserver {
       const applied = new Set(here.map((h) => h.status.applied));
       if (applied.size !== 1) return `partition ${p}: replicas at applied indexes ${[...applied].join(', ')}`;
       const digests = new Set<string>();
-      for (const h of here) digests.add(await h.replica.digest(p));
+      for (const h of here) {
+        const digest = await h.replica.digest(p);
+        if (digest !== undefined) digests.add(digest);
+      }
       if (digests.size !== 1) return `partition ${p}: replicas at one applied index hold ${digests.size} different states`;
     }
     return undefined;
