@@ -47,6 +47,8 @@ interface Feed {
   retryTimer: ReturnType<ClientEnvironment['clock']['setTimer']> | undefined;
   /** Endpoints that answered NOT_LEADER (they host no replica): not tried again first. */
   readonly refused: Set<string>;
+  /** Endpoints whose history did not reach back to this partition's position (COMPACTED). */
+  readonly compactedOn: Set<string>;
 }
 
 export class PrefixWatchStream implements WatchIterator {
@@ -153,7 +155,7 @@ export class PrefixWatchStream implements WatchIterator {
     );
     if (this.done) return;
     starts.forEach((position, partition) => {
-      const feed: Feed = { partition, position, subscription: undefined, attempt: 0, retries: 0, retryTimer: undefined, refused: new Set() };
+      const feed: Feed = { partition, position, subscription: undefined, attempt: 0, retries: 0, retryTimer: undefined, refused: new Set(), compactedOn: new Set() };
       this.feeds.set(partition, feed);
       this.handedOut.set(partition, position);
       this.subscribe(feed);
@@ -181,6 +183,7 @@ export class PrefixWatchStream implements WatchIterator {
         }
         seenAtRevision++;
         if (revision === feed.position.fromRevision && seenAtRevision <= feed.position.skip) return;
+        feed.compactedOn.clear();
         feed.position = { fromRevision: revision, skip: seenAtRevision };
         this.push(wire, feed.position);
       },
@@ -189,6 +192,12 @@ export class PrefixWatchStream implements WatchIterator {
         active = false;
         feed.subscription = undefined;
         const error = toRingKVError(raw);
+        if (error.code === 'COMPACTED' && this.anotherReplicaMayHaveIt(feed, endpoint)) {
+          // Replicas keep histories of different lengths (one that restarted keeps only what it
+          // applied since): another may still reach back to this position.
+          this.retry(feed, 0);
+          return;
+        }
         if (!error.retryable) {
           this.end(error);
           return;
@@ -205,6 +214,14 @@ export class PrefixWatchStream implements WatchIterator {
         this.retry(feed, backoffDelayMs(feed.retries++, this.options.backoff, this.options.env.random));
       },
     });
+  }
+
+  private anotherReplicaMayHaveIt(feed: Feed, endpoint: string): boolean {
+    feed.compactedOn.add(endpoint);
+    feed.refused.add(endpoint);
+    const placement = this.options.router.currentPlacement();
+    const replicas = placement?.replicasOf(feed.partition).map((r) => placement.addressOf(r)) ?? [];
+    return replicas.some((address) => address !== undefined && !feed.compactedOn.has(address));
   }
 
   private retry(feed: Feed, waitMs: number): void {

@@ -488,6 +488,28 @@ describe('watch', () => {
     await expect(run((async () => client.watch({ key: 'k', cursor }))())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
+  it('a prefix watch asks another replica when one answers COMPACTED (a restarted node keeps a shorter history)', async () => {
+    const { cluster, client, run } = setup();
+    const keys = ['h0', 'h1', 'h2'].map((tag) => keyIn(cluster, 0, tag));
+    for (const key of keys) await run(client.put(key, 1));
+    // Partition 0's leader restarted: its history begins after these writes; the others' do not.
+    const leader = addressOf(cluster.partitions[0]!.leader);
+    cluster.historyFrom.set(leader, 100);
+    const iterator = client.watch({ prefix: 'h', fromRevision: 1 });
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push(String((await run(iterator.next())).value!.key));
+    expect(seen).toEqual(keys);
+    const forPartition0 = cluster.subscriptions.filter((s) => s.input.partition === 0).map((s) => s.endpoint);
+    expect(forPartition0[0]).toBe(leader);
+    expect(forPartition0.at(-1)).not.toBe(leader);
+    await iterator.return!();
+
+    // When no replica reaches back that far, the watch ends with COMPACTED.
+    for (const n of [1, 2, 3]) cluster.historyFrom.set(addressOf(n), 100);
+    const tooOld = client.watch({ prefix: 'h', fromRevision: 1 });
+    await expect(run(tooOld.next())).rejects.toMatchObject({ code: 'COMPACTED' });
+  });
+
   it('the signal ends a watch', async () => {
     const { cluster, client, run } = setup();
     const controller = new AbortController();

@@ -59,6 +59,8 @@ export class FakeCluster implements ClientTransport {
   unavailableFor = 0;
   /** Which nodes host each partition (watches go only there); default: every node hosts all. */
   hostsOf: (partition: number) => number[] = () => [...NODES];
+  /** Per endpoint, the first revision its watch history holds (as after a restart); older: COMPACTED. */
+  readonly historyFrom = new Map<string, number>();
   private readonly inFlightWrites = new Set<string>();
   maxInFlightPerSession = 0;
   private readonly watchers = new Set<{ partition?: number; key?: string; prefix?: string; handlers: SubscriptionHandlers }>();
@@ -265,6 +267,11 @@ export class FakeCluster implements ClientTransport {
       }
       if (refusal !== undefined) {
         handlers.onError(refusal);
+        return;
+      }
+      const from = this.historyFrom.get(endpoint);
+      if (input.fromRevision !== undefined && from !== undefined && input.fromRevision < from) {
+        handlers.onError(new RingKVError('COMPACTED', `${endpoint} holds changes from revision ${from} on`, { compactedRevision: from - 1 }));
         return;
       }
       if (input.fromRevision !== undefined) {
