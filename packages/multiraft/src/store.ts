@@ -11,7 +11,8 @@
  *      followers' fsyncs overlap the leader's;
  *   5. make ONE synced log write for all groups, then send what had to wait for it (votes,
  *      append acknowledgements: messagesAfterPersist);
- *   6. apply the committed entries of all groups in ONE KV write;
+ *   6. apply the committed entries of all groups in ONE KV write, while the log write runs for
+ *      those this node already holds on disk (and answer them then), after it for the rest;
  *   7. answer waiters and watchers; 8. advance.
  *
  * It takes its clock, PRNG, transport and engines as parameters and never reaches for real time,
@@ -103,6 +104,15 @@ export interface StoreOptions {
 }
 
 const SILENT: StoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** One committed entry applied to the KV engine this round, with what it changed. */
+interface AppliedEntry {
+  readonly g: Group;
+  readonly index: number;
+  readonly term: number;
+  readonly answer: Answer | undefined;
+  readonly effects: ApplyEffects;
+}
 
 /** A partition id no ring uses: the KV engine keeps the node's own metadata under it. */
 export const META_PARTITION: GroupId = groupId(0xfffffffe);
@@ -626,7 +636,25 @@ export class Store implements KvService {
     // to (applied earlier, or imported with the snapshot) must be durable first, or a power loss
     // would leave the KV engine behind the log's first index (found by the simulator, seed 100).
     if (compactions.length > 0 || readies.some((r) => r.rd.snapshot !== undefined)) await this.kvEngine.sync();
-    await this.logEngine.commit(logBatch);
+    for (const { g, rd } of readies) {
+      if (rd.snapshot === undefined) continue;
+      assert(g.kvApplied >= rd.snapshot.metadata.index, () => `partition ${g.partition}: Raft installed a snapshot at ${rd.snapshot!.metadata.index} the KV engine does not hold (applied ${g.kvApplied})`);
+      g.confState = rd.snapshot.metadata.confState;
+    }
+    // 6a. While the log write runs, apply the committed entries this node already holds on disk
+    // and that this round does not rewrite (on a leader: all of them, since it counts itself for
+    // commit only once persisted), and answer their waiters: a committed write no longer waits
+    // for the fsync of the next batch behind it.
+    const onDisk = new Map<Group, number>();
+    for (const { g, rd } of readies) {
+      onDisk.set(g, rd.snapshot !== undefined ? 0 : Math.min(g.log.lastIndex(), rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER));
+    }
+    const logWrite = this.logEngine.commit(logBatch);
+    logWrite.catch(() => undefined); // awaited below; a failure there must not surface as unhandled first
+    const corrupted = new Map<Group, unknown>();
+    const touched = new Set<Group>();
+    this.answerApplied(await this.applyCommitted(readies, (g) => onDisk.get(g)!, corrupted), touched);
+    await logWrite;
     this.counters.onLogWrite(readies, logBatch.isEmpty);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
@@ -637,19 +665,49 @@ export class Store implements KvService {
       else for (const g of groups) all.add(g);
     }
 
-    // 6. apply every group's committed entries in one KV write
-    const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
-    const applied: Array<{ g: Group; index: number; term: number; answer: Answer | undefined; effects: ApplyEffects }> = [];
-    const corrupted: Array<{ g: Group; error: unknown }> = [];
+    // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
+    this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted), touched);
     for (const { g, rd } of readies) {
-      if (rd.snapshot !== undefined) {
-        assert(g.kvApplied >= rd.snapshot.metadata.index, () => `partition ${g.partition}: Raft installed a snapshot at ${rd.snapshot!.metadata.index} the KV engine does not hold (applied ${g.kvApplied})`);
-        g.confState = rd.snapshot.metadata.confState;
+      for (const rs of rd.readStates) {
+        const id = decodeReadContext(rs.context);
+        const reads = id === undefined ? undefined : g.readsInFlight.get(id);
+        if (reads === undefined) continue;
+        g.readsInFlight.delete(id!);
+        g.readsAwaitingApply.push({ index: rs.index, reads });
       }
+      if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
+    }
+    for (const [g, error] of corrupted) this.quarantineGroup(g, error);
+    for (const g of this.groups.values()) this.releaseReads(g);
+
+    // 8. advance, then what must wait for it
+    for (const { g } of readies) g.raft.advance();
+    for (const [to, groups] of unreachable) for (const g of groups) g.raft.reportUnreachable(to);
+    for (const { g, message } of snapshotRequests) await this.sendSnapshot(g, message);
+    for (const g of touched) this.maybeScheduleCompaction(g);
+
+    if (this.inbox.length > 0 || this.ticksDue > 0 || [...this.groups.values()].some((g) => g.raft.hasReady() || g.queuedProposals.length > 0)) {
+      this.roundAgain = true;
+    }
+  }
+
+  /**
+   * Applies, in ONE KV write, every group's committed entries of this round up to `limitOf(g)`
+   * that the KV engine does not hold yet. A group whose stored state fails its checksum applies
+   * nothing more this round (it lands in `corrupted` and is quarantined at the end of the round).
+   */
+  private async applyCommitted(readies: ReadonlyArray<{ g: Group; rd: Ready }>, limitOf: (g: Group) => number, corrupted: Map<Group, unknown>): Promise<AppliedEntry[]> {
+    const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
+    const applied: AppliedEntry[] = [];
+    for (const { g, rd } of readies) {
+      if (corrupted.has(g)) continue;
+      const limit = limitOf(g);
       let last = g.kvApplied;
       for (const entry of rd.committedEntries) {
-        // Already in the KV engine: replayed after a restart, or covered by an imported snapshot.
+        // Already in the KV engine: replayed after a restart, covered by an imported snapshot, or
+        // applied earlier in this round.
         if (entry.index <= g.kvApplied) continue;
+        if (entry.index > limit) break;
         const effects: ApplyEffects = { events: [], expiring: [], unexpiring: [] };
         let answer: Answer | undefined;
         if (entry.type === 'confChange') g.confState = g.raft.applyConfChange(decodeConfChange(entry.data));
@@ -658,10 +716,10 @@ export class Store implements KvService {
             answer = await applyRound.apply(g.partition, entry.index, decodeCommand(entry.data), effects);
           } catch (error) {
             // Corrupt stored state: apply nothing more of this group (the earlier entries stay
-            // applied); it is quarantined below. A write reads before it stages anything; an
-            // expire may have staged some deletes, which a replay repeats harmlessly.
+            // applied); it is quarantined at the end of the round. A write reads before it stages
+            // anything; an expire may have staged some deletes, which a replay repeats harmlessly.
             if (!isCorruption(error)) throw error;
-            corrupted.push({ g, error });
+            corrupted.set(g, error);
             break;
           }
         }
@@ -672,9 +730,11 @@ export class Store implements KvService {
     }
     await this.kvEngine.write(applyRound.batch);
     this.counters.entriesApplied += applied.length;
+    return applied;
+  }
 
-    // 7. answer waiters and watchers, in apply order
-    const touched = new Set<Group>();
+  /** After their KV write: moves the applied indexes, answers waiters and watchers, in apply order. */
+  private answerApplied(applied: readonly AppliedEntry[], touched: Set<Group>): void {
     for (const a of applied) {
       const g = a.g;
       g.kvApplied = a.index;
@@ -688,28 +748,6 @@ export class Store implements KvService {
       g.proposals.delete(a.index);
       if (waiter.term === a.term && a.answer !== undefined) waiter.resolve(a.answer);
       else waiter.reject(this.notLeaderError(g, 'the write lost its place in the log to a new leader; it was not applied, retry it'));
-    }
-    for (const { g, rd } of readies) {
-      for (const rs of rd.readStates) {
-        const id = decodeReadContext(rs.context);
-        const reads = id === undefined ? undefined : g.readsInFlight.get(id);
-        if (reads === undefined) continue;
-        g.readsInFlight.delete(id!);
-        g.readsAwaitingApply.push({ index: rs.index, reads });
-      }
-      if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
-    }
-    for (const { g, error } of corrupted) this.quarantineGroup(g, error);
-    for (const g of this.groups.values()) this.releaseReads(g);
-
-    // 8. advance, then what must wait for it
-    for (const { g } of readies) g.raft.advance();
-    for (const [to, groups] of unreachable) for (const g of groups) g.raft.reportUnreachable(to);
-    for (const { g, message } of snapshotRequests) await this.sendSnapshot(g, message);
-    for (const g of touched) this.maybeScheduleCompaction(g);
-
-    if (this.inbox.length > 0 || this.ticksDue > 0 || [...this.groups.values()].some((g) => g.raft.hasReady() || g.queuedProposals.length > 0)) {
-      this.roundAgain = true;
     }
   }
 

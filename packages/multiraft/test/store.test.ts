@@ -370,4 +370,27 @@ describe('Store', () => {
     // The first round with the new entry: its appends (to both followers) precede the write.
     expect(events.slice(0, 4)).toEqual(['append sent', 'append sent', 'log write started', 'log write done']);
   });
+  it('answers a committed write while the log write of its round still runs', async () => {
+    const c = await setup();
+    const leaderId = c.leaderIdOf(0)!;
+    const leader = c.nodes.get(leaderId)!;
+    const s = session();
+    await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'v', session: s.next() }));
+    const events: string[] = [];
+    const logEngine = leader.logEngine!;
+    const commit = logEngine.commit.bind(logEngine);
+    logEngine.commit = async (batch) => {
+      events.push('log write started');
+      await commit(batch);
+      // A slow disk: the write completes well after everything else in the round could run.
+      await new Promise((r) => setTimeout(r, 20));
+      events.push('log write done');
+    };
+    const put = c.store(leaderId).put({ key: c.keyIn(0), value: 'v2', session: s.next() });
+    void put.then(() => events.push('answered'));
+    await c.drive(put);
+    // Round 1 persists the entry; round 2 learns it committed, persists the new commit index and
+    // answers the write before that second write completes.
+    expect(events.slice(0, 5)).toEqual(['log write started', 'log write done', 'log write started', 'answered', 'log write done']);
+  });
 });

@@ -1,0 +1,95 @@
+/**
+ * The Store's own cost per write, without tRPC or sockets: three Stores in one process over the
+ * in-memory network (0 ms latency), real LevelDB engines in a temporary directory, `--writers`
+ * concurrent writers (one session each, one write in flight each) putting 16-byte keys with
+ * 128-byte values for `--seconds`. Prints writes/s and the process's CPU per write (all three
+ * replicas: Raft, both engines, apply), the figure to compare commits by.
+ *
+ *   npm run bench -w @ringkv/multiraft -- [--seconds 10] [--writers 64] [--partitions 16]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Prng, SystemClock, nodeId, utf8Encode } from '@ringkv/stdx';
+import { openKvEngine, openLogEngine } from '@ringkv/storage';
+import { MemoryNetwork, Store } from '../src';
+import type { ClusterConfig } from '../src';
+
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, writers: { type: 'string', default: '64' }, partitions: { type: 'string', default: '16' } },
+});
+const seconds = Number(args.seconds);
+const writers = Number(args.writers);
+const cluster: ClusterConfig = {
+  clusterId: 'bench',
+  nodes: [1, 2, 3].map((id) => ({ id, peerAddress: `peer-${id}`, apiAddress: `api-${id}` })),
+  partitions: Number(args.partitions),
+  replicationFactor: 3,
+};
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ringkv-store-bench-'));
+  const clock = new SystemClock();
+  const net = new MemoryNetwork(clock, 0);
+  const stores: Store[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  for (const id of [1, 2, 3]) {
+    const logEngine = await openLogEngine({ path: join(dir, `${id}-log`) });
+    const kvEngine = await openKvEngine({ path: join(dir, `${id}-kv`) });
+    const store = new Store({ nodeId: nodeId(id), clock, prng: new Prng(id), transport: net.transport(nodeId(id)), logEngine, kvEngine, cluster });
+    await store.start();
+    stores.push(store);
+    closers.push(async () => {
+      await store.stop();
+      await logEngine.close();
+      await kvEngine.close();
+    });
+  }
+  const leaderOf = (partition: number): Store | undefined => stores.find((s) => s.status().partitions.some((p) => p.partition === partition && p.role === 'leader'));
+  for (;;) {
+    if (Array.from({ length: cluster.partitions }, (_, p) => leaderOf(p)).every((s) => s !== undefined)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 1500)); // let preferred leaders settle
+  const value = 'v'.repeat(128);
+  let writes = 0;
+  let errors = 0;
+  let stop = false;
+  const writer = async (w: number): Promise<void> => {
+    const rng = new Prng(1000 + w);
+    let seq = 0;
+    while (!stop) {
+      const key = utf8Encode(`k${String(rng.int(10_000)).padStart(15, '0')}`);
+      const store = leaderOf(stores[0]!.partitionOf(key));
+      if (store === undefined) {
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      try {
+        await store.put({ key, value, session: { clientId: `w${w}`, seq: ++seq } });
+        writes++;
+      } catch {
+        errors++;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const running = Array.from({ length: writers }, (_, w) => writer(w));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  stop = true;
+  const elapsedS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const done = writes;
+  await Promise.all(running);
+  console.log(
+    `${writers} writers, ${cluster.partitions} partitions, ${elapsedS.toFixed(1)} s: ${(done / elapsedS).toFixed(0)} writes/s, ` +
+      `CPU ${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}% of a core, ${((cpu.user + cpu.system) / done).toFixed(0)} µs CPU per write (3 replicas), errors ${errors}`,
+  );
+  for (const close of closers) await close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+await main();
