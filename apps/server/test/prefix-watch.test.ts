@@ -101,7 +101,8 @@ describe('prefix watch across partitions no node holds all of', () => {
 
     const watch = client.watch({ prefix: 'pw/' });
     // Started "from now": writes made after watch() are delivered once its subscriptions stand.
-    await waitFor('the watch to reach every partition', () => (Object.keys(watch.cursor()).length === PARTITIONS ? true : undefined));
+    await waitFor('the watch to fix its start in every partition', () => (watch.cursor() !== undefined ? true : undefined));
+    expect(Object.keys(watch.cursor()!)).toHaveLength(PARTITIONS);
     const first = await keyPerPartition('pw/a');
     await Promise.all(first.map((k) => client.put(k, 'one')));
     const firstEvents = await take(watch, PARTITIONS);
@@ -125,7 +126,7 @@ describe('prefix watch across partitions no node holds all of', () => {
     }
 
     // The cursor names, per partition, the revision of its last event (revisions are per partition).
-    const cursor = watch.cursor();
+    const cursor = watch.cursor()!;
     for (const e of secondEvents) expect(cursor[e.partition]).toEqual({ fromRevision: e.modRevision, skip: 1 });
     await watch.return!();
 

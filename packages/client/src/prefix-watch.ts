@@ -77,7 +77,8 @@ export class PrefixWatchStream implements WatchIterator {
     return this;
   }
 
-  cursor(): WatchCursor {
+  cursor(): WatchCursor | undefined {
+    if (this.handedOut.size === 0) return undefined;
     const out: Record<number, WatchPosition> = {};
     for (const [p, position] of this.handedOut) out[p] = { ...position };
     return out;

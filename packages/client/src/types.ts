@@ -113,8 +113,12 @@ export type WatchOptions = ({ readonly key: Key; readonly prefix?: undefined } |
 
 /** A watch: an async iterator of events, and where it stands (to resume after a restart). */
 export interface WatchIterator extends AsyncIterableIterator<WatchEvent> {
-  /** The position after the last event handed out, per partition (partitions not started yet are absent). */
-  cursor(): WatchCursor;
+  /**
+   * Per partition, the position after the last event handed out. Undefined until the watch has
+   * fixed its starting point in every partition (shortly after it starts: a watch "from now"
+   * first reads each partition's revision), so a cursor never silently means "from now".
+   */
+  cursor(): WatchCursor | undefined;
 }
 
 export interface WatchEvent {

@@ -93,7 +93,8 @@ export class WatchStream implements WatchIterator {
   }
 
   /** Per partition that delivered something: resume after its last event (one key changes once per revision). */
-  cursor(): WatchCursor {
+  cursor(): WatchCursor | undefined {
+    if (this.handedOut.size === 0) return undefined;
     const out: Record<number, WatchPosition> = {};
     for (const [p, next] of this.handedOut) out[p] = { fromRevision: next, skip: 0 };
     return out;

@@ -474,7 +474,7 @@ describe('watch', () => {
     const firstEvent = (await run(iterator.next())).value!;
     expect(firstEvent.key).toBe(a);
     // Stop after the first of the batch's two events: the cursor says so, per partition.
-    const cursor = iterator.cursor();
+    const cursor = iterator.cursor()!;
     expect(cursor[1]).toEqual({ fromRevision: firstEvent.modRevision, skip: 1 });
     expect(cursor[0]).toEqual({ fromRevision: 1, skip: 0 });
     await iterator.return!();
@@ -483,7 +483,7 @@ describe('watch', () => {
     const rest = [(await run(resumed.next())).value!, (await run(resumed.next())).value!];
     expect(rest.map((e) => e.key)).toEqual([b, c]);
     expect(rest[0]!.modRevision).toBe(firstEvent.modRevision);
-    expect(resumed.cursor()[1]).toEqual({ fromRevision: rest[1]!.modRevision, skip: 1 });
+    expect(resumed.cursor()![1]).toEqual({ fromRevision: rest[1]!.modRevision, skip: 1 });
     await resumed.return!();
     await expect(run((async () => client.watch({ key: 'k', cursor }))())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
