@@ -112,7 +112,10 @@ export class RaftObserver {
       const leaders = new Set(here.map((h) => h.status.leader));
       if (leaders.size !== 1 || leaders.has(null)) return `partition ${p}: replicas disagree on the leader (${[...leaders].join(', ')})`;
       const applied = new Set(here.map((h) => h.status.applied));
-      if (applied.size !== 1) return `partition ${p}: replicas at applied indexes ${[...applied].join(', ')}`;
+      if (applied.size !== 1) {
+        const where = here.map((h) => `node ${h.replica.nodeId} ${h.status.role} term ${h.status.term} commit ${h.status.commit} applied ${h.status.applied} last ${h.status.lastIndex}`);
+        return `partition ${p}: replicas at applied indexes ${[...applied].join(', ')} (${where.join('; ')})`;
+      }
       const digests = new Set<string>();
       for (const h of here) {
         const digest = await h.replica.digest(p);
