@@ -146,7 +146,13 @@ export class RingKVClient {
     if (!Number.isInteger(limit) || limit < 1 || limit > SCAN_LIMIT_MAX) {
       throw new RingKVError('BAD_REQUEST', `scan limit must be an integer in [1, ${SCAN_LIMIT_MAX}], got ${limit}`);
     }
-    const input: WireScanInput = { prefix: encodeKey(options.prefix), limit, ...(options.cursor === undefined ? {} : { cursor: options.cursor }) };
+    const input: WireScanInput = {
+      prefix: encodeKey(options.prefix),
+      limit,
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+      ...(options.consistency === undefined ? {} : { consistency: options.consistency }),
+      ...staleBound(options),
+    };
     const out = await this.request<WireScanOutput>('kv.scan', input, () => ({ partition: undefined }), options);
     return { entries: out.entries.map(toEntry), cursor: out.cursor };
   }
@@ -400,7 +406,7 @@ export class RingKVClient {
 }
 
 /** The maxStalenessMs of a read, checked here so a misuse fails before any request is sent. */
-function staleBound(options: GetOptions): { maxStalenessMs?: number } {
+function staleBound(options: { readonly consistency?: GetOptions['consistency']; readonly maxStalenessMs?: number }): { maxStalenessMs?: number } {
   const bound = options.maxStalenessMs;
   if (bound === undefined) return {};
   if ((options.consistency ?? 'linearizable') !== 'stale') {

@@ -74,6 +74,9 @@ export interface BatchResult {
 
 export interface ScanOptions extends RequestOptions {
   readonly prefix: Key;
+  /** As for get: default 'linearizable'; 'stale' (optionally bounded) lets replicas answer their partitions. */
+  readonly consistency?: Consistency;
+  readonly maxStalenessMs?: number;
   /** Entries per page; default 100, at most 1000. */
   readonly limit?: number;
   /** From a previous page's `cursor`. */

@@ -72,6 +72,11 @@ describe('SDK against a 3-node cluster', () => {
     const seen: unknown[] = [];
     for await (const entry of kv.scanAll({ prefix: 'it/many/', limit: 7 })) seen.push(entry.key);
     expect(seen).toEqual(keys);
+    // A bounded stale scan written 1.5 s ago: every replica that answers holds it all.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const stale: unknown[] = [];
+    for await (const entry of kv.scanAll({ prefix: 'it/many/', limit: 7, consistency: 'stale', maxStalenessMs: 1_000 })) stale.push(entry.key);
+    expect(stale).toEqual(keys);
   }, 60_000);
 
   it('watches a key from now and sees the next changes in order', async () => {
