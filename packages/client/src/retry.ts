@@ -68,7 +68,9 @@ export async function withRetries<T>(
       await untilAborted(router.refreshIfWanted(), controller.signal);
       const spec = route();
       endpoint = router.pick(spec.partition, attempt, spec.anyReplica === true, refused);
-      const result = await send({ endpoint, signal: controller.signal, number: attempt });
+      // The attempt ends when its signal fires even if the transport ignores the signal: the
+      // deadline holds whatever the transport does.
+      const result = await untilAborted(send({ endpoint, signal: controller.signal, number: attempt }), controller.signal);
       router.onSuccess(endpoint);
       return result;
     } catch (raw) {

@@ -173,6 +173,22 @@ describe('deadlines', () => {
     expect(cluster.callsTo('kv.put').at(-1)!.endpoint).toBe('n2');
   });
 
+  it('the deadline holds even when the transport ignores the abort signal', async () => {
+    const { cluster, client, clock, run } = setup({ deadlineMs: 1_000, attemptTimeoutMs: 200 });
+    const key = keyIn(cluster, 0); // led by n1
+    await run(client.get(key));
+    cluster.deaf.add('n1');
+    cluster.partitions[0]!.leader = 2;
+    const started = clock.nowMs();
+    // The attempt to n1 never settles; the SDK abandons it after 200 ms and moves on to n2.
+    await run(client.get(key));
+    expect(clock.nowMs() - started).toBeGreaterThanOrEqual(200);
+    expect(clock.nowMs() - started).toBeLessThan(1_000);
+    for (const n of ['n2', 'n3']) cluster.deaf.add(n);
+    const error = (await run(client.get(key)).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('TIMEOUT');
+  });
+
   it('a placement load that hangs does not stretch a request past its deadline', async () => {
     const { cluster, client, clock, run } = setup();
     for (const n of ['n1', 'n2', 'n3']) cluster.hanging.add(n);

@@ -49,6 +49,8 @@ export class FakeCluster implements ClientTransport {
   readonly partitions: PartitionState[] = [];
   readonly down = new Set<string>();
   readonly hanging = new Set<string>();
+  /** Endpoints whose calls never settle, not even when aborted (a transport that ignores signals). */
+  readonly deaf = new Set<string>();
   /** Endpoints that apply the next N writes but lose the reply (the socket closes). */
   readonly loseReplies = new Map<string, number>();
   /** NOT_LEADER answers: 'correct' hint, no hint, or a hint naming a wrong node. */
@@ -96,6 +98,7 @@ export class FakeCluster implements ClientTransport {
     this.calls.push({ endpoint, path, input });
     await Promise.resolve();
     if (this.down.has(endpoint)) throw new RingKVError('UNAVAILABLE', `connection to ${endpoint} refused`, { endpoint, connection: true });
+    if (this.deaf.has(endpoint)) return new Promise(() => undefined);
     if (this.hanging.has(endpoint)) {
       return new Promise((_, reject) => {
         options.signal.addEventListener('abort', () => reject(new RingKVError('UNAVAILABLE', 'aborted', { connection: true })), { once: true });
