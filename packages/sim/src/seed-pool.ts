@@ -21,7 +21,7 @@ export interface WorkerRequest {
   readonly seed: number;
 }
 
-export type WorkerReply = { readonly seed: number; readonly wallMs: number } & ({ readonly result: SeedResult } | { readonly error: string });
+export type WorkerReply = { readonly seed: number; readonly wallMs: number; readonly cpuMs: number } & ({ readonly result: SeedResult } | { readonly error: string });
 
 /** One seed's outcome: its result, or why there is none (an exception, a dead or hung worker). */
 export interface SeedOutcome {
@@ -30,6 +30,8 @@ export interface SeedOutcome {
   readonly error?: string;
   /** Wall time this seed took in its worker. */
   readonly wallMs: number;
+  /** CPU time its worker spent on it (all threads: GC helpers too); unknown (0) if it died. */
+  readonly cpuMs: number;
 }
 
 export interface SeedPoolOptions {
@@ -47,7 +49,8 @@ export const DEFAULT_SEED_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * A larger young generation: a run allocates short-lived objects at a high rate (frames, batches,
- * promises) and the default 16 MB semi-space promotes many of them; measured ~10 % less CPU.
+ * promises) and GC is ~10 % of its CPU; fewer scavenges. The gain measured on the shared machine
+ * was 0-10 %, within its noise; results do not depend on it.
  */
 export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
@@ -111,16 +114,17 @@ function runOnWorker(worker: ChildProcess, job: SeedJob, seed: number, timeoutMs
     };
     const onMessage = (reply: WorkerReply): void => {
       if (reply.seed !== seed) return;
-      done('result' in reply ? { seed, result: reply.result, wallMs: reply.wallMs } : { seed, error: reply.error, wallMs: reply.wallMs });
+      const timing = { wallMs: reply.wallMs, cpuMs: reply.cpuMs };
+      done('result' in reply ? { seed, result: reply.result, ...timing } : { seed, error: reply.error, ...timing });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      done({ seed, error: `the worker running this seed died (exit code ${code}, signal ${signal})`, wallMs: wallMs() });
+      done({ seed, error: `the worker running this seed died (exit code ${code}, signal ${signal})`, wallMs: wallMs(), cpuMs: 0 });
     };
     const timer = setTimeout(() => {
       worker.off('exit', onExit);
       worker.kill('SIGKILL');
       if (worker.connected) worker.disconnect();
-      done({ seed, error: `no result after ${(timeoutMs / 1000).toFixed(0)} wall s: the run hangs (or the machine is far too loaded)`, wallMs: wallMs() });
+      done({ seed, error: `no result after ${(timeoutMs / 1000).toFixed(0)} wall s: the run hangs (or the machine is far too loaded)`, wallMs: wallMs(), cpuMs: 0 });
     }, timeoutMs);
     worker.on('message', onMessage);
     worker.on('exit', onExit);

@@ -15,10 +15,15 @@ if (process.send === undefined) throw new Error('seed-worker.ts runs as a child 
 
 process.on('message', (request: WorkerRequest) => {
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const wallMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
+  const cpuMs = (): number => {
+    const used = process.cpuUsage(cpuStart);
+    return (used.user + used.system) / 1000;
+  };
   runSeed(request.job, request.seed).then(
-    (result) => reply({ seed: request.seed, result, wallMs: wallMs() }),
-    (err: unknown) => reply({ seed: request.seed, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), wallMs: wallMs() }),
+    (result) => reply({ seed: request.seed, result, wallMs: wallMs(), cpuMs: cpuMs() }),
+    (err: unknown) => reply({ seed: request.seed, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), wallMs: wallMs(), cpuMs: cpuMs() }),
   );
 });
 // The pool closes the channel when it has no more seeds: then exit.

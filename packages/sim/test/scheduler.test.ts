@@ -70,3 +70,56 @@ describe('Scheduler', () => {
     expect(await run(false)).not.toBe(await run(true));
   });
 });
+
+describe('Scheduler draining', () => {
+  it('runs a long promise chain an event started to the end before the next event', async () => {
+    const s = new Scheduler();
+    const seen: string[] = [];
+    s.after(1, 'chain', () => {
+      void (async () => {
+        for (let i = 0; i < 2_000; i++) await Promise.resolve();
+        seen.push('chain done');
+      })();
+    });
+    s.after(1, 'next', () => seen.push('next'));
+    await s.runUntil(2);
+    expect(seen).toEqual(['chain done', 'next']);
+  });
+
+  it('waits for a process.nextTick queued from a microtask, and restores process.nextTick after the run', async () => {
+    const original = process.nextTick;
+    const s = new Scheduler();
+    const seen: string[] = [];
+    s.after(1, 'a', () => {
+      void Promise.resolve().then(() =>
+        process.nextTick(() => {
+          void Promise.resolve()
+            .then(() => Promise.resolve())
+            .then(() => seen.push('tick chain done'));
+        }),
+      );
+    });
+    s.after(1, 'b', () => seen.push('b'));
+    await s.runUntil(2);
+    expect(seen).toEqual(['tick chain done', 'b']);
+    expect(process.nextTick).toBe(original);
+  });
+
+  it('gives the same trace as the setImmediate-only drain', async () => {
+    const run = async (fullDrain: boolean): Promise<string> => {
+      const s = new Scheduler({ fullDrain });
+      for (let i = 0; i < 200; i++) {
+        s.after(i % 7, `e${i}`, () => {
+          void (async () => {
+            await Promise.resolve();
+            s.record(`done ${i}`);
+            if (i % 3 === 0) s.after(1, `f${i}`, () => s.record(`f ${i}`));
+          })();
+        });
+      }
+      await s.runUntil(20);
+      return s.traceDigest();
+    };
+    expect(await run(false)).toBe(await run(true));
+  });
+});
