@@ -127,7 +127,9 @@ export class FaultSchedule<P extends SimProcess> {
       }
       case 'pause':
         if (!host.isUp) return;
-        host.pause(p.range(o.pauseMsMin, o.pauseMsMax));
+        // Faults stop at faultEndMs: a pause drawn near the end is cut there, or the liveness
+        // phase would start with a node still frozen (seed 503: n4 froze until 24.9 s of 30).
+        host.pause(Math.min(p.range(o.pauseMsMin, o.pauseMsMax), o.faultEndMs - this.scheduler.nowMs));
         this.counts.pauses++;
         return;
       case 'jump':
