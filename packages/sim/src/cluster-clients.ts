@@ -18,6 +18,9 @@ import type { SimApi } from './sim-api';
 import { SimClientTransport, simApiAddress } from './sim-client-transport';
 import { SimClock } from './sim-clock';
 
+/** The shortest deadline an operation is started with near the end of the client phase. */
+const MIN_DEADLINE_MS = 200;
+
 /** Network ids of clients start here, far from every node id. */
 export const CLIENT_NETWORK_ID_BASE = 1_000;
 
@@ -25,7 +28,7 @@ export interface ClientWorkloadOptions {
   readonly clients: number;
   readonly keys: readonly string[];
   readonly nodes: number;
-  /** Clients start no operation that could still run past this virtual time. */
+  /** No operation runs past this virtual time (the last ones get a shorter deadline). */
   readonly stopAtMs: number;
   /** The SDK's overall deadline per operation (retries included). */
   readonly deadlineMs: number;
@@ -86,7 +89,7 @@ export class ClientWorkload {
       const versions = new Map<string, number>();
       const next = (): void => {
         const delayMs = prng.range(5, 40);
-        if (this.scheduler.nowMs + delayMs + this.options.deadlineMs > this.options.stopAtMs) return;
+        if (this.scheduler.nowMs + delayMs + MIN_DEADLINE_MS > this.options.stopAtMs) return;
         this.scheduler.after(delayMs, `client${c}`, () => void this.step(c, client, prng, versions).finally(next));
       };
       this.scheduler.at(startMs, `client${c}`, next);
@@ -95,13 +98,16 @@ export class ClientWorkload {
 
   private async step(c: number, client: RingKVClient, prng: Prng, versions: Map<string, number>): Promise<void> {
     const clientId = `sim-client-${c}`;
+    // Clients keep working until stopAtMs (the liveness window needs their writes), each call
+    // within the SDK's deadline but never past stopAtMs.
+    const deadlineMs = Math.min(this.options.deadlineMs, this.options.stopAtMs - this.scheduler.nowMs);
     const key = prng.pick(this.options.keys);
     const known = versions.get(key) ?? 0;
     const roll = prng.next();
     if (roll < 0.35) {
       const handle = this.recorder.callGet(clientId, key);
       try {
-        const entry = await client.get(key, { consistency: 'linearizable' });
+        const entry = await client.get(key, { consistency: 'linearizable', deadlineMs });
         if (entry !== null && typeof entry.value !== 'string') throw new Error(`get ${key} returned a ${typeof entry.value} value; the workload writes strings only`);
         this.recorder.ok(handle, entry === null ? { found: false } : { found: true, value: entry.value as string, version: entry.version });
         versions.set(key, entry?.version ?? 0);
@@ -120,7 +126,7 @@ export class ClientWorkload {
       const value = `v${++this.valueSeq}`;
       const handle = this.recorder.callPut(clientId, key, ifVersion === undefined ? { value } : { value, ifVersion });
       try {
-        const r = await client.put(key, value, ifVersion === undefined ? {} : { ifVersion });
+        const r = await client.put(key, value, ifVersion === undefined ? { deadlineMs } : { ifVersion, deadlineMs });
         this.recorder.ok(handle, { ok: true, version: r.version });
         versions.set(key, r.version);
         this.ack(key, { kind: 'put', value, revision: r.modRevision, atMs: this.scheduler.nowMs });
@@ -131,7 +137,7 @@ export class ClientWorkload {
     }
     const handle = this.recorder.callDelete(clientId, key, { ifVersion: known });
     try {
-      const r = await client.delete(key, { ifVersion: known });
+      const r = await client.delete(key, { ifVersion: known, deadlineMs });
       this.recorder.ok(handle, { ok: true, deleted: r.deleted });
       versions.set(key, 0);
       if (r.deleted) this.ack(key, { kind: 'delete', revision: r.revision, atMs: this.scheduler.nowMs });

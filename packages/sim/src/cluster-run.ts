@@ -210,7 +210,12 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
     for (let p = 0; p < options.partitions; p++) {
       const keysHere = keys.filter((k) => any.partitionOf(utf8Encode(k)) === p);
       if (keysHere.length > 0 && !keysHere.some((k) => (workload.acked.get(k)?.atMs ?? -1) >= faultEndMs)) {
-        failure = `liveness: partition ${p} committed no write in the ${LIVENESS_WINDOW_MS} ms after faults stopped`;
+        const replicas = hosts.flatMap((h) => {
+          const st = h.process?.store.status().partitions.find((x) => x.partition === p);
+          if (h.process === undefined) return [`node ${h.nodeId} down`];
+          return st === undefined ? [] : [`node ${h.nodeId} ${st.quarantined === true ? 'QUARANTINED ' : ''}${st.role} term ${st.term} commit ${st.commit} applied ${st.applied}`];
+        });
+        failure = `liveness: partition ${p} committed no write in the ${LIVENESS_WINDOW_MS} ms after faults stopped (${replicas.join('; ')})`;
         break;
       }
     }
