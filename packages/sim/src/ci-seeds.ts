@@ -1,20 +1,27 @@
 /**
  * The simulator's CI seed set (issue 5), run by `npm test` in this package after vitest:
- * the cluster workload (the real Store, 5 nodes, 16 partitions, RF 3) for CI_SEED_COUNT seeds
- * x 30 simulated seconds, on every core (seed-pool.ts). Seeds 100 and 101 (the KV-behind-the-
- * log's-compaction-point regression) are in the set. Exit code 1 if any seed fails, with the
- * command that replays it; the wall time and simulated seconds per wall second are printed.
+ * the cluster workload (the real Store, 5 nodes, 16 partitions, RF 3) for seeds
+ * 1..CI_SEED_COUNT x 30 simulated seconds, plus the regression seeds 100 and 101 (a node that
+ * crashed right after bootstrap could not restart), on every core (seed-pool.ts). Exit code 1
+ * if any seed fails, with the command that replays it; it prints the wall time, simulated
+ * seconds per wall second and per worker CPU second (the rate that does not depend on how
+ * loaded the machine is).
  *
- *   npm run ci-seeds -w @ringkv/sim                  the CI set
- *   npm run ci-seeds -w @ringkv/sim -- --seeds 40    a smaller set while developing
+ *   npm run ci-seeds -w @ringkv/sim                   the CI set
+ *   npm run ci-seeds -w @ringkv/sim -- --seeds 200    issue 5's full target: 200 seeds x 30 s
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { summarizeAny } from './seed-summary';
 import { replayCommand, type SeedJob } from './seed-job';
 import { defaultJobs, runSeedsInParallel } from './seed-pool';
 
-/** Seeds 1..CI_SEED_COUNT; see the README for the measured rate this count is chosen from. */
-export const CI_SEED_COUNT = 200;
+/**
+ * Seeds 1..CI_SEED_COUNT. Measured (README, "Speed"): 7.4 simulated s per worker CPU s, so 200
+ * seeds (issue 5's target) take ~7 minutes on two free cores, but 30+ minutes on this shared
+ * development machine (load 10 on 2 cores, 3.1 simulated s per wall s). 40 seeds + the two
+ * regression seeds take ~7 minutes even there; raise this once CI runs on cores of its own.
+ */
+export const CI_SEED_COUNT = 40;
 /** Seeds that once failed, run whatever CI_SEED_COUNT is. */
 export const REGRESSION_SEEDS: readonly number[] = [100, 101];
 export const CI_JOB: SeedJob = { workload: 'cluster', nodes: 5, partitions: 16, replicationFactor: 3, simulatedMs: 30_000 };
