@@ -149,6 +149,8 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
         logger.info({ handoffMs: config.shutdownHandoffMs }, 'stopping: handing leaderships away');
         await store.handOffLeadership(config.shutdownHandoffMs);
         await store.stop();
+        // Watches resumed here after the restart still get the changes from before it.
+        await store.saveWatchHistory().catch((error: unknown) => logger.warn({ err: error }, 'could not save the watch history; watches from before the restart will get COMPACTED'));
         await apiServer.close();
         await transport.close();
         await closeEngines();

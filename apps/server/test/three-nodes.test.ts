@@ -284,5 +284,11 @@ describe('three nodes over real TCP in one process', () => {
       const local = await nodes.get(oldLeader)!.store.get(key, { consistency: 'stale' });
       return local.record?.version === 2 ? true : undefined;
     });
+    // Its watch history came back with it (a planned stop saves it): a watch from before the stop
+    // is served, the retried write shows once, and the write made while it was down follows.
+    const versions: number[] = [];
+    const handle = nodes.get(oldLeader)!.store.watch({ key, fromRevision: first.modRevision }, { onEvent: (e) => versions.push(e.version), onError: (e) => { throw e; } });
+    handle.cancel();
+    expect(versions).toEqual([1, 2]);
   });
 });

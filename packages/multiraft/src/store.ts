@@ -66,6 +66,7 @@ import type { PeerFrame, PeerTransport } from './transport';
 import { ReplicaFreshness } from './replica-freshness';
 import type { StoreStats } from './store-stats';
 import { StoreCounters, partitionStats } from './store-stats';
+import { loadWatchHistory, saveWatchHistory } from './watch-history-dump';
 import { WatchHub } from './watch-hub';
 import type { ReadWaiter } from './waiters';
 
@@ -271,6 +272,8 @@ export class Store implements KvService {
       // election timeout, so a new cluster serves within a round trip and leaders start balanced.
       if (g.preferredLeader === this.nodeId && g.log.lastIndex() === 1 && g.raft.status().term === 1) g.raft.campaign();
     }
+    // A planned stop saved the watch history: take back what is still true (watch-history-dump.ts).
+    await loadWatchHistory(this.kvEngine, META_PARTITION, this.watches, [...this.groups.values()].map((g) => ({ partition: g.partition, kvApplied: g.kvApplied, logFirstIndex: g.log.firstIndex() })));
     this.transport.onReceive((from, frame) => {
       if (this.stopped) return;
       this.inbox.push({ from, frame });
@@ -291,6 +294,15 @@ export class Store implements KvService {
     const error = new StoreError('UNAVAILABLE', `node ${this.nodeId} is stopping; retry on another node`, { retryAfterMs: 100 });
     for (const g of this.groups.values()) this.failGroup(g, error, true);
     this.watches.endAll(error);
+  }
+
+  /**
+   * After stop(), before the engines close (a planned stop): saves the watch history, so watches
+   * resumed on this node after it restarts still get the changes from before (watch-history-dump.ts).
+   */
+  async saveWatchHistory(): Promise<void> {
+    assert(this.stopped, 'saveWatchHistory runs after stop(): the history must match the applied state');
+    await saveWatchHistory(this.kvEngine, META_PARTITION, this.watches, [...this.groups.values()].map((g) => ({ partition: g.partition, kvApplied: g.kvApplied })));
   }
 
   /** Resolves when no round is running (tests and the simulator drive time between rounds). */
@@ -609,6 +621,7 @@ export class Store implements KvService {
   }
 
   private async round(): Promise<void> {
+    this.freshness.beginRound();
     // Quarantined groups leave the loop here, between rounds, never in the middle of one.
     for (const g of this.quarantine.groups()) if (this.groups.get(g.partition) === g) this.groups.delete(g.partition);
     await this.stepInbound();

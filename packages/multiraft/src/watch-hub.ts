@@ -69,6 +69,23 @@ export class WatchHub {
     }
   }
 
+  /** The partition's history as it stands (to keep it across a planned restart). */
+  historyOf(partition: number): { startRevision: number; events: readonly WatchEvent[] } | undefined {
+    const history = this.histories.get(partition);
+    return history === undefined ? undefined : { startRevision: history.startRevision, events: history.events };
+  }
+
+  /**
+   * Replaces the partition's history with a saved one: every change with revision >= startRevision
+   * up to the applied index must be in `events` (the caller checks it). Before any watcher exists.
+   */
+  restore(partition: number, startRevision: number, events: readonly WatchEvent[]): void {
+    const history = new PartitionHistory(startRevision);
+    history.events = events.filter((e) => e.modRevision >= startRevision);
+    history.bound(this.eventsMax);
+    this.histories.set(partition, history);
+  }
+
   /** The log of the partition no longer holds entries below `firstIndex`. */
   compacted(partition: number, firstIndex: number): void {
     this.histories.get(partition)?.trimBelow(firstIndex);
