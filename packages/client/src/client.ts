@@ -198,7 +198,7 @@ export class RingKVClient {
       [...groups].map(async ([partition, indices]): Promise<BatchPartitionOutcome[]> => {
         const input: Unsessioned<WireWriteBatchInput> = { ops: indices.map((i) => toWireOp(ops[i]!)) };
         try {
-          const out = await this.write<WireWriteBatchOutput>('kv.writeBatch', input, () => ({ partition }), options);
+          const out = await this.write<WireWriteBatchOutput>('kv.writeBatch', input, () => ({ partition }), options, retryableBatchFailure);
           return out.partitions.map((p) => {
             const opIndices = p.ops.map((j) => indices[j]!);
             return p.ok
@@ -347,7 +347,14 @@ export class RingKVClient {
    * flight; every attempt carries the same (clientId, seq). If the outcome stays unknown (the
    * deadline passed or the caller aborted mid-flight) the session is retired, never reused.
    */
-  private async write<T>(path: ProcedurePath, input: object, route: () => RouteSpec, options: RequestOptions): Promise<T> {
+  private async write<T>(
+    path: ProcedurePath,
+    input: object,
+    route: () => RouteSpec,
+    options: RequestOptions,
+    /** An answer that reports a retryable failure inside it (a batch's per-partition outcome): retried like an error. */
+    failureIn?: (result: T) => RingKVError | undefined,
+  ): Promise<T> {
     this.assertOpen();
     const policy = this.policyFor(options);
     const startedAtMs = this.env.clock.nowMs();
@@ -362,7 +369,12 @@ export class RingKVClient {
         this.router,
         { ...policy, deadlineMs: Math.max(1, remainingMs) },
         route,
-        (attempt) => this.transport.call(attempt.endpoint, path, tagged, { signal: attempt.signal }) as Promise<T>,
+        async (attempt) => {
+          const result = (await this.transport.call(attempt.endpoint, path, tagged, { signal: attempt.signal })) as T;
+          const failure = failureIn?.(result);
+          if (failure !== undefined) throw failure;
+          return result;
+        },
         options.signal,
       );
       outcomeKnown = true;
@@ -403,6 +415,20 @@ export class RingKVClient {
   private assertOpen(): void {
     if (this.closed) throw new RingKVError('CLOSED', 'the client is closed');
   }
+}
+
+/**
+ * A batch answer in which some partition failed retryably (its leader moved, no quorum yet, its
+ * proposal timed out): the whole batch is sent again with the same session, which is safe: a
+ * partition that applied its part answers the repeat from its session table.
+ */
+function retryableBatchFailure(out: WireWriteBatchOutput): RingKVError | undefined {
+  for (const p of out.partitions) {
+    if (p.ok) continue;
+    const error = new RingKVError(p.error.code as RingKVError['code'], p.error.message, { ...(p.error.data ?? {}), partition: p.partition });
+    if (error.retryable) return error;
+  }
+  return undefined;
 }
 
 /** The maxStalenessMs of a read, checked here so a misuse fails before any request is sent. */

@@ -351,6 +351,18 @@ describe('operations', () => {
     expect((await run(client.get('b5')))!.value).toBe(5);
   });
 
+  it('writeBatch retries a retryable per-partition failure with the same session, applying once', async () => {
+    const { cluster, client, run } = setup();
+    cluster.batchOutcomeFailures = 2;
+    const result = await run(client.writeBatch([{ op: 'put', key: 'rb', value: 1 }]));
+    expect(result.ok).toBe(true);
+    const calls = cluster.callsTo('kv.writeBatch');
+    expect(cluster.batchOutcomeFailures).toBe(0);
+    expect(calls.length).toBeGreaterThanOrEqual(3); // (and NOT_LEADER hops, after UNAVAILABLE forgot the leader)
+    expect(new Set(calls.map((c) => `${c.input.session.clientId}/${c.input.session.seq}`)).size).toBe(1);
+    expect((await run(client.get('rb')))!.version).toBe(1);
+  });
+
   it('scan pages through keys in order and scanAll iterates them all', async () => {
     const { client, run } = setup();
     for (let i = 0; i < 25; i++) await run(client.put(`p/${String(i).padStart(2, '0')}`, i));

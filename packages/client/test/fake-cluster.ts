@@ -61,6 +61,8 @@ export class FakeCluster implements ClientTransport {
   unavailableFor = 0;
   /** Which nodes host each partition (watches go only there); default: every node hosts all. */
   hostsOf: (partition: number) => number[] = () => [...NODES];
+  /** The next N batches answer a retryable per-partition failure (not applied), as a node whose forward failed does. */
+  batchOutcomeFailures = 0;
   /** Per endpoint, the first revision its watch history holds (as after a restart); older: COMPACTED. */
   readonly historyFrom = new Map<string, number>();
   private readonly inFlightWrites = new Set<string>();
@@ -170,9 +172,14 @@ export class FakeCluster implements ClientTransport {
         return { entries: input.keys.map((k: WireKey) => state.data.get(keyString(k)) ?? null) };
       case 'kv.scanPartition':
         return { partition, entries: [], revision: state.revision };
+      case 'kv.writeBatch':
+        if (this.batchOutcomeFailures > 0) {
+          this.batchOutcomeFailures--;
+          return { partitions: [{ partition, ok: false, ops: input.ops.map((_: unknown, i: number) => i), error: { code: 'UNAVAILABLE', message: 'no leader yet', data: { partition } } }] };
+        }
+        return this.applyWrite(partition, state, path, input);
       case 'kv.put':
       case 'kv.delete':
-      case 'kv.writeBatch':
         return this.applyWrite(partition, state, path, input);
       default:
         throw new RingKVError('BAD_REQUEST', `unknown procedure ${path}`);
