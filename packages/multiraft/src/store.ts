@@ -1126,7 +1126,8 @@ export class Store implements KvService {
     if (!this.quarantine.add(g.partition, g, error, this.clock.wallMs())) return;
     this.logger.error({ partition: g.partition, nodeId: this.nodeId, err: error }, 'corrupt data: the partition is quarantined on this node; its other replicas serve it');
     this.failGroup(g, this.quarantine.error(g.partition, this.nodeId), true);
-    this.scheduleRound();
+    // No round is scheduled for it: the next tick's round drops the group (one may not start
+    // while start() is still opening groups), and hostedGroup refuses it from now on.
   }
 
   /** A KV read for `g`; corrupt data quarantines the partition and the caller gets UNAVAILABLE. */
