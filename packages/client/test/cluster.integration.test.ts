@@ -41,11 +41,11 @@ describe('SDK against a 3-node cluster', () => {
     // A stale read may be served by a replica that has not applied the write yet: null or the value.
     const stale = await kv.get('it/b', { consistency: 'stale' });
     if (stale !== null) expect(stale.value).toEqual(new Uint8Array([0, 255, 7]));
-    // Bounded: acknowledged over 1.5 s ago, so a replica that can prove 1 s of staleness has it
+    // Bounded: acknowledged 0.8 s ago, so a replica that can prove 0.5 s of staleness has it
     // (one that cannot hands the read to the leader).
-    await new Promise((r) => setTimeout(r, 1_500));
-    for (let i = 0; i < 5; i++) expect((await kv.get('it/b', { consistency: 'stale', maxStalenessMs: 1_000 }))!.value).toEqual(new Uint8Array([0, 255, 7]));
-    await expect(kv.get('it/b', { maxStalenessMs: 1_000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await new Promise((r) => setTimeout(r, 800));
+    for (let i = 0; i < 5; i++) expect((await kv.get('it/b', { consistency: 'stale', maxStalenessMs: 500 }))!.value).toEqual(new Uint8Array([0, 255, 7]));
+    await expect(kv.get('it/b', { maxStalenessMs: 500 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await kv.get('it/missing')).toBeNull();
   }, 60_000);
 
@@ -72,10 +72,10 @@ describe('SDK against a 3-node cluster', () => {
     const seen: unknown[] = [];
     for await (const entry of kv.scanAll({ prefix: 'it/many/', limit: 7 })) seen.push(entry.key);
     expect(seen).toEqual(keys);
-    // A bounded stale scan written 1.5 s ago: every replica that answers holds it all.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // A bounded stale scan written 0.8 s ago: every replica that answers holds it all.
+    await new Promise((r) => setTimeout(r, 800));
     const stale: unknown[] = [];
-    for await (const entry of kv.scanAll({ prefix: 'it/many/', limit: 7, consistency: 'stale', maxStalenessMs: 1_000 })) stale.push(entry.key);
+    for await (const entry of kv.scanAll({ prefix: 'it/many/', limit: 7, consistency: 'stale', maxStalenessMs: 500 })) stale.push(entry.key);
     expect(stale).toEqual(keys);
   }, 60_000);
 
