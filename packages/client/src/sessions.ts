@@ -73,16 +73,24 @@ export class SessionPool {
     return this.created;
   }
 
+  /** An idle (or new) session now, or undefined when all `size` are busy or the pool is closed. */
+  tryAcquire(): Session | undefined {
+    if (this.closed) return undefined;
+    const idle = this.idle.pop();
+    if (idle !== undefined) return idle;
+    if (this.created < this.size) {
+      this.created++;
+      return new Session(newClientId(this.random));
+    }
+    return undefined;
+  }
+
   /** An idle session, waiting (FIFO) if all `size` sessions are busy. */
   acquire(signal?: AbortSignal): Promise<Session> {
     if (this.closed) return Promise.reject(new RingKVError('CLOSED', 'the client is closed'));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const idle = this.idle.pop();
-    if (idle !== undefined) return Promise.resolve(idle);
-    if (this.created < this.size) {
-      this.created++;
-      return Promise.resolve(new Session(newClientId(this.random)));
-    }
+    const now = this.tryAcquire();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve, reject) => {
       const waiter: (typeof this.waiters)[number] = { resolve, reject };
       if (signal !== undefined) {

@@ -19,6 +19,19 @@ describe('SessionPool', () => {
     expect(order).toEqual([`c:${a.clientId}`, `d:${b.clientId}`]);
   });
 
+  it('tryAcquire hands out a free session at once and nothing when all are busy or the pool is closed', () => {
+    const pool = new SessionPool(2, new Prng(1));
+    const a = pool.tryAcquire()!;
+    const b = pool.tryAcquire()!;
+    expect(a.clientId).not.toBe(b.clientId);
+    expect(pool.tryAcquire()).toBeUndefined();
+    pool.release(a);
+    expect(pool.tryAcquire()).toBe(a);
+    pool.release(a);
+    pool.close();
+    expect(pool.tryAcquire()).toBeUndefined();
+  });
+
   it('a session refuses a second write in flight', async () => {
     const pool = new SessionPool(1, new Prng(1));
     const s = await pool.acquire();
