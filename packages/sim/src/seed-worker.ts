@@ -13,6 +13,12 @@ function reply(message: WorkerReply): void {
 
 if (process.send === undefined) throw new Error('seed-worker.ts runs as a child of the seed pool (an IPC channel), not on its own');
 
+// tsx turns source maps on, which makes every read of `error.stack` map each frame: tRPC's error
+// shape reads it for every failed call, ~3 % of a cluster run's CPU. Results never hold stacks
+// (the pool test compares a worker's result with an in-process one); replaying a seed with
+// `--jobs 1` gives source-mapped stacks when debugging.
+process.setSourceMapsEnabled(false);
+
 process.on('message', (request: WorkerRequest) => {
   const started = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
