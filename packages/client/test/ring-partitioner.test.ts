@@ -23,4 +23,19 @@ describe('ringPartitioner', () => {
     }
     expect(seen.size).toBe(16);
   });
+  it('reuses the ring for an equal placement and rebuilds it when the membership changes', () => {
+    const placement = (partitions: number, ids: number[]) => ({
+      partitions,
+      replicationFactor: 3,
+      nodes: ids.map((id) => ({ id, address: `127.0.0.1:${8000 + id}` })),
+      groups: [],
+    });
+    const a = ringPartitioner(placement(16, [1, 2, 3]));
+    expect(ringPartitioner(placement(16, [1, 2, 3]))).toBe(a);
+    const b = ringPartitioner(placement(64, [1, 2, 3]));
+    expect(b).not.toBe(a);
+    const ring64 = Ring.create({ nodes: [1, 2, 3].map((id) => ({ id: nodeId(id) })), partitions: 64, replicationFactor: 3 });
+    for (let i = 0; i < 100; i++) expect(b(keyBytes(`k${i}`))).toBe(ring64.partitionOf(`k${i}`));
+    expect(ringPartitioner(placement(16, [1, 2, 3, 4]))).not.toBe(b);
+  });
 });
