@@ -7,7 +7,7 @@ import { ManualClock, Prng, nodeId, utf8Encode } from '@ringkv/stdx';
 import type { NodeId } from '@ringkv/stdx';
 import { openDiskDb, openKvEngine, openLogEngine, openMemoryDb } from '@ringkv/storage';
 import type { KvEngine, RaftLogEngine, StorageDb } from '@ringkv/storage';
-import { MemoryNetwork, Store } from '../src';
+import { MemoryNetwork, Store, StoreError } from '../src';
 import type { ClusterConfig, MemoryTransport, StoreConfig } from '../src';
 
 export const TEST_CONFIG: Partial<StoreConfig> = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1, proposalTimeoutMs: 2_000, readTimeoutMs: 2_000, leaderBalanceIntervalMs: 200 };
@@ -140,6 +140,17 @@ export class TestCluster {
     }
     if (!done) throw new Error(`still pending after ${maxMs} ms of simulated time`);
     return settled;
+  }
+
+  /** Drives a call that must fail with a StoreError and returns that error. */
+  async failure(promise: Promise<unknown>): Promise<StoreError> {
+    try {
+      await this.drive(promise);
+    } catch (error) {
+      if (error instanceof StoreError) return error;
+      throw error;
+    }
+    throw new Error('expected a StoreError, the call succeeded');
   }
 
   async waitFor(condition: () => boolean, maxMs = 10_000, what = 'condition'): Promise<void> {

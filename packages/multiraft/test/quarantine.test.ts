@@ -6,7 +6,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { utf8Decode } from '@ringkv/stdx';
-import { StoreError } from '../src';
 import { TestCluster } from './cluster';
 
 let cluster: TestCluster | undefined;
@@ -33,15 +32,6 @@ async function flipStoredRecord(c: TestCluster, id: number, key: Uint8Array): Pr
   throw new Error('the record is not in the database');
 }
 
-async function failure(c: TestCluster, promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await c.drive(promise);
-  } catch (error) {
-    expect(error).toBeInstanceOf(StoreError);
-    return error as StoreError;
-  }
-  throw new Error('expected a StoreError');
-}
 
 describe('quarantine of a corrupt replica', () => {
   it('stops serving the partition on that node only, never serves the bad record, and survives a restart', async () => {
@@ -58,13 +48,13 @@ describe('quarantine of a corrupt replica', () => {
 
     // A scan reads the database (no cache): the checksum fails, the partition is quarantined.
     const follower = c.store(followerId);
-    const err = await failure(c, follower.scanPartition({ partition: p, prefix: new Uint8Array(0), limit: 10, consistency: 'stale' }));
+    const err = await c.failure(follower.scanPartition({ partition: p, prefix: new Uint8Array(0), limit: 10, consistency: 'stale' }));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.message).toMatch(/quarantined: its stored data failed a checksum/);
     expect(follower.status().partitions.find((s) => s.partition === p)).toMatchObject({ quarantined: true, leader: null });
     expect(follower.health()).toMatchObject({ ok: false, partitionsQuarantined: 1 });
     // Every later read of the partition here is refused, the cached value included.
-    expect((await failure(c, follower.get(key, { consistency: 'stale' }))).code).toBe('UNAVAILABLE');
+    expect((await c.failure(follower.get(key, { consistency: 'stale' }))).code).toBe('UNAVAILABLE');
 
     // The node still serves its other partition, and the partition still takes writes elsewhere.
     const otherKey = c.keyIn(other);
@@ -79,6 +69,6 @@ describe('quarantine of a corrupt replica', () => {
     await c.stop(followerId);
     const restarted = await c.start(followerId);
     expect(restarted.status().partitions.find((s) => s.partition === p)?.quarantined).toBe(true);
-    expect((await failure(c, restarted.get(key, { consistency: 'stale' }))).code).toBe('UNAVAILABLE');
+    expect((await c.failure(restarted.get(key, { consistency: 'stale' }))).code).toBe('UNAVAILABLE');
   });
 });

@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '@ringkv/raft';
 import { ManualClock, nodeId, utf8Decode } from '@ringkv/stdx';
-import { StoreError } from '../src';
 import type { Group } from '../src/group';
 import { decodePeerFrame, encodePeerFrame } from '../src/peer-frame';
 import { ReplicaFreshness } from '../src/replica-freshness';
@@ -17,15 +16,6 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function failure(c: TestCluster, promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await c.drive(promise);
-  } catch (error) {
-    expect(error).toBeInstanceOf(StoreError);
-    return error as StoreError;
-  }
-  throw new Error('expected a StoreError');
-}
 
 let seq = 0;
 const session = () => ({ clientId: 'stale-test', seq: ++seq });
@@ -53,7 +43,7 @@ describe('bounded stale reads on a cluster', () => {
     const old = await c.drive(follower.get(key, { consistency: 'stale' }));
     expect(valueOf(old.record?.value)).toBe('v1');
     // Bounded, it refuses and names the leader.
-    const refused = await failure(c, follower.get(key, { consistency: 'stale', maxStalenessMs: 50 }));
+    const refused = await c.failure(follower.get(key, { consistency: 'stale', maxStalenessMs: 50 }));
     expect(refused.code).toBe('NOT_LEADER');
     expect(refused.data.leaderHint).toBe(leaderId);
     expect(refused.message).toMatch(/maxStalenessMs 50/);
@@ -97,7 +87,7 @@ describe('bounded stale reads on a cluster', () => {
     // round it falls back to cannot complete. The read fails (retryably) instead of answering v1.
     const unbounded = await leader.get(key, { consistency: 'stale' });
     expect(valueOf(unbounded.record?.value)).toBe('v1');
-    const refused = await failure(c, leader.get(key, { consistency: 'stale', maxStalenessMs: 30 }));
+    const refused = await c.failure(leader.get(key, { consistency: 'stale', maxStalenessMs: 30 }));
     expect(refused.retryable).toBe(true);
     expect(leader.status().partitions[0]!.role).not.toBe('leader');
   });
@@ -136,7 +126,7 @@ describe('bounded stale reads on a cluster', () => {
     await c.stop(followerId);
     c.net.isolate(nodeId(followerId), true, c.ids);
     const restarted = await c.start(followerId);
-    const refused = await failure(c, restarted.get(key, { consistency: 'stale', maxStalenessMs: 60_000 }));
+    const refused = await c.failure(restarted.get(key, { consistency: 'stale', maxStalenessMs: 60_000 }));
     expect(refused.message).toMatch(/not yet confirmed/);
     c.net.isolate(nodeId(followerId), false, c.ids);
     await c.runFor(50);

@@ -22,15 +22,6 @@ async function setup(options: Parameters<typeof TestCluster.create>[0] = {}): Pr
   return cluster;
 }
 
-async function failure(c: TestCluster, promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await c.drive(promise);
-  } catch (error) {
-    expect(error).toBeInstanceOf(StoreError);
-    return error as StoreError;
-  }
-  throw new Error('expected a StoreError');
-}
 
 let clientSeq = 0;
 function session(clientId = `client-${++clientSeq}`) {
@@ -93,14 +84,14 @@ describe('Store', () => {
     const key = c.keyIn(0);
     const leaderId = c.leaderIdOf(0)!;
     const follower = c.running().find((s) => s.nodeId !== leaderId)!;
-    const e = await failure(c, follower.put({ key, value: 'x', session: session().next() }));
+    const e = await c.failure(follower.put({ key, value: 'x', session: session().next() }));
     expect(e.code).toBe('NOT_LEADER');
     expect(e.data.leaderHint).toBe(leaderId);
     expect(e.data.leaderAddress).toBe(`api-${leaderId}`);
-    const r = await failure(c, follower.get(key, { consistency: 'linearizable' }));
+    const r = await c.failure(follower.get(key, { consistency: 'linearizable' }));
     expect(r.code).toBe('NOT_LEADER');
     const other = c.keyIn(1);
-    const b = await failure(c, c.leaderOf(0).writeBatch(0, [{ op: 'put', key, value: 'x' }, { op: 'put', key: other, value: 'y' }], session().next()));
+    const b = await c.failure(c.leaderOf(0).writeBatch(0, [{ op: 'put', key, value: 'x' }, { op: 'put', key: other, value: 'y' }], session().next()));
     expect(b.code).toBe('BAD_REQUEST');
   });
 
@@ -110,15 +101,15 @@ describe('Store', () => {
     const leader = c.leaderOf(2);
     const key = c.keyIn(2);
     expect((await c.drive(leader.put({ key, value: 'a', ifVersion: 0, session: s.next() }))).version).toBe(1);
-    const stale = await failure(c, leader.put({ key, value: 'b', ifVersion: 0, session: s.next() }));
+    const stale = await c.failure(leader.put({ key, value: 'b', ifVersion: 0, session: s.next() }));
     expect(stale.code).toBe('CONDITION_FAILED');
     expect(stale.data.currentVersion).toBe(1);
     expect((await c.drive(leader.put({ key, value: 'b', ifVersion: 1, session: s.next() }))).version).toBe(2);
-    const del = await failure(c, leader.delete({ key, ifVersion: 1, session: s.next() }));
+    const del = await c.failure(leader.delete({ key, ifVersion: 1, session: s.next() }));
     expect(del.data.currentVersion).toBe(2);
 
     const other = c.keyIn(2);
-    const batch = await failure(c, leader.writeBatch(2, [{ op: 'put', key: other, value: 'x' }, { op: 'put', key, value: 'c', ifVersion: 1 }], s.next()));
+    const batch = await c.failure(leader.writeBatch(2, [{ op: 'put', key: other, value: 'x' }, { op: 'put', key, value: 'c', ifVersion: 1 }], s.next()));
     expect(batch.code).toBe('CONDITION_FAILED');
     expect((await c.drive(leader.get(other, { consistency: 'linearizable' }))).record).toBeNull();
     expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('b');
@@ -164,7 +155,7 @@ describe('Store', () => {
     expect(got.record?.modRevision).toBe(first.modRevision);
     // the next seq applies; an older one is refused
     expect((await c.drive(newLeader.put({ key, value: 'twice', session: s.next() }))).version).toBe(2);
-    const old = await failure(c, newLeader.put({ key, value: 'zombie', session: tag }));
+    const old = await c.failure(newLeader.put({ key, value: 'zombie', session: tag }));
     expect(old.code).toBe('BAD_REQUEST');
     expect((await c.drive(newLeader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('twice');
   });
@@ -175,7 +166,7 @@ describe('Store', () => {
     const leader = c.leaderOf(p);
     c.net.isolate(leader.nodeId, true, c.ids);
     const pending = leader.put({ key: c.keyIn(p), value: 'lost?', session: session().next() });
-    const e = await failure(c, pending);
+    const e = await c.failure(pending);
     expect(['NOT_LEADER', 'UNAVAILABLE', 'TIMEOUT']).toContain(e.code);
     expect(e.retryable).toBe(true);
     c.net.isolate(leader.nodeId, false, c.ids);
