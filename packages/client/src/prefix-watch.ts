@@ -19,7 +19,7 @@ import { toRingKVError } from './retry';
 import type { Router } from './router';
 import type { ClientTransport, TransportSubscription } from './transport';
 import type { WatchCursor, WatchEvent, WatchIterator, WatchPosition } from './types';
-import { decodeKey, decodeValue } from './values';
+import { EventQueue, decodeWatchEvent } from './event-queue';
 import type { WireKey } from './values';
 import { WATCH_BUFFER_MAX } from './watch';
 import type { WireWatchEvent, WireWatchInput } from './wire';
@@ -52,12 +52,12 @@ interface Feed {
 }
 
 export class PrefixWatchStream implements WatchIterator {
-  private readonly buffer: Array<{ event: WatchEvent; position: WatchPosition }> = [];
   /** Per partition, the position after the last event handed to the consumer (what cursor() tells). */
   private readonly handedOut = new Map<number, WatchPosition>();
-  private pending: { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void } | undefined;
-  private failure: RingKVError | undefined;
-  private done = false;
+  private readonly queue = new EventQueue<{ event: WatchEvent; position: WatchPosition }>(WATCH_BUFFER_MAX, ({ event, position }) => {
+    this.handedOut.set(event.partition, position);
+    return event;
+  });
   private readonly feeds = new Map<number, Feed>();
   private readonly lifetime = new AbortController();
   private readonly onAbort = (): void => this.end(abortReason(this.options.signal!));
@@ -85,33 +85,19 @@ export class PrefixWatchStream implements WatchIterator {
   }
 
   next(): Promise<IteratorResult<WatchEvent>> {
-    const item = this.buffer.shift();
-    if (item !== undefined) {
-      this.handedOut.set(item.event.partition, item.position);
-      return Promise.resolve({ value: item.event, done: false });
-    }
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-    });
+    return this.queue.next();
   }
 
   return(): Promise<IteratorResult<WatchEvent>> {
     this.end(undefined);
-    this.buffer.length = 0;
-    this.failure = undefined;
+    this.queue.clear();
     return Promise.resolve({ value: undefined, done: true });
   }
 
   /** Stops every partition's subscription; a given error reaches the consumer after the buffered events. */
   end(error: RingKVError | undefined): void {
     if (this.done) return;
-    this.done = true;
+    this.queue.end(error);
     this.lifetime.abort();
     for (const feed of this.feeds.values()) {
       feed.subscription?.unsubscribe();
@@ -120,14 +106,10 @@ export class PrefixWatchStream implements WatchIterator {
     }
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.options.onEnd(this);
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending === undefined) {
-      this.failure = error;
-      return;
-    }
-    if (error !== undefined) pending.reject(error);
-    else pending.resolve({ value: undefined, done: true });
+  }
+
+  private get done(): boolean {
+    return this.queue.ended;
   }
 
   /** Loads the placement, fixes every partition's starting position, then subscribes to each. */
@@ -243,25 +225,8 @@ export class PrefixWatchStream implements WatchIterator {
   }
 
   private push(wire: WireWatchEvent, position: WatchPosition): void {
-    const event: WatchEvent = {
-      type: wire.type,
-      partition: wire.partition,
-      key: decodeKey(wire.key),
-      ...(wire.value === undefined ? {} : { value: decodeValue(wire.value) }),
-      version: wire.version,
-      modRevision: wire.modRevision,
-    };
-    const pending = this.pending;
-    if (pending !== undefined) {
-      this.pending = undefined;
-      this.handedOut.set(event.partition, position);
-      pending.resolve({ value: event, done: false });
-      return;
-    }
-    if (this.buffer.length >= WATCH_BUFFER_MAX) {
+    if (!this.queue.push({ event: decodeWatchEvent(wire), position })) {
       this.end(new RingKVError('TOO_LARGE', `the watch consumer fell ${WATCH_BUFFER_MAX} events behind; watch again from its cursor()`));
-      return;
     }
-    this.buffer.push({ event, position });
   }
 }

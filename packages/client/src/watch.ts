@@ -22,7 +22,7 @@ import { toRingKVError } from './retry';
 import type { Router } from './router';
 import type { ClientTransport, TransportSubscription } from './transport';
 import type { WatchCursor, WatchEvent, WatchIterator, WatchPosition } from './types';
-import { decodeKey, decodeValue } from './values';
+import { EventQueue, decodeWatchEvent } from './event-queue';
 import type { WireKey } from './values';
 import type { WireWatchEvent, WireWatchInput } from './wire';
 
@@ -47,13 +47,13 @@ export interface WatchStreamOptions {
 }
 
 export class WatchStream implements WatchIterator {
-  private readonly buffer: WatchEvent[] = [];
   /** Per partition, the revision after the last event handed to the consumer. */
   private readonly handedOut = new Map<number, number>();
-  private pending: { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void } | undefined;
+  private readonly queue = new EventQueue<WatchEvent>(WATCH_BUFFER_MAX, (event) => {
+    this.handedOut.set(event.partition, event.modRevision + 1);
+    return event;
+  });
   private subscription: TransportSubscription | undefined;
-  private failure: RingKVError | undefined;
-  private done = false;
   /** Last revision delivered, per partition. */
   private readonly delivered = new Map<number, number>();
   /** Where this watch started (inclusive); undefined: "from now" with no known revision. */
@@ -101,47 +101,29 @@ export class WatchStream implements WatchIterator {
   }
 
   next(): Promise<IteratorResult<WatchEvent>> {
-    const event = this.buffer.shift();
-    if (event !== undefined) {
-      this.handedOut.set(event.partition, event.modRevision + 1);
-      return Promise.resolve({ value: event, done: false });
-    }
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-    });
+    return this.queue.next();
   }
 
   return(): Promise<IteratorResult<WatchEvent>> {
     this.end(undefined);
-    this.buffer.length = 0;
-    this.failure = undefined;
+    this.queue.clear();
     return Promise.resolve({ value: undefined, done: true });
   }
 
   /** Stops the watch; a given error is delivered to the consumer after the buffered events. */
   end(error: RingKVError | undefined): void {
     if (this.done) return;
-    this.done = true;
+    this.queue.end(error);
     this.lifetime.abort();
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     if (this.retryTimer !== undefined) this.options.env.clock.clearTimer(this.retryTimer);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.options.onEnd(this);
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending === undefined) {
-      this.failure = error;
-      return;
-    }
-    if (error !== undefined) pending.reject(error);
-    else pending.resolve({ value: undefined, done: true });
+  }
+
+  private get done(): boolean {
+    return this.queue.ended;
   }
 
   /** The revision to subscribe from now; undefined: from now (first subscription only). */
@@ -200,25 +182,8 @@ export class WatchStream implements WatchIterator {
     const last = this.delivered.get(wire.partition);
     if (last !== undefined && wire.modRevision <= last) return;
     this.delivered.set(wire.partition, wire.modRevision);
-    const event: WatchEvent = {
-      type: wire.type,
-      partition: wire.partition,
-      key: decodeKey(wire.key),
-      ...(wire.value === undefined ? {} : { value: decodeValue(wire.value) }),
-      version: wire.version,
-      modRevision: wire.modRevision,
-    };
-    const pending = this.pending;
-    if (pending !== undefined) {
-      this.pending = undefined;
-      this.handedOut.set(event.partition, event.modRevision + 1);
-      pending.resolve({ value: event, done: false });
-      return;
-    }
-    if (this.buffer.length >= WATCH_BUFFER_MAX) {
+    if (!this.queue.push(decodeWatchEvent(wire))) {
       this.end(new RingKVError('TOO_LARGE', `the watch consumer fell ${WATCH_BUFFER_MAX} events behind; watch again from the revisions it saw`));
-      return;
     }
-    this.buffer.push(event);
   }
 }
