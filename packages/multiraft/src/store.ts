@@ -635,7 +635,8 @@ export class Store implements KvService {
     // writes its own log in parallel with replicating it, Raft thesis §10.2.1), so followers'
     // fsyncs overlap the leader's instead of following it.
     const snapshotRequests: Array<{ g: Group; message: Message }> = [];
-    const unreachable = this.sendFrames(this.collectOutbox(readies, 'messages', snapshotRequests));
+    const unreachable = new Map<NodeId, Set<Group>>();
+    this.sendFrames(this.collectOutbox(readies, 'messages', snapshotRequests), unreachable);
 
     // 5. one synced log write for every group (and the compactions decided last round)
     const logBatch = this.logEngine.newBatch();
@@ -672,11 +673,7 @@ export class Store implements KvService {
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
-    for (const [to, groups] of this.sendFrames(this.collectOutbox(readies, 'messagesAfterPersist', snapshotRequests))) {
-      const all = unreachable.get(to);
-      if (all === undefined) unreachable.set(to, groups);
-      else for (const g of groups) all.add(g);
-    }
+    this.sendFrames(this.collectOutbox(readies, 'messagesAfterPersist', snapshotRequests), unreachable);
 
     // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
     this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted), touched);
@@ -983,14 +980,14 @@ export class Store implements KvService {
     return outbox;
   }
 
-  /** Sends the round's messages; returns the peers that were not reachable, with their groups. */
-  private sendFrames(outbox: Map<NodeId, GroupMessage[]>): Map<NodeId, Set<Group>> {
-    const unreachable = new Map<NodeId, Set<Group>>();
+  /** Sends messages, one frame per destination (split past the soft size limit); records the
+   *  peers that were not reachable, with their groups, in `unreachable`. */
+  private sendFrames(outbox: Map<NodeId, GroupMessage[]>, unreachable: Map<NodeId, Set<Group>>): void {
     for (const [to, messages] of outbox) {
       if (!this.transport.isReachable(to)) {
-        const groups = new Set<Group>();
+        let groups = unreachable.get(to);
+        if (groups === undefined) unreachable.set(to, (groups = new Set<Group>()));
         for (const m of messages) groups.add(this.groups.get(m.group)!);
-        unreachable.set(to, groups);
       }
       let frame: GroupMessage[] = [];
       let sizeBytes = 0;
@@ -1006,7 +1003,6 @@ export class Store implements KvService {
       }
       if (frame.length > 0) this.transport.send(to, encodePeerFrame({ messages: frame, chunks: [] }));
     }
-    return unreachable;
   }
 
   // ---- snapshots and compaction -------------------------------------------------------------

@@ -335,12 +335,15 @@ describe('Store', () => {
     expect(frames).toBeLessThanOrEqual(100 * pairs * 2);
     expect(frames).toBeGreaterThan(0);
   });
-  it("sends the leader's appends before its own log write completes (the writes overlap)", async () => {
+  /**
+   * A partition-0 leader in replicating state (one write done: a probe waits for its answer) whose
+   * log writes are recorded in `events`, each completing `slowMs` late (a slow disk).
+   */
+  async function leaderWithRecordedLogWrites(slowMs: number) {
     const c = await setup();
     const leaderId = c.leaderIdOf(0)!;
     const leader = c.nodes.get(leaderId)!;
     const s = session();
-    // A first write moves the followers from probing to replicating (a probe waits for its answer).
     await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'v', session: s.next() }));
     const events: string[] = [];
     const logEngine = leader.logEngine!;
@@ -348,8 +351,14 @@ describe('Store', () => {
     logEngine.commit = async (batch) => {
       events.push('log write started');
       await commit(batch);
+      if (slowMs > 0) await new Promise((r) => setTimeout(r, slowMs));
       events.push('log write done');
     };
+    return { c, leader, store: c.store(leaderId), s, events };
+  }
+
+  it("sends the leader's appends before its own log write completes (the writes overlap)", async () => {
+    const { c, leader, store, s, events } = await leaderWithRecordedLogWrites(0);
     const transport = leader.transport!;
     const send = transport.send.bind(transport);
     transport.send = (to, frame) => {
@@ -357,27 +366,14 @@ describe('Store', () => {
       if (appends.length > 0) events.push('append sent');
       send(to, frame);
     };
-    await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'v', session: s.next() }));
+    await c.drive(store.put({ key: c.keyIn(0), value: 'v', session: s.next() }));
     // The first round with the new entry: its appends (to both followers) precede the write.
     expect(events.slice(0, 4)).toEqual(['append sent', 'append sent', 'log write started', 'log write done']);
   });
+
   it('answers a committed write while the log write of its round still runs', async () => {
-    const c = await setup();
-    const leaderId = c.leaderIdOf(0)!;
-    const leader = c.nodes.get(leaderId)!;
-    const s = session();
-    await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'v', session: s.next() }));
-    const events: string[] = [];
-    const logEngine = leader.logEngine!;
-    const commit = logEngine.commit.bind(logEngine);
-    logEngine.commit = async (batch) => {
-      events.push('log write started');
-      await commit(batch);
-      // A slow disk: the write completes well after everything else in the round could run.
-      await new Promise((r) => setTimeout(r, 20));
-      events.push('log write done');
-    };
-    const put = c.store(leaderId).put({ key: c.keyIn(0), value: 'v2', session: s.next() });
+    const { c, store, s, events } = await leaderWithRecordedLogWrites(20);
+    const put = store.put({ key: c.keyIn(0), value: 'v2', session: s.next() });
     void put.then(() => events.push('answered'));
     await c.drive(put);
     // Round 1 persists the entry; round 2 learns it committed, persists the new commit index and
