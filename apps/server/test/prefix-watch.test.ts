@@ -5,7 +5,6 @@
  * resumed from cursor() without repeats.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -15,6 +14,7 @@ import type { RingKVClient, WatchEvent, WatchIterator } from '@ringkv/client';
 import type { Member } from '../src/config/initial-cluster';
 import type { ServerConfig } from '../src/config/server-config';
 import { startNode } from '../src/node';
+import { freePort, waitFor } from './wait';
 import type { RunningNode } from '../src/node';
 
 const PARTITIONS = 8;
@@ -22,24 +22,6 @@ const root = mkdtempSync(join(tmpdir(), 'ringkv-prefix-watch-'));
 const logger = pino({ level: 'silent' });
 const nodes = new Map<number, RunningNode>();
 let client: RingKVClient;
-
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const hasLeader = (p: number) => [...nodes.values()].some((n) => n.store.status().partitions.some((q) => q.partition === p && q.role === 'leader'));
 

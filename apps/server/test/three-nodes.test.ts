@@ -6,7 +6,6 @@
  * exactly once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -18,6 +17,7 @@ import { utf8Encode } from '@ringkv/stdx';
 import type { Member } from '../src/config/initial-cluster';
 import type { ServerConfig } from '../src/config/server-config';
 import { startNode } from '../src/node';
+import { freePort, waitFor } from './wait';
 import type { RunningNode } from '../src/node';
 
 const PARTITIONS = 8;
@@ -26,24 +26,6 @@ const logger = pino({ level: 'silent' });
 const nodes = new Map<number, RunningNode>();
 const configs = new Map<number, ServerConfig>();
 let client: RingKVClient;
-
-async function freePort(host: string): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function leaderOf(partition: number): number | undefined {
   for (const node of nodes.values()) {
