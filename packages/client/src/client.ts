@@ -337,7 +337,7 @@ export class RingKVClient {
       this.router,
       this.policyFor(options),
       route,
-      (attempt) => this.transport.call(attempt.endpoint, path, input, { signal: attempt.signal }) as Promise<T>,
+      (attempt) => this.transport.call(attempt.endpoint, path, input, { cancel: attempt.cancel }) as Promise<T>,
       options.signal,
     );
   }
@@ -369,12 +369,14 @@ export class RingKVClient {
         this.router,
         { ...policy, deadlineMs: Math.max(1, remainingMs) },
         route,
-        async (attempt) => {
-          const result = (await this.transport.call(attempt.endpoint, path, tagged, { signal: attempt.signal })) as T;
-          const failure = failureIn?.(result);
-          if (failure !== undefined) throw failure;
-          return result;
-        },
+        failureIn === undefined
+          ? (attempt) => this.transport.call(attempt.endpoint, path, tagged, { cancel: attempt.cancel }) as Promise<T>
+          : async (attempt) => {
+              const result = (await this.transport.call(attempt.endpoint, path, tagged, { cancel: attempt.cancel })) as T;
+              const failure = failureIn(result);
+              if (failure !== undefined) throw failure;
+              return result;
+            },
         options.signal,
       );
       outcomeKnown = true;

@@ -4,6 +4,8 @@ export type { ClientCoreOptions } from './client';
 export { RingKVError, isRingKVError } from './errors';
 export type { RingKVErrorCode, RingKVErrorData, ServerErrorCode } from './errors';
 export type { ClientTransport, CallOptions, SubscriptionHandlers, TransportSubscription } from './transport';
+export type { CancelListener, CancelSignal } from './cancel';
+export { CancelToken, NEVER_CANCELLED } from './cancel';
 export type { ClientEnvironment, RandomSource } from './environment';
 export { realEnvironment, realRandom } from './environment';
 export { SystemClock } from '@ringkv/stdx';

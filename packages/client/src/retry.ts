@@ -1,5 +1,5 @@
 /**
- * Runs one request with retries inside an overall deadline. Each attempt gets its own signal that
+ * Runs one request with retries inside an overall deadline. Each attempt gets its own token that
  * fires at the earlier of its attempt timeout and the overall deadline (or when the caller aborts).
  * Retryable failures (NOT_LEADER, UNAVAILABLE, TIMEOUT) are retried: at once when a NOT_LEADER
  * carried a fresh leader hint (a few hops at most), otherwise after a jittered backoff. Anything
@@ -7,6 +7,8 @@
  */
 import type { BackoffOptions } from './backoff';
 import { backoffDelayMs } from './backoff';
+import type { CancelSignal } from './cancel';
+import { CancelToken, linkAbortSignal, untilCancelled } from './cancel';
 import type { ClientEnvironment } from './environment';
 import { abortReason, sleep } from './environment';
 import { RingKVError } from './errors';
@@ -22,7 +24,8 @@ export interface RetryPolicy {
 
 export interface Attempt {
   readonly endpoint: string;
-  readonly signal: AbortSignal;
+  /** Fires when this attempt must stop: its timeout, the overall deadline, or the caller's abort. */
+  readonly cancel: CancelSignal;
   readonly number: number;
 }
 
@@ -45,41 +48,37 @@ export async function withRetries<T>(
   let lastError: RingKVError | undefined;
   let retries = 0;
   let immediateHops = 0;
-  const refused = new Set<string>();
+  let refused: Set<string> | undefined;
   for (let attempt = 0; ; attempt++) {
     if (callerSignal?.aborted) throw abortReason(callerSignal);
     const remainingMs = deadlineAtMs - clock.nowMs();
     if (remainingMs <= 0) throw deadlineError(policy, attempt, lastError);
 
-    let endpoint: string | undefined;
-    const controller = new AbortController();
-    const onCallerAbort = (): void => controller.abort(abortReason(callerSignal!));
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    const timer = clock.setTimer(Math.min(remainingMs, policy.attemptTimeoutMs), () =>
-      // A node that does not answer in time is treated like one that cannot be reached.
-      controller.abort(
-        new RingKVError('TIMEOUT', `no answer from ${endpoint ?? 'the node'} within ${Math.min(remainingMs, policy.attemptTimeoutMs).toFixed(0)} ms`, {
-          ...(endpoint === undefined ? {} : { endpoint }),
-          connection: true,
-        }),
-      ),
-    );
+    const token = new CancelToken();
+    // The caller's signal is listened to only when there is one, and only while the attempt runs.
+    const unlink = callerSignal === undefined ? undefined : linkAbortSignal(callerSignal, token);
+    const timeoutMs = Math.min(remainingMs, policy.attemptTimeoutMs);
+    const timing: AttemptTiming = { token, timeoutMs, endpoint: undefined };
+    const timer = clock.setTimer(timeoutMs, () => expire(timing));
     try {
-      await untilAborted(router.refreshIfWanted(), controller.signal);
+      const refreshing = router.refreshIfWantedOrNone();
+      if (refreshing !== undefined) await untilCancelled(refreshing, token);
       const spec = route();
-      endpoint = router.pick(spec.partition, attempt, spec.anyReplica === true, refused);
-      // The attempt ends when its signal fires even if the transport ignores the signal: the
+      const endpoint = router.pick(spec.partition, attempt, spec.anyReplica === true, refused);
+      timing.endpoint = endpoint;
+      // The attempt ends when its token fires even if the transport ignores the token: the
       // deadline holds whatever the transport does.
-      const result = await untilAborted(send({ endpoint, signal: controller.signal, number: attempt }), controller.signal);
+      const result = await untilCancelled(send({ endpoint, cancel: token, number: attempt }), token);
       router.onSuccess(endpoint);
       return result;
     } catch (raw) {
       if (callerSignal?.aborted) throw abortReason(callerSignal);
       // Our attempt timer fired: whatever the transport reported, the attempt timed out.
-      const error = controller.signal.aborted ? (controller.signal.reason as RingKVError) : toRingKVError(raw);
+      const error = token.reason ?? toRingKVError(raw);
       if (!error.retryable) throw error;
       lastError = error;
-      if (endpoint !== undefined && error.code === 'NOT_LEADER') refused.add(endpoint);
+      const endpoint = timing.endpoint;
+      if (endpoint !== undefined && error.code === 'NOT_LEADER') (refused ??= new Set()).add(endpoint);
       const hinted = endpoint !== undefined && router.onFailure(route().partition, endpoint, error, refused);
       if (hinted && immediateHops < policy.immediateHopsMax) {
         immediateHops++;
@@ -90,28 +89,27 @@ export async function withRetries<T>(
       if (waitMs > 0) await sleep(clock, waitMs, callerSignal);
     } finally {
       clock.clearTimer(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      unlink?.();
     }
   }
 }
 
-/** Waits for `promise`, or rejects with the signal's reason as soon as it fires. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+interface AttemptTiming {
+  readonly token: CancelToken;
+  readonly timeoutMs: number;
+  /** Where the attempt went, once picked (the TIMEOUT names it). */
+  endpoint: string | undefined;
+}
+
+/** A node that does not answer in time is treated like one that cannot be reached. */
+function expire(timing: AttemptTiming): void {
+  const { endpoint } = timing;
+  timing.token.cancel(
+    new RingKVError('TIMEOUT', `no answer from ${endpoint ?? 'the node'} within ${timing.timeoutMs.toFixed(0)} ms`, {
+      ...(endpoint === undefined ? {} : { endpoint }),
+      connection: true,
+    }),
+  );
 }
 
 function deadlineError(policy: RetryPolicy, attempts: number, last: RingKVError | undefined): RingKVError {

@@ -5,8 +5,9 @@
  * reachable node, which forwards it. Deciding is kept apart from doing: the client calls
  * `pick`, sends, and reports back with `onSuccess` / `onFailure`.
  */
+import { CancelToken } from './cancel';
 import type { ClientEnvironment } from './environment';
-import type { RingKVError } from './errors';
+import { RingKVError } from './errors';
 import { Placement } from './placement';
 import type { ClientTransport } from './transport';
 import type { WirePlacement } from './wire';
@@ -82,12 +83,16 @@ export class Router {
   pick(partition: number | undefined, attempt: number, anyReplica = false, refused: ReadonlySet<string> = NONE): string {
     const placement = this.placement;
     if (placement !== undefined && partition !== undefined) {
+      // The common case first, before any list is built: a known leader that is up and has not refused.
+      if (!anyReplica) {
+        const leader = this.usableLeader(placement, partition, refused);
+        if (leader !== undefined) return leader;
+      }
       const replicas = this.upFirst(placement.replicasOf(partition).map((r) => placement.addressOf(r)).filter((a): a is string => a !== undefined));
-      if (anyReplica && replicas.length > 0) return replicas[Math.floor(this.env.random.next() * replicas.length)]!;
-      const leader = placement.leaderOf(partition);
-      if (leader !== undefined) {
-        const address = placement.addressOf(leader);
-        if (address !== undefined && !this.isDown(address) && !refused.has(address)) return address;
+      if (anyReplica) {
+        if (replicas.length > 0) return replicas[Math.floor(this.env.random.next() * replicas.length)]!;
+        const leader = this.usableLeader(placement, partition, refused);
+        if (leader !== undefined) return leader;
       }
       const fresh = replicas.filter((a) => !refused.has(a));
       const candidates = fresh.length > 0 ? fresh : replicas;
@@ -145,31 +150,42 @@ export class Router {
    * the old view (requests still reach a node that forwards).
    */
   async refreshIfWanted(): Promise<void> {
-    if (this.partitionerFactory === undefined) return;
+    await this.refreshIfWantedOrNone();
+  }
+
+  /**
+   * refreshIfWanted without a promise when there is nothing to wait for: what the retry loop
+   * calls before every attempt, where the answer is nearly always "nothing".
+   */
+  refreshIfWantedOrNone(): Promise<void> | undefined {
+    if (this.partitionerFactory === undefined) return undefined;
     const nowMs = this.env.clock.nowMs();
     // A placement that named no leader for some partition (an election was running) ages faster.
     const maxAgeMs = this.leaderless ? Math.min(this.options.placementMaxAgeMs, 1_000) : this.options.placementMaxAgeMs;
     const aged = this.placement !== undefined && nowMs - this.lastRefreshAtMs >= maxAgeMs;
-    if (!this.refreshWanted && !aged) return;
+    if (!this.refreshWanted && !aged) return undefined;
     if (this.refreshing !== undefined) return this.placement === undefined ? this.refreshing : undefined;
-    if (nowMs - this.lastRefreshAtMs < this.options.refreshIntervalMinMs) return;
+    if (nowMs - this.lastRefreshAtMs < this.options.refreshIntervalMinMs) return undefined;
     this.lastRefreshAtMs = nowMs;
     // The refresh has its own time limit: it may outlive the request that started it.
-    const controller = new AbortController();
-    const timer = this.env.clock.setTimer(this.options.refreshTimeoutMs, () => controller.abort());
-    this.refreshing = this.loadPlacement(controller.signal).finally(() => {
+    const token = new CancelToken();
+    const timer = this.env.clock.setTimer(this.options.refreshTimeoutMs, () =>
+      token.cancel(new RingKVError('TIMEOUT', `no placement within ${this.options.refreshTimeoutMs} ms`)),
+    );
+    this.refreshing = this.loadPlacement(token).finally(() => {
       this.env.clock.clearTimer(timer);
       this.refreshing = undefined;
     });
     if (this.placement === undefined || this.refreshWanted) return this.refreshing;
+    return undefined;
   }
 
-  private async loadPlacement(signal: AbortSignal): Promise<void> {
+  private async loadPlacement(cancel: CancelToken): Promise<void> {
     const endpoints = this.upFirst(this.allEndpoints());
     for (const endpoint of endpoints) {
-      if (signal.aborted) return;
+      if (cancel.cancelled) return;
       try {
-        const wire = (await this.transport.call(endpoint, 'cluster.placement', undefined, { signal })) as WirePlacement;
+        const wire = (await this.transport.call(endpoint, 'cluster.placement', undefined, { cancel })) as WirePlacement;
         const placement = Placement.fromWire(wire);
         this.partitioner = this.partitionerFactory!(wire);
         this.placement = placement;
@@ -190,7 +206,16 @@ export class Router {
     return out;
   }
 
+  /** The address of the partition's known leader, unless it is down or refused this request. */
+  private usableLeader(placement: Placement, partition: number, refused: ReadonlySet<string>): string | undefined {
+    const leader = placement.leaderOf(partition);
+    if (leader === undefined) return undefined;
+    const address = placement.addressOf(leader);
+    return address !== undefined && !this.isDown(address) && !refused.has(address) ? address : undefined;
+  }
+
   private isDown(endpoint: string): boolean {
+    if (this.downUntilMs.size === 0) return false;
     const until = this.downUntilMs.get(endpoint);
     return until !== undefined && until > this.env.clock.nowMs();
   }

@@ -4,11 +4,15 @@
  * tests over an in-memory fake cluster. Everything above it (routing, retries, sessions) is the
  * same code in all three.
  */
+import type { CancelSignal } from './cancel';
 import type { ProcedurePath } from './wire';
 
 export interface CallOptions {
-  /** Fires when the attempt must stop (its deadline passed or the caller gave up). */
-  readonly signal: AbortSignal;
+  /**
+   * Fires when the attempt must stop (its deadline passed or the caller gave up). A call that
+   * sees it should stop and reject with its reason; the SDK stops waiting either way.
+   */
+  readonly cancel: CancelSignal;
 }
 
 export interface SubscriptionHandlers {

@@ -9,7 +9,8 @@
  */
 import type { TRPCClientError, TRPCWebSocketClient } from '@trpc/client';
 import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
-import type { AnyTRPCRouter } from '@trpc/server';
+import type { AnyTRPCRouter, CombinedDataTransformer } from '@trpc/server';
+import type { Unsubscribable } from '@trpc/server/observable';
 import type { RingKVErrorCode, RingKVErrorData } from './errors';
 import { RingKVError } from './errors';
 import type { CallOptions, ClientTransport, SubscriptionHandlers, TransportSubscription } from './transport';
@@ -35,6 +36,57 @@ interface NodeConnection {
   readonly calls: Set<{ fail(error: RingKVError): void }>;
 }
 
+/** No transformer: the api speaks plain JSON (what tRPC's own client uses when none is given). */
+const IDENTITY: CombinedDataTransformer = {
+  input: { serialize: (data: unknown) => data, deserialize: (data: unknown) => data },
+  output: { serialize: (data: unknown) => data, deserialize: (data: unknown) => data },
+};
+
+/**
+ * One query or mutation in flight: the observer of its tRPC request, settled once by the first of
+ * the answer, an error, a lost socket (`fail`) or the attempt's cancellation (`onCancel`).
+ */
+class PendingCall {
+  settled = false;
+  subscription: Unsubscribable | undefined = undefined;
+  /** A listener for the attempt's CancelSignal (a bound field: the token calls it bare). */
+  readonly onCancel = (reason: RingKVError): void => this.fail(reason);
+
+  constructor(
+    private readonly node: NodeConnection,
+    private readonly endpoint: string,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: RingKVError) => void,
+  ) {}
+
+  next(envelope: { result: { type?: string; data?: unknown } }): void {
+    if (this.settle()) this.resolve(envelope.result.data);
+  }
+
+  error(error: unknown): void {
+    if (this.settle()) this.reject(toRingKVError(error, this.endpoint));
+  }
+
+  /** The request ended without an answer (tRPC does that for one it dropped). */
+  complete(): void {
+    if (this.settle()) this.reject(new RingKVError('ABORTED', `the request to ${this.endpoint} was aborted`, { endpoint: this.endpoint }));
+  }
+
+  /** Rejects now (socket lost, attempt cancelled) and drops the request from tRPC's queue. */
+  fail(error: RingKVError): void {
+    if (!this.settle()) return;
+    this.subscription?.unsubscribe();
+    this.reject(error);
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.node.calls.delete(this);
+    return true;
+  }
+}
+
 const SERVER_CODES: ReadonlySet<string> = new Set(['NOT_LEADER', 'UNAVAILABLE', 'CONDITION_FAILED', 'TIMEOUT', 'TOO_LARGE', 'BAD_REQUEST', 'COMPACTED']);
 
 /** "host:port" becomes ws://host:port; ws://, wss://, http:// and https:// URLs are kept (http → ws). */
@@ -51,35 +103,24 @@ export class TrpcTransport implements ClientTransport {
 
   constructor(private readonly options: TrpcTransportOptions) {}
 
-  async call(endpoint: string, path: ProcedurePath, input: unknown, options: CallOptions): Promise<unknown> {
-    if (this.closed) throw new RingKVError('CLOSED', 'the client is closed');
+  call(endpoint: string, path: ProcedurePath, input: unknown, options: CallOptions): Promise<unknown> {
+    if (this.closed) return Promise.reject(new RingKVError('CLOSED', 'the client is closed'));
     const node = this.connection(endpoint);
-    if (node.down) throw new RingKVError('UNAVAILABLE', `cannot reach ${endpoint}: its socket is down`, { endpoint, connection: true });
-    // tRPC queues a request while its socket reconnects; a request to a node that went down
-    // fails now instead, and its queued copy is aborted.
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(options.signal.reason);
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    let failCall!: (error: RingKVError) => void;
-    const lost = new Promise<never>((_, reject) => {
-      failCall = (error) => {
-        reject(error);
-        controller.abort(error);
-      };
+    if (node.down) return Promise.reject(new RingKVError('UNAVAILABLE', `cannot reach ${endpoint}: its socket is down`, { endpoint, connection: true }));
+    const { cancel } = options;
+    if (cancel.cancelled) return Promise.reject(cancel.reason);
+    return new Promise((resolve, reject) => {
+      const call = new PendingCall(node, endpoint, resolve, reject);
+      node.calls.add(call);
+      // Straight to the socket client's request observable: no link chain, no promise adapter,
+      // no AbortController (tRPC's own promise adapter builds one and a DOMException per call).
+      // Unsubscribing drops a request still queued and ignores a late answer.
+      call.subscription = node.wsClient
+        .request({ op: { id: 0, type: isMutation(path) ? 'mutation' : 'query', path, input, signal: null }, transformer: IDENTITY })
+        .subscribe(call);
+      if (call.settled) call.subscription.unsubscribe();
+      else cancel.listen(call.onCancel);
     });
-    const entry = { fail: failCall };
-    node.calls.add(entry);
-    try {
-      const request = isMutation(path)
-        ? node.client.mutation(path, input, { signal: controller.signal })
-        : node.client.query(path, input, { signal: controller.signal });
-      return await Promise.race([request, lost]);
-    } catch (error) {
-      throw toRingKVError(error, endpoint);
-    } finally {
-      node.calls.delete(entry);
-      options.signal.removeEventListener('abort', onAbort);
-    }
   }
 
   subscribe(endpoint: string, path: 'kv.watch', input: unknown, handlers: SubscriptionHandlers): TransportSubscription {
@@ -175,8 +216,11 @@ export function toRingKVError(error: unknown, endpoint: string): RingKVError {
     const { code, ...rest } = ringkv;
     return new RingKVError(code as RingKVErrorCode, message, { ...(rest as RingKVErrorData), endpoint });
   }
-  const causeName = (e.cause as { name?: string } | undefined)?.name;
-  if (data === undefined && (causeName === 'TRPCWebSocketClosedError' || /WebSocket|ECONNREFUSED|connection/i.test(message))) {
+  const cause = e.cause as { name?: unknown; type?: unknown } | undefined;
+  const causeName = cause?.name;
+  // A request failed by its socket closing carries the socket's close or error event as its cause.
+  const socketEvent = cause?.type === 'close' || cause?.type === 'error';
+  if (data === undefined && (causeName === 'TRPCWebSocketClosedError' || socketEvent || /WebSocket|ECONNREFUSED|connection/i.test(message))) {
     return new RingKVError('UNAVAILABLE', `connection to ${endpoint} failed: ${message}`, { endpoint, connection: true });
   }
   if (causeName === 'AbortError' || /aborted/i.test(message)) {

@@ -49,7 +49,7 @@ export class FakeCluster implements ClientTransport {
   readonly partitions: PartitionState[] = [];
   readonly down = new Set<string>();
   readonly hanging = new Set<string>();
-  /** Endpoints whose calls never settle, not even when aborted (a transport that ignores signals). */
+  /** Endpoints whose calls never settle, not even when cancelled (a transport that ignores the token). */
   readonly deaf = new Set<string>();
   /** Endpoints that apply the next N writes but lose the reply (the socket closes). */
   readonly loseReplies = new Map<string, number>();
@@ -103,7 +103,7 @@ export class FakeCluster implements ClientTransport {
     if (this.deaf.has(endpoint)) return new Promise(() => undefined);
     if (this.hanging.has(endpoint)) {
       return new Promise((_, reject) => {
-        options.signal.addEventListener('abort', () => reject(new RingKVError('UNAVAILABLE', 'aborted', { connection: true })), { once: true });
+        options.cancel.listen(() => reject(new RingKVError('UNAVAILABLE', 'aborted', { connection: true })));
       });
     }
     const node = Number(endpoint.slice(1));

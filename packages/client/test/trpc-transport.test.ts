@@ -8,6 +8,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { CancelToken } from '../src/cancel';
 import { RingKVError } from '../src/errors';
 import { TrpcTransport, webSocketUrl } from '../src/trpc-transport';
 import type { WebSocketClass } from '../src/trpc-transport';
@@ -74,15 +75,13 @@ function transport(): TrpcTransport {
   return tr;
 }
 
-const signal = (): AbortSignal => AbortSignal.timeout(5_000);
-
 describe('TrpcTransport', () => {
   it('sends queries and mutations by path and returns the answers', async () => {
     const server = await startServer();
     cleanups.push(server.stop);
     const tr = transport();
-    expect(await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { signal: signal() })).toEqual({ entry: null, revision: 7 });
-    expect(await tr.call(server.endpoint, 'kv.put', { key: 'a' }, { signal: signal() })).toEqual({ version: 1, createRevision: 3, modRevision: 3 });
+    expect(await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() })).toEqual({ entry: null, revision: 7 });
+    expect(await tr.call(server.endpoint, 'kv.put', { key: 'a' }, { cancel: new CancelToken() })).toEqual({ version: 1, createRevision: 3, modRevision: 3 });
     expect(seen.map((s) => s.type)).toEqual(['query', 'mutation']);
   });
 
@@ -90,24 +89,24 @@ describe('TrpcTransport', () => {
     const server = await startServer();
     cleanups.push(server.stop);
     const tr = transport();
-    const moved = (await tr.call(server.endpoint, 'kv.get', { key: 'moved' }, { signal: signal() }).catch((e: unknown) => e)) as RingKVError;
+    const moved = (await tr.call(server.endpoint, 'kv.get', { key: 'moved' }, { cancel: new CancelToken() }).catch((e: unknown) => e)) as RingKVError;
     expect(moved).toBeInstanceOf(RingKVError);
     expect(moved.code).toBe('NOT_LEADER');
     expect(moved.data).toMatchObject({ leaderHint: 2, partition: 5, endpoint: server.endpoint });
-    await expect(tr.call(server.endpoint, 'kv.get', { key: 'bad' }, { signal: signal() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(tr.call(server.endpoint, 'kv.get', { key: 'boom' }, { signal: signal() })).rejects.toMatchObject({ code: 'INTERNAL' });
-    await expect(tr.call(server.endpoint, 'kv.scan', {}, { signal: signal() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(tr.call(server.endpoint, 'kv.get', { key: 'bad' }, { cancel: new CancelToken() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(tr.call(server.endpoint, 'kv.get', { key: 'boom' }, { cancel: new CancelToken() })).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(tr.call(server.endpoint, 'kv.scan', {}, { cancel: new CancelToken() })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   it('a node that refuses connections fails as UNAVAILABLE with connection: true, then fast', async () => {
     const server = await startServer();
     await server.stop(); // the port is now closed
     const tr = transport();
-    const first = (await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { signal: signal() }).catch((e: unknown) => e)) as RingKVError;
+    const first = (await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() }).catch((e: unknown) => e)) as RingKVError;
     expect(first.code).toBe('UNAVAILABLE');
     expect(first.data.connection).toBe(true);
     const t0 = performance.now();
-    const second = (await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { signal: signal() }).catch((e: unknown) => e)) as RingKVError;
+    const second = (await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() }).catch((e: unknown) => e)) as RingKVError;
     expect(second.data.connection).toBe(true);
     expect(performance.now() - t0).toBeLessThan(50);
   });

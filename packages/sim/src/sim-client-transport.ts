@@ -6,8 +6,8 @@
  *
  * Failures become RingKVErrors exactly as the WebSocket transport makes them: the server's error
  * shape goes through tRPC's TRPCClientError and the SDK's own `toRingKVError`; a broken
- * connection is UNAVAILABLE with `connection: true`. A call whose signal fires rejects at once
- * (its late answer is ignored). Watches are not simulated: `subscribe` fails with UNAVAILABLE.
+ * connection is UNAVAILABLE with `connection: true`. A call whose cancel token fires rejects at
+ * once with its reason (its late answer is ignored). Watches are not simulated: `subscribe` fails with UNAVAILABLE.
  */
 import { TRPCClientError } from '@trpc/client';
 import { RingKVError, toRingKVError, type CallOptions, type ClientTransport, type ProcedurePath, type SubscriptionHandlers, type TransportSubscription } from '@ringkv/client';
@@ -37,20 +37,18 @@ export class SimClientTransport implements ClientTransport {
     if (this.closed) return Promise.reject(new RingKVError('CLOSED', 'the client is closed'));
     const to = nodeOfAddress(endpoint);
     if (to === undefined) return Promise.reject(new RingKVError('UNAVAILABLE', `no simulated node at ${endpoint}`, { endpoint, connection: true }));
-    const { signal } = options;
-    if (signal.aborted) return Promise.reject(abortError(signal, endpoint));
+    const { cancel } = options;
+    if (cancel.cancelled) return Promise.reject(cancel.reason);
     return new Promise((resolve, reject) => {
       let settled = false;
-      const onAbort = (): void => {
+      cancel.listen((reason) => {
         if (settled) return;
         settled = true;
-        reject(abortError(signal, endpoint));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+        reject(reason);
+      });
       this.api.exchange(this.networkId, to, path, input, {}, (outcome) => {
         if (settled) return;
         settled = true;
-        signal.removeEventListener('abort', onAbort);
         if (outcome.kind === 'ok') resolve(outcome.data);
         else if (outcome.kind === 'lost') reject(new RingKVError('UNAVAILABLE', `connection to ${endpoint} failed: ${outcome.why}`, { endpoint, connection: true }));
         else reject(toRingKVError(TRPCClientError.from({ error: outcome.shape }), endpoint));
@@ -66,9 +64,4 @@ export class SimClientTransport implements ClientTransport {
   async close(): Promise<void> {
     this.closed = true;
   }
-}
-
-function abortError(signal: AbortSignal, endpoint: string): RingKVError {
-  const reason: unknown = signal.reason;
-  return reason instanceof RingKVError ? reason : new RingKVError('ABORTED', `the request to ${endpoint} was aborted`, { endpoint });
 }

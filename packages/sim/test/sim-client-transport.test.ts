@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAppRouter } from '@ringkv/api';
-import { RingKVError } from '@ringkv/client';
+import { CancelToken, RingKVError } from '@ringkv/client';
 import { nodeId, Prng, type NodeId } from '@ringkv/stdx';
 import { FakeKv } from '../../api/test/fake-kv';
 import { Scheduler } from '../src/scheduler';
@@ -44,15 +44,15 @@ function world() {
     await scheduler.runUntil(scheduler.nowMs + forMs);
     return out;
   }
-  const signal = () => new AbortController().signal;
+  const cancel = () => new CancelToken();
   const session = { clientId: 'c', seq: 1 };
-  return { scheduler, network, kvs, up, api, transport, run, signal, session, pause: (untilMs: number) => (pausedUntilMs = untilMs) };
+  return { scheduler, network, kvs, up, api, transport, run, cancel, session, pause: (untilMs: number) => (pausedUntilMs = untilMs) };
 }
 
 describe('SimClientTransport over SimApi (the real router behind a simulated network)', () => {
   it('forwards a write from a follower to the leader and answers with the wire shape', async () => {
     const w = world();
-    const r = await w.run(() => w.transport.call(simApiAddress(1), 'kv.put', { key: 'a', value: { type: 'string', data: 'x' }, session: w.session }, { signal: w.signal() }));
+    const r = await w.run(() => w.transport.call(simApiAddress(1), 'kv.put', { key: 'a', value: { type: 'string', data: 'x' }, session: w.session }, { cancel: w.cancel() }));
     expect(r.error).toBeUndefined();
     expect(r.value).toEqual({ version: 1, createRevision: 1, modRevision: 1 });
     expect(w.kvs[1]!.data.size).toBe(1);
@@ -63,33 +63,33 @@ describe('SimClientTransport over SimApi (the real router behind a simulated net
 
   it('carries server errors as the SDK sees them: CONDITION_FAILED with data (through the forwarder), BAD_REQUEST from zod', async () => {
     const w = world();
-    await w.run(() => w.transport.call(simApiAddress(2), 'kv.put', { key: 'a', value: { type: 'string', data: 'x' }, session: w.session }, { signal: w.signal() }));
-    const cond = await w.run(() => w.transport.call(simApiAddress(1), 'kv.put', { key: 'a', value: { type: 'string', data: 'y' }, ifVersion: 7, session: w.session }, { signal: w.signal() }));
+    await w.run(() => w.transport.call(simApiAddress(2), 'kv.put', { key: 'a', value: { type: 'string', data: 'x' }, session: w.session }, { cancel: w.cancel() }));
+    const cond = await w.run(() => w.transport.call(simApiAddress(1), 'kv.put', { key: 'a', value: { type: 'string', data: 'y' }, ifVersion: 7, session: w.session }, { cancel: w.cancel() }));
     expect(cond.error).toBeInstanceOf(RingKVError);
     expect((cond.error as RingKVError).code).toBe('CONDITION_FAILED');
     expect((cond.error as RingKVError).data.currentVersion).toBe(1);
-    const bad = await w.run(() => w.transport.call(simApiAddress(2), 'kv.put', { key: 'a', value: { type: 'string', data: 'y' } }, { signal: w.signal() }));
+    const bad = await w.run(() => w.transport.call(simApiAddress(2), 'kv.put', { key: 'a', value: { type: 'string', data: 'y' } }, { cancel: w.cancel() }));
     expect((bad.error as RingKVError).code).toBe('BAD_REQUEST');
   });
 
   it('a down node is a connection failure; a cut link is silence until the caller aborts; a paused node answers after it resumes', async () => {
     const w = world();
     w.up.delete(nodeId(2));
-    const down = await w.run(() => w.transport.call(simApiAddress(2), 'kv.get', { key: 'a' }, { signal: w.signal() }));
+    const down = await w.run(() => w.transport.call(simApiAddress(2), 'kv.get', { key: 'a' }, { cancel: w.cancel() }));
     expect((down.error as RingKVError).code).toBe('UNAVAILABLE');
     expect((down.error as RingKVError).data.connection).toBe(true);
 
     const w2 = world();
     w2.network.cut(CLIENT, nodeId(2));
-    const controller = new AbortController();
-    w2.scheduler.after(3_000, 'give up', () => controller.abort(new RingKVError('TIMEOUT', 'attempt timed out')));
-    const cut = await w2.run(() => w2.transport.call(simApiAddress(2), 'kv.get', { key: 'a' }, { signal: controller.signal }));
+    const token = new CancelToken();
+    w2.scheduler.after(3_000, 'give up', () => token.cancel(new RingKVError('TIMEOUT', 'attempt timed out')));
+    const cut = await w2.run(() => w2.transport.call(simApiAddress(2), 'kv.get', { key: 'a' }, { cancel: token }));
     expect((cut.error as RingKVError).code).toBe('TIMEOUT');
     expect(cut.atMs).toBe(3_000);
 
     const w3 = world();
     w3.pause(5_000);
-    const paused = await w3.run(() => w3.transport.call(simApiAddress(2), 'kv.get', { key: 'a' }, { signal: w3.signal() }));
+    const paused = await w3.run(() => w3.transport.call(simApiAddress(2), 'kv.get', { key: 'a' }, { cancel: w3.cancel() }));
     expect(paused.value).toEqual({ entry: null, revision: 0 });
     expect(paused.atMs).toBeGreaterThanOrEqual(5_000);
   });
