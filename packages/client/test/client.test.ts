@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { RingKVClient } from '../src/client';
 import { RingKVError } from '../src/errors';
@@ -217,6 +218,35 @@ describe('deadlines', () => {
     clock.setTimer(50, () => controller.abort());
     const error = (await run(client.get(key, { signal: controller.signal })).catch((e: unknown) => e)) as RingKVError;
     expect(error.code).toBe('ABORTED');
+  });
+});
+
+describe("the caller's AbortSignal", () => {
+  it('leaves no listener behind after many operations and retries that shared it', async () => {
+    const { cluster, client, run } = setup();
+    const key = keyIn(cluster, 1);
+    const controller = new AbortController();
+    for (let i = 0; i < 50; i++) await run(client.put(key, `v${i}`, { signal: controller.signal }));
+    for (let i = 0; i < 50; i++) await run(client.get(key, { signal: controller.signal }));
+    cluster.unavailableFor = 3; // retried attempts link and unlink too
+    await run(client.get(key, { signal: controller.signal }));
+    cluster.partitions[1]!.leader = 3; // a NOT_LEADER hop
+    await run(client.put(key, 'moved', { signal: controller.signal }));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('an abort while an attempt is in flight ends the operation with ABORTED at once', async () => {
+    const { cluster, client, clock, run } = setup({ attemptTimeoutMs: 2_000 });
+    const key = keyIn(cluster, 0); // led by n1
+    await run(client.get(key));
+    cluster.hanging.add('n1');
+    const controller = new AbortController();
+    clock.setTimer(30, () => controller.abort());
+    const started = clock.nowMs();
+    const error = (await run(client.put(key, 'v', { signal: controller.signal })).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('ABORTED');
+    expect(clock.nowMs() - started).toBeLessThan(100); // not the 2 s attempt timeout
+    expect(error.data.clientId).toBeDefined(); // the write's outcome is unknown: it names its session
   });
 });
 

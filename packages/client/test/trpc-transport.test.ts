@@ -3,6 +3,7 @@
  * wire shapes, not the real api): answers, the server's error data mapped onto RingKVError,
  * refused and dropped connections as UNAVAILABLE with `connection: true`, subscriptions.
  */
+import { TRPCClientError } from '@trpc/client';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { CancelToken } from '../src/cancel';
 import { RingKVError } from '../src/errors';
-import { TrpcTransport, webSocketUrl } from '../src/trpc-transport';
+import { TrpcTransport, toRingKVError, webSocketUrl } from '../src/trpc-transport';
 import type { WebSocketClass } from '../src/trpc-transport';
 
 class Refusal extends Error {
@@ -34,6 +35,7 @@ const router = t.router({
       if (input.key === 'moved') throw new TRPCError({ code: 'CONFLICT', message: 'not the leader', cause: new Refusal({ code: 'NOT_LEADER', leaderHint: 2, partition: 5 }) });
       if (input.key === 'bad') throw new TRPCError({ code: 'BAD_REQUEST', message: 'key too long' });
       if (input.key === 'boom') throw new Error('kaput');
+      if (input.key === 'slow') return new Promise((resolve) => setTimeout(() => resolve({ entry: null, revision: 8 }), 300));
       return { entry: null, revision: 7 };
     }),
     put: t.procedure.input((v) => v as { key: string }).mutation(({ input }) => {
@@ -129,6 +131,55 @@ describe('TrpcTransport', () => {
     expect(data).toHaveLength(2);
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.data.connection).toBe(true);
+  });
+
+  it('a call cancelled in flight rejects at once with the reason, and the late answer changes nothing', async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = transport();
+    await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() }); // socket open
+    const token = new CancelToken();
+    const t0 = performance.now();
+    const slow = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: token });
+    const reason = new RingKVError('TIMEOUT', 'attempt timed out', { connection: true });
+    setTimeout(() => token.cancel(reason), 20);
+    await expect(slow).rejects.toBe(reason);
+    expect(performance.now() - t0).toBeLessThan(250); // the server answers after 300 ms
+    // The socket still serves the next call, and the dropped request's late answer reaches no one.
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() })).toEqual({ entry: null, revision: 7 });
+  });
+
+  it('a call whose token already fired is not sent', async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = transport();
+    const token = new CancelToken();
+    const reason = new RingKVError('ABORTED', 'caller gave up');
+    token.cancel(reason);
+    await expect(tr.call(server.endpoint, 'kv.put', { key: 'x' }, { cancel: token })).rejects.toBe(reason);
+    await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() });
+    expect(seen.map((s) => s.type)).toEqual(['query']);
+  });
+
+  it('a call in flight when its node dies fails as UNAVAILABLE with connection: true', async () => {
+    const server = await startServer();
+    const tr = transport();
+    await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() });
+    const slow = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: new CancelToken() });
+    setTimeout(() => void server.stop(), 20);
+    const error = (await slow.catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.data).toMatchObject({ connection: true, endpoint: server.endpoint });
+  });
+
+  it("maps a request failed by its socket's close or error event onto UNAVAILABLE with connection: true", () => {
+    // What tRPC's socket client hands a pending request when the socket closes: the event as cause.
+    for (const type of ['close', 'error']) {
+      const failed = toRingKVError(TRPCClientError.from({ type, target: {} }), 'n1:1');
+      expect(failed.code).toBe('UNAVAILABLE');
+      expect(failed.data).toEqual({ endpoint: 'n1:1', connection: true });
+    }
   });
 
   it('turns host:port into a ws:// URL and keeps explicit schemes', () => {
