@@ -5,13 +5,21 @@
  *
  * Decisions use only the command and the stored state (the command's wallMs for time), so every
  * replica reaches the same state and the same answers.
+ *
+ * Most commands read only state that is in memory (staged earlier in the round, or in the
+ * engine's value and session caches), so tryApply applies them synchronously: no promise, no
+ * microtask, no garbage per entry. Only a command that reads something the caches do not hold
+ * goes through apply(), which loads it from LevelDB first (and whose reads can throw the
+ * engine's CorruptionError, which quarantines the partition).
  */
 import type { GroupId } from '@ringkv/stdx';
-import { groupId, toHex } from '@ringkv/stdx';
+import { assert, groupId } from '@ringkv/stdx';
 import type { KvApplyBatch, KvEngine, KvRecord, SessionRecord } from '@ringkv/storage';
+import { NOT_CACHED } from '@ringkv/storage';
 import type { Answer, Command, CommandOp, WriteResult } from './commands';
 import { decodeAnswer, encodeAnswer } from './commands';
 import type { WatchEvent } from './facade';
+import { KeyOverlay } from './key-overlay';
 
 export interface ApplyEffects {
   /** Changes for watchers, in order. */
@@ -26,10 +34,20 @@ function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord
   return record !== undefined && (record.expiresAtMs === undefined || record.expiresAtMs > nowMs);
 }
 
+/** tryApply's answer when the command reads state that is not in memory (call apply()). */
+export const NEEDS_IO: unique symbol = Symbol('NEEDS_IO');
+
+/** A read tryApply could not answer from memory. */
+const UNKNOWN: unique symbol = Symbol('UNKNOWN');
+
+type WriteCommand = Extract<Command, { type: 'write' }>;
+
 export class ApplyRound {
   readonly batch: KvApplyBatch;
-  private readonly records = new Map<string, KvRecord | null>();
-  private readonly sessions = new Map<string, SessionRecord | null>();
+  /** The round's view of records it read or changed: null = absent (or deleted this round). */
+  private readonly records = new KeyOverlay<KvRecord | null>();
+  /** Per partition, the sessions the round read or changed: null = absent (or expired this round). */
+  private readonly sessions = new Map<GroupId, Map<string, SessionRecord | null>>();
 
   constructor(
     private readonly kv: KvEngine,
@@ -38,68 +56,111 @@ export class ApplyRound {
     this.batch = kv.newApplyBatch();
   }
 
-  private async record(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined> {
-    const k = `${partition}/${toHex(key)}`;
-    const staged = this.records.get(k);
-    if (staged !== undefined) return staged ?? undefined;
-    return this.kv.get(partition, key);
-  }
-
-  private async session(partition: GroupId, clientId: string): Promise<SessionRecord | undefined> {
-    const k = `${partition}/${clientId}`;
-    const staged = this.sessions.get(k);
-    if (staged !== undefined) return staged ?? undefined;
-    return this.kv.getSession(partition, clientId);
-  }
-
-  private put(partition: GroupId, key: Uint8Array, record: KvRecord): void {
-    this.records.set(`${partition}/${toHex(key)}`, record);
-    this.batch.put(partition, key, record);
-  }
-
-  private del(partition: GroupId, key: Uint8Array): void {
-    this.records.set(`${partition}/${toHex(key)}`, null);
-    this.batch.delete(partition, key);
-  }
-
-  private setSession(partition: GroupId, clientId: string, session: SessionRecord): void {
-    this.sessions.set(`${partition}/${clientId}`, session);
-    this.batch.setSession(partition, clientId, session);
-  }
-
-  /** Applies one command at `index`; returns the answer for a client write. */
-  async apply(partition: number, index: number, command: Command, effects: ApplyEffects): Promise<Answer | undefined> {
+  /**
+   * Applies one command at `index` if everything it reads is in memory, and returns the answer
+   * for a client write (undefined for the Store's own commands). Otherwise changes nothing and
+   * returns NEEDS_IO: then call apply().
+   */
+  tryApply(partition: number, index: number, command: Command, effects: ApplyEffects): Answer | undefined | typeof NEEDS_IO {
     const p = groupId(partition);
     switch (command.type) {
       case 'write':
         return this.applyWrite(p, index, command, effects);
-      case 'expire':
+      case 'expire': {
+        // Every read before any change, so NEEDS_IO leaves nothing half staged.
+        for (const { key } of command.keys) if (this.record(p, key) === UNKNOWN) return NEEDS_IO;
         for (const { key, modRevision } of command.keys) {
-          const current = await this.record(p, key);
           // Only the record that expired: a key rewritten since keeps its new value.
-          if (current === undefined || current.modRevision !== modRevision || isLive(current, command.wallMs)) continue;
+          const record = this.record(p, key);
+          assert(record !== UNKNOWN, 'an expired key was known a moment ago');
+          if (record === undefined || record.modRevision !== modRevision || isLive(record, command.wallMs)) continue;
           this.del(p, key);
           effects.unexpiring.push(key);
           effects.events.push({ type: 'delete', partition, key, version: 0, modRevision: index });
         }
         return undefined;
-      case 'expireSessions': {
-        const stored = await this.kv.listSessions(p);
-        const all = new Map(stored.map((s) => [s.clientId, s.session as SessionRecord | null]));
-        for (const [k, s] of this.sessions) if (k.startsWith(`${p}/`)) all.set(k.slice(`${p}/`.length), s);
-        for (const [clientId, s] of all) {
-          if (s !== null && s.lastSeenMs + this.sessionTtlMs <= command.wallMs) {
-            this.sessions.set(`${p}/${clientId}`, null);
-            this.batch.deleteSession(p, clientId);
-          }
-        }
-        return undefined;
+      }
+      case 'expireSessions':
+        return NEEDS_IO; // lists the partition's session table from LevelDB
+    }
+  }
+
+  /** Applies one command at `index`, reading from LevelDB first what is not staged this round
+   *  (through the engine's caches). The path for a command tryApply answered NEEDS_IO. */
+  async apply(partition: number, index: number, command: Command, effects: ApplyEffects): Promise<Answer | undefined> {
+    const p = groupId(partition);
+    if (command.type === 'expireSessions') {
+      await this.expireSessions(p, command.wallMs);
+      return undefined;
+    }
+    await this.load(p, command);
+    const answer = this.tryApply(partition, index, command, effects);
+    assert(answer !== NEEDS_IO, () => `partition ${p}: a command still reads unknown state after loading it`);
+    return answer;
+  }
+
+  /** Reads into the round's overlay every record and session `command` may read that the round
+   *  has not staged (the engine answers from its caches where it can). */
+  private async load(p: GroupId, command: Exclude<Command, { type: 'expireSessions' }>): Promise<void> {
+    if (command.type === 'write') {
+      const staged = this.sessionsOf(p);
+      if (staged.get(command.clientId) === undefined) staged.set(command.clientId, (await this.kv.getSession(p, command.clientId)) ?? null);
+      for (const op of command.ops) await this.loadRecord(p, op.key);
+    } else {
+      for (const { key } of command.keys) await this.loadRecord(p, key);
+    }
+  }
+
+  private async loadRecord(p: GroupId, key: Uint8Array): Promise<void> {
+    if (this.records.get(p, key) === undefined) this.records.set(p, key, (await this.kv.get(p, key)) ?? null);
+  }
+
+  private async expireSessions(p: GroupId, wallMs: number): Promise<void> {
+    const stored = await this.kv.listSessions(p);
+    const all = new Map(stored.map((s) => [s.clientId, s.session as SessionRecord | null]));
+    const staged = this.sessionsOf(p);
+    for (const [clientId, s] of staged) all.set(clientId, s);
+    for (const [clientId, s] of all) {
+      if (s !== null && s.lastSeenMs + this.sessionTtlMs <= wallMs) {
+        staged.set(clientId, null);
+        this.batch.deleteSession(p, clientId);
       }
     }
   }
 
-  private async applyWrite(p: GroupId, index: number, command: Extract<Command, { type: 'write' }>, effects: ApplyEffects): Promise<Answer> {
-    const session = await this.session(p, command.clientId);
+  private record(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof UNKNOWN {
+    const staged = this.records.get(partition, key);
+    if (staged !== undefined) return staged ?? undefined;
+    const cached = this.kv.getCached(partition, key);
+    return cached === NOT_CACHED ? UNKNOWN : cached;
+  }
+
+  private session(partition: GroupId, clientId: string): SessionRecord | undefined | typeof UNKNOWN {
+    const staged = this.sessions.get(partition)?.get(clientId);
+    if (staged !== undefined) return staged ?? undefined;
+    const cached = this.kv.getSessionCached(partition, clientId);
+    return cached === NOT_CACHED ? UNKNOWN : cached;
+  }
+
+  private sessionsOf(partition: GroupId): Map<string, SessionRecord | null> {
+    let staged = this.sessions.get(partition);
+    if (staged === undefined) this.sessions.set(partition, (staged = new Map()));
+    return staged;
+  }
+
+  private put(partition: GroupId, key: Uint8Array, record: KvRecord): void {
+    this.records.set(partition, key, record);
+    this.batch.put(partition, key, record);
+  }
+
+  private del(partition: GroupId, key: Uint8Array): void {
+    this.records.set(partition, key, null);
+    this.batch.delete(partition, key);
+  }
+
+  private applyWrite(p: GroupId, index: number, command: WriteCommand, effects: ApplyEffects): Answer | typeof NEEDS_IO {
+    const session = this.session(p, command.clientId);
+    if (session === UNKNOWN) return NEEDS_IO;
     const active = session !== undefined && session.lastSeenMs + this.sessionTtlMs > command.wallMs ? session : undefined;
     if (active !== undefined && command.seq === active.lastSeq) return decodeAnswer(active.answer);
     if (active !== undefined && command.seq < active.lastSeq) {
@@ -111,28 +172,27 @@ export class ApplyRound {
         data: { partition: p },
       };
     }
-    const answer = await this.applyOps(p, index, command.wallMs, command.kind, command.ops, effects);
-    this.setSession(p, command.clientId, { lastSeq: command.seq, answer: encodeAnswer(answer), lastSeenMs: command.wallMs });
+    const answer = this.applyOps(p, index, command.wallMs, command.kind, command.ops, effects);
+    if (answer === NEEDS_IO) return NEEDS_IO;
+    const saved: SessionRecord = { lastSeq: command.seq, answer: encodeAnswer(answer), lastSeenMs: command.wallMs };
+    this.sessionsOf(p).set(command.clientId, saved);
+    this.batch.setSession(p, command.clientId, saved);
     return answer;
   }
 
-  /** All ops or none: conditions are checked against the state as the earlier ops leave it. */
-  private async applyOps(
-    p: GroupId,
-    index: number,
-    wallMs: number,
-    kind: Extract<Command, { type: 'write' }>['kind'],
-    ops: readonly CommandOp[],
-    effects: ApplyEffects,
-  ): Promise<Answer> {
-    const local = new Map<string, { key: Uint8Array; before: KvRecord | undefined; after: KvRecord | undefined }>();
+  /** All ops or none: conditions are checked against the state as the earlier ops leave it.
+   *  Reads everything before staging anything, so NEEDS_IO (or a failed condition) stages nothing. */
+  private applyOps(p: GroupId, index: number, wallMs: number, kind: WriteCommand['kind'], ops: readonly CommandOp[], effects: ApplyEffects): Answer | typeof NEEDS_IO {
+    // A batch's own changes so far, for a key it names twice (a single op needs none).
+    const local = ops.length > 1 ? new KeyOverlay<{ before: KvRecord | undefined; after: KvRecord | undefined }>() : undefined;
+    let single: { key: Uint8Array; before: KvRecord | undefined; after: KvRecord | undefined } | undefined;
     let lastPut: KvRecord | undefined;
     let deleted = false;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
-      const hex = toHex(op.key);
-      const seen = local.get(hex);
-      const stored = seen !== undefined ? seen.after : await this.record(p, op.key);
+      const seen = local?.get(p, op.key);
+      const stored = seen !== undefined ? seen.after : this.record(p, op.key);
+      if (stored === UNKNOWN) return NEEDS_IO;
       const live = isLive(stored, wallMs) ? stored : undefined;
       const currentVersion = live?.version ?? 0;
       if (op.ifVersion !== undefined && op.ifVersion !== currentVersion) {
@@ -144,33 +204,19 @@ export class ApplyRound {
         };
       }
       const before = seen !== undefined ? seen.before : stored;
+      let after: KvRecord | undefined;
       if (op.op === 'put') {
-        const record: KvRecord = {
-          value: op.value,
-          version: currentVersion + 1,
-          createRevision: live?.createRevision ?? index,
-          modRevision: index,
-          ...(op.ttlMs === undefined ? {} : { expiresAtMs: wallMs + op.ttlMs }),
-        };
-        local.set(hex, { key: op.key, before, after: record });
-        lastPut = record;
-      } else {
-        if (live !== undefined) deleted = true;
-        local.set(hex, { key: op.key, before, after: undefined });
-      }
+        after =
+          op.ttlMs === undefined
+            ? { value: op.value, version: currentVersion + 1, createRevision: live?.createRevision ?? index, modRevision: index }
+            : { value: op.value, version: currentVersion + 1, createRevision: live?.createRevision ?? index, modRevision: index, expiresAtMs: wallMs + op.ttlMs };
+        lastPut = after;
+      } else if (live !== undefined) deleted = true;
+      if (local !== undefined) local.set(p, op.key, { before, after });
+      else single = { key: op.key, before, after };
     }
-    for (const { key, before, after } of local.values()) {
-      if (after !== undefined) {
-        this.put(p, key, after);
-        effects.events.push({ type: 'put', partition: p, key, value: after.value, version: after.version, modRevision: index });
-        if (after.expiresAtMs !== undefined) effects.expiring.push({ key, modRevision: index, expiresAtMs: after.expiresAtMs });
-        else if (before?.expiresAtMs !== undefined) effects.unexpiring.push(key);
-      } else if (before !== undefined) {
-        this.del(p, key);
-        effects.events.push({ type: 'delete', partition: p, key, version: 0, modRevision: index });
-        if (before.expiresAtMs !== undefined) effects.unexpiring.push(key);
-      }
-    }
+    if (local !== undefined) for (const { key, value } of local.entries()) this.stage(p, index, key, value.before, value.after, effects);
+    else this.stage(p, index, single!.key, single!.before, single!.after, effects);
     let result: WriteResult;
     if (kind === 'put') {
       const r = lastPut!;
@@ -178,6 +224,19 @@ export class ApplyRound {
     } else if (kind === 'delete') result = { deleted, revision: index };
     else result = { revision: index };
     return { ok: true, result };
+  }
+
+  private stage(p: GroupId, index: number, key: Uint8Array, before: KvRecord | undefined, after: KvRecord | undefined, effects: ApplyEffects): void {
+    if (after !== undefined) {
+      this.put(p, key, after);
+      effects.events.push({ type: 'put', partition: p, key, value: after.value, version: after.version, modRevision: index });
+      if (after.expiresAtMs !== undefined) effects.expiring.push({ key, modRevision: index, expiresAtMs: after.expiresAtMs });
+      else if (before?.expiresAtMs !== undefined) effects.unexpiring.push(key);
+    } else if (before !== undefined) {
+      this.del(p, key);
+      effects.events.push({ type: 'delete', partition: p, key, version: 0, modRevision: index });
+      if (before.expiresAtMs !== undefined) effects.unexpiring.push(key);
+    }
   }
 }
 

@@ -26,7 +26,7 @@ import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import type { KvEngine, KvRecord, RaftLogEngine } from '@ringkv/storage';
 import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from '@ringkv/storage';
 import type { ApplyEffects } from './apply';
-import { ApplyRound } from './apply';
+import { ApplyRound, NEEDS_IO } from './apply';
 import type { Answer, Command, CommandOp, WriteKind } from './commands';
 import { decodeCommand, encodeCommand } from './commands';
 import type { StoreConfig } from './config';
@@ -723,7 +723,10 @@ export class Store implements KvService {
         if (entry.type === 'confChange') g.confState = g.raft.applyConfChange(decodeConfChange(entry.data));
         else if (entry.data.length > 0) {
           try {
-            answer = await applyRound.apply(g.partition, entry.index, decodeCommand(entry.data), effects);
+            // Synchronous unless the command reads state the engine's caches do not hold.
+            const command = decodeCommand(entry.data);
+            const fast = applyRound.tryApply(g.partition, entry.index, command, effects);
+            answer = fast !== NEEDS_IO ? fast : await applyRound.apply(g.partition, entry.index, command, effects);
           } catch (error) {
             // Corrupt stored state: apply nothing more of this group (the earlier entries stay
             // applied); it is quarantined at the end of the round. A write reads before it stages

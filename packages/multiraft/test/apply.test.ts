@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
-import { openMemoryKvEngine } from '@ringkv/storage';
+import { openKvEngine, openMemoryDb, openMemoryKvEngine } from '@ringkv/storage';
 import type { KvEngine } from '@ringkv/storage';
-import { ApplyRound } from '../src/apply';
+import { ApplyRound, NEEDS_IO } from '../src/apply';
 import type { ApplyEffects } from '../src/apply';
-import { decodeCommand, encodeCommand } from '../src/commands';
+import { decodeCommand, encodeAnswer, encodeCommand } from '../src/commands';
+import { isCorruption } from '../src/quarantine';
 import type { Command } from '../src/commands';
 
 const P = 3;
@@ -19,20 +20,30 @@ function effects(): ApplyEffects {
   return { events: [], expiring: [], unexpiring: [] };
 }
 
-/** Applies commands one round each, through the codec, as the Store does. */
+/** Applies commands one round each, through the codec, as the Store does: synchronously when
+ *  tryApply can, through apply() when it answers NEEDS_IO. */
 async function applyAll(kv: KvEngine, commands: Array<[number, Command]>) {
   const answers = [];
   const all: ApplyEffects[] = [];
   for (const [index, command] of commands) {
     const round = new ApplyRound(kv, TTL_SESSION_MS);
     const fx = effects();
-    answers.push(await round.apply(P, index, decodeCommand(encodeCommand(command)), fx));
+    const decoded = decodeCommand(encodeCommand(command));
+    const fast = round.tryApply(P, index, decoded, fx);
+    answers.push(fast !== NEEDS_IO ? fast : await round.apply(P, index, decoded, fx));
     round.batch.setAppliedIndex(groupId(P), index);
     await kv.write(round.batch);
     all.push(fx);
   }
   return { answers, effects: all };
 }
+
+/** Every behaviour below holds on both paths: with warm caches (tryApply applies almost every
+ *  command synchronously) and without caches (every command loads its state from LevelDB). */
+const engines = [
+  { path: 'cached (sync path)', open: () => openMemoryKvEngine() },
+  { path: 'uncached (load path)', open: () => openMemoryKvEngine({ cacheSizeBytes: 0, sessionCacheEntriesMax: 0 }) },
+];
 
 const put = (seq: number, key: string, value: unknown, extra: { ifVersion?: number; ttlMs?: number } = {}, wallMs = 1_000, clientId = 'c'): Command => ({
   type: 'write',
@@ -43,9 +54,9 @@ const put = (seq: number, key: string, value: unknown, extra: { ifVersion?: numb
   ops: [{ op: 'put', key: k(key), value: value as string, ...extra }],
 });
 
-describe('apply', () => {
+describe.each(engines)('apply, $path', ({ open }) => {
   it('answers a duplicate (clientId, seq) from the session table without applying it again', async () => {
-    const kv = await openMemoryKvEngine();
+    const kv = await open();
     const { answers } = await applyAll(kv, [
       [10, put(1, 'a', 'x')],
       [11, put(1, 'a', 'x')],
@@ -63,7 +74,7 @@ describe('apply', () => {
   });
 
   it('keeps a failed condition as the answer of its seq', async () => {
-    const kv = await openMemoryKvEngine();
+    const kv = await open();
     const { answers } = await applyAll(kv, [
       [5, put(1, 'a', 'x', { ifVersion: 3 })],
       [6, put(1, 'a', 'x', { ifVersion: 3 })],
@@ -74,7 +85,7 @@ describe('apply', () => {
   });
 
   it('applies a batch all or nothing, conditions seeing earlier ops', async () => {
-    const kv = await openMemoryKvEngine();
+    const kv = await open();
     const batch = (seq: number, ops: Extract<Command, { type: 'write' }>['ops']): Command => ({ type: 'write', wallMs: 1, clientId: 'b', seq, kind: 'batch', ops });
     const { answers } = await applyAll(kv, [
       [2, batch(1, [{ op: 'put', key: k('x'), value: '1' }, { op: 'put', key: k('x'), value: '2', ifVersion: 1 }])],
@@ -88,7 +99,7 @@ describe('apply', () => {
   });
 
   it('treats a key past its TTL (by the command time) as absent, and expires only the record that expired', async () => {
-    const kv = await openMemoryKvEngine();
+    const kv = await open();
     const { answers, effects: fx } = await applyAll(kv, [
       [2, put(1, 't', 'short', { ttlMs: 100 }, 1_000)],
       [3, put(2, 't', 'new', { ifVersion: 0 }, 1_100)],
@@ -109,7 +120,7 @@ describe('apply', () => {
   });
 
   it('forgets sessions idle past the session TTL, by log time', async () => {
-    const kv = await openMemoryKvEngine();
+    const kv = await open();
     await applyAll(kv, [
       [2, put(1, 'a', 'x', {}, 1_000, 'old')],
       [3, put(1, 'b', 'x', {}, 50_000, 'young')],
@@ -128,5 +139,64 @@ describe('apply', () => {
       { type: 'expireSessions', wallMs: 8 },
     ];
     for (const c of commands) expect(decodeCommand(encodeCommand(c))).toEqual(c);
+  });
+});
+
+describe('apply fast path (tryApply)', () => {
+  it('applies a write whose session and key are cached without I/O, and stages nothing when one is not', async () => {
+    const db = await openMemoryDb();
+    const warm = await openKvEngine({ db });
+    await applyAll(warm, [[2, put(1, 'a', 'x')]]);
+    // Warm: the write applies synchronously.
+    const round = new ApplyRound(warm, TTL_SESSION_MS);
+    const fx = effects();
+    expect(round.tryApply(P, 3, put(2, 'a', 'y'), fx)).toEqual({ ok: true, result: { version: 2, createRevision: 2, modRevision: 3 } });
+    expect(round.batch.isEmpty).toBe(false);
+    expect(fx.events).toHaveLength(1);
+
+    // A fresh engine over the same data has cold caches: the session is not known, nothing is staged.
+    const cold = await openKvEngine({ db });
+    const coldRound = new ApplyRound(cold, TTL_SESSION_MS);
+    const coldFx = effects();
+    expect(coldRound.tryApply(P, 3, put(2, 'a', 'y'), coldFx)).toBe(NEEDS_IO);
+    // The session cached, the key not: still nothing staged (every read comes before any change).
+    await cold.getSession(groupId(P), 'c');
+    const batch: Command = { type: 'write', wallMs: 1_000, clientId: 'c', seq: 2, kind: 'batch', ops: [{ op: 'put', key: k('new'), value: 'n' }, { op: 'put', key: k('a'), value: 'y' }] };
+    expect(coldRound.tryApply(P, 3, batch, coldFx)).toBe(NEEDS_IO);
+    expect(coldRound.batch.isEmpty).toBe(true);
+    expect(coldFx).toEqual(effects());
+    // apply() loads what was missing and gives the same answer the warm engine did.
+    expect(await coldRound.apply(P, 3, put(2, 'a', 'y'), coldFx)).toEqual({ ok: true, result: { version: 2, createRevision: 2, modRevision: 3 } });
+  });
+
+  it('answers a retry on the sync path with the first answer, stored byte for byte', async () => {
+    const kv = await openMemoryKvEngine();
+    const first = await applyAll(kv, [[4, put(1, 'a', 'x')]]);
+    const stored = await kv.getSession(groupId(P), 'c');
+    expect(stored?.answer).toEqual(encodeAnswer(first.answers[0]!));
+    const round = new ApplyRound(kv, TTL_SESSION_MS);
+    const retry = round.tryApply(P, 9, put(1, 'a', 'x'), effects());
+    expect(retry).toEqual(first.answers[0]);
+    expect(round.batch.isEmpty).toBe(true);
+    expect((await kv.get(groupId(P), k('a')))?.modRevision).toBe(4);
+  });
+
+  it('reads a corrupt stored session or record on the load path as a CorruptionError (which quarantines the partition)', async () => {
+    for (const tag of [0x63 /* session */, 0x64 /* data */]) {
+      const db = await openMemoryDb();
+      await applyAll(await openKvEngine({ db }), [[2, put(1, 'a', 'x')]]);
+      for await (const [key, value] of db.iterator({ keyEncoding: 'view', valueEncoding: 'view' })) {
+        if (key[0] !== tag) continue;
+        const flipped = value.slice();
+        flipped[flipped.length - 1]! ^= 0x10;
+        await db.put(key, flipped, { keyEncoding: 'view', valueEncoding: 'view' });
+      }
+      const cold = await openKvEngine({ db });
+      const round = new ApplyRound(cold, TTL_SESSION_MS);
+      expect(round.tryApply(P, 3, put(2, 'a', 'y'), effects())).toBe(NEEDS_IO);
+      const error = await round.apply(P, 3, put(2, 'a', 'y'), effects()).catch((e: unknown) => e);
+      expect(isCorruption(error)).toBe(true);
+      expect(round.batch.isEmpty).toBe(true);
+    }
   });
 });

@@ -6,7 +6,7 @@ export { logEntrySizeBytes } from './group-log';
 export type { LogEngineStats, OpenLogEngineOptions } from './log-engine';
 export { LevelRaftLogEngine, openLogEngine, openMemoryLogEngine } from './log-engine';
 export type { KvEngineOptions, OpenKvEngineOptions } from './kv-engine';
-export { DEFAULT_CACHE_SIZE_BYTES, LevelKvEngine, NOT_CACHED, openKvEngine, openMemoryKvEngine } from './kv-engine';
+export { DEFAULT_CACHE_SIZE_BYTES, LevelKvEngine, openKvEngine, openMemoryKvEngine } from './kv-engine';
 export {
   CLIENT_ID_SIZE_BYTES_MAX,
   EXPORT_CHUNK_SIZE_BYTES_MAX,

@@ -49,12 +49,20 @@ export interface RaftLogEngine {
   /** Ids of every group that has a stored log. */
   listGroups(): Promise<GroupId[]>;
   newBatch(): LogWriteBatch;
-  /** Writes the batch with sync: true; only after this resolves are the staged changes visible
-   *  through GroupLog reads. An empty batch resolves at once without a disk write. */
-  commit(batch: LogWriteBatch): Promise<void>;
+  /** Writes the batch, synced unless `options.sync` is false; only after this resolves are the
+   *  staged changes visible through GroupLog reads. An empty batch resolves at once without a
+   *  disk write. An unsynced batch is for what may be lost on power failure without harm (a hard
+   *  state whose only change is the commit index, as etcd's Ready.MustSync); the next synced
+   *  write makes it durable too, since LevelDB syncs its whole write-ahead log. */
+  commit(batch: LogWriteBatch, options?: LogCommitOptions): Promise<void>;
   /** Removes a group's log entirely (the node no longer hosts it). */
   dropGroup(group: GroupId): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface LogCommitOptions {
+  /** fsync before resolving; default true. */
+  readonly sync?: boolean;
 }
 
 export interface LogWriteBatch {
@@ -129,11 +137,20 @@ export interface ScanItem {
  * The data of every partition this node holds. Applying a round's committed commands for all
  * partitions, with each partition's applied index and session table, is ONE atomic write.
  */
+/** Returned by the engine's synchronous lookups when its cache does not know the answer. */
+export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
+
 export interface KvEngine {
   get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined>;
+  /** get() without I/O: the record (undefined if known absent) when the value cache holds the
+   *  key, NOT_CACHED otherwise (then call get()). The apply path's fast path. */
+  getCached(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof NOT_CACHED;
   scan(partition: GroupId, options: ScanOptions): Promise<ScanItem[]>;
   appliedIndex(partition: GroupId): Promise<number>;
   getSession(partition: GroupId, clientId: string): Promise<SessionRecord | undefined>;
+  /** getSession() without I/O: the session (undefined if known absent) when the session cache
+   *  holds it, NOT_CACHED otherwise (then call getSession()). */
+  getSessionCached(partition: GroupId, clientId: string): SessionRecord | undefined | typeof NOT_CACHED;
   listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>>;
   newApplyBatch(): KvApplyBatch;
   /** Writes the batch atomically (sync: false is allowed: the Raft log is the durable record and

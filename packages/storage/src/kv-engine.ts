@@ -9,6 +9,7 @@ import type { StorageDb } from './db';
 import { openDiskDb, openMemoryDb, readyDb, writeBatch } from './db';
 import { CorruptionError, LimitError } from './errors';
 import type { KvApplyBatch, KvEngine, KvRecord, ScanItem, ScanOptions, SessionRecord } from './interfaces';
+import { NOT_CACHED } from './interfaces';
 import { StagedKvBatch } from './kv-batch';
 import { ChunkWriter, parseChunk } from './kv-chunks';
 import { decodeApplied, decodeRecord, decodeSession } from './kv-codec';
@@ -29,8 +30,7 @@ import type { CachedValue } from './value-cache';
 
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
-/** Returned by getCached when the cache does not know the key (call get()). */
-export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
+export { NOT_CACHED } from './interfaces';
 
 export interface KvEngineOptions {
   /** Bytes the value cache may hold; 0 disables it. */
@@ -127,6 +127,15 @@ export class LevelKvEngine implements KvEngine {
     const session = stored === undefined ? undefined : decodeSession(partition, key, stored);
     if (this.generation(partition) === generation) this.sessions.set(partition, clientId, session);
     return session;
+  }
+
+  /**
+   * The synchronous fast path: the session (or undefined if known absent) when the session cache
+   * holds it, NOT_CACHED otherwise. Counts a hit or a miss like getSession().
+   */
+  getSessionCached(partition: GroupId, clientId: string): SessionRecord | undefined | typeof NOT_CACHED {
+    const cached = this.sessions.lookup(partition, clientId);
+    return cached === null ? NOT_CACHED : cached;
   }
 
   async listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>> {
