@@ -358,7 +358,8 @@ export class RingKVClient {
     this.assertOpen();
     const policy = this.policyFor(options);
     const startedAtMs = this.env.clock.nowMs();
-    const session = await this.acquireSession(policy.deadlineMs, options.signal);
+    // The common case needs no timer, controller, listener or await: a free session now.
+    const session = (options.signal?.aborted !== true ? this.sessions.tryAcquire() : undefined) ?? (await this.waitForSession(policy.deadlineMs, options.signal));
     const tag = session.begin();
     const tagged = { ...input, session: tag };
     let outcomeKnown = false;
@@ -393,13 +394,8 @@ export class RingKVClient {
     }
   }
 
-  private async acquireSession(deadlineMs: number, signal: AbortSignal | undefined): Promise<Session> {
-    // The common case needs no timer, controller or listener (they cost more than the write's
-    // own bookkeeping at tens of thousands of writes per second).
-    if (signal?.aborted !== true) {
-      const free = this.sessions.tryAcquire();
-      if (free !== undefined) return free;
-    }
+  /** All `concurrency` sessions are busy (or the caller already aborted): wait in line, up to the deadline. */
+  private async waitForSession(deadlineMs: number, signal: AbortSignal | undefined): Promise<Session> {
     const controller = new AbortController();
     const timer = this.env.clock.setTimer(deadlineMs, () =>
       controller.abort(new RingKVError('TIMEOUT', `no write session became free within ${deadlineMs} ms (concurrency limit)`)),
