@@ -31,8 +31,10 @@ export interface StoreStats {
   readonly watchers: number;
   /** Round-loop iterations since start. */
   readonly rounds: number;
-  /** Synced Raft log writes (one per round with something to persist). */
+  /** Raft log writes (one per round with something to persist). */
   readonly logWrites: number;
+  /** Of those, the ones fsynced (Raft's mustSync: new entries, term, vote, snapshot, compaction). */
+  readonly logSyncs: number;
   readonly logEntriesWritten: number;
   /** Payload bytes of the entries written (not counting the log's own framing). */
   readonly logEntryBytesWritten: number;
@@ -53,6 +55,7 @@ export interface StoreStats {
 export class StoreCounters {
   rounds = 0;
   logWrites = 0;
+  logSyncs = 0;
   logEntriesWritten = 0;
   logEntryBytesWritten = 0;
   entriesApplied = 0;
@@ -62,10 +65,11 @@ export class StoreCounters {
   snapshotsReceived = 0;
 
   /** A round wrote its log batch (empty batches are not writes). */
-  onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean): void {
+  onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean, synced: boolean): void {
     this.rounds++;
     if (batchWasEmpty) return;
     this.logWrites++;
+    if (synced) this.logSyncs++;
     for (const { rd } of readies) {
       this.logEntriesWritten += rd.entries.length;
       for (const e of rd.entries) this.logEntryBytesWritten += e.data.length;

@@ -550,6 +550,7 @@ export class Store implements KvService {
       watchers: this.watches.watcherCount,
       rounds: this.counters.rounds,
       logWrites: this.counters.logWrites,
+      logSyncs: this.counters.logSyncs,
       logEntriesWritten: this.counters.logEntriesWritten,
       logEntryBytesWritten: this.counters.logEntryBytesWritten,
       entriesApplied: this.counters.entriesApplied,
@@ -663,13 +664,17 @@ export class Store implements KvService {
     for (const { g, rd } of readies) {
       onDisk.set(g, rd.snapshot !== undefined ? 0 : Math.min(g.log.lastIndex(), rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER));
     }
-    const logWrite = this.logEngine.commit(logBatch);
+    // Raft asks for an fsync only when entries, term, vote or a snapshot changed; a round whose
+    // only change is a commit index (a follower learning of a commit) writes without one.
+    // Compaction points are synced too: the log forgets entries only durably.
+    const mustSync = compactions.length > 0 || readies.some((r) => r.rd.mustSync);
+    const logWrite = this.logEngine.commit(logBatch, { sync: mustSync });
     logWrite.catch(() => undefined); // awaited below; a failure there must not surface as unhandled first
     const corrupted = new Map<Group, unknown>();
     const touched = new Set<Group>();
     this.answerApplied(await this.applyCommitted(readies, (g) => onDisk.get(g)!, corrupted), touched);
     await logWrite;
-    this.counters.onLogWrite(readies, logBatch.isEmpty);
+    this.counters.onLogWrite(readies, logBatch.isEmpty, mustSync);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.

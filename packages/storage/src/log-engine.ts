@@ -8,7 +8,7 @@ import type { StorageDb } from './db';
 import { openDiskDb, openMemoryDb, readyDb, writeBatch } from './db';
 import { CorruptionError } from './errors';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog } from './group-log';
-import type { GroupLog, LogEntry, LogWriteBatch, RaftLogEngine } from './interfaces';
+import type { GroupLog, LogCommitOptions, LogEntry, LogWriteBatch, RaftLogEngine } from './interfaces';
 import type { DbOp } from './db';
 import { StagedLogBatch } from './log-batch';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta } from './log-codec';
@@ -74,7 +74,7 @@ export class LevelRaftLogEngine implements RaftLogEngine {
     return new StagedLogBatch(this, this.commitSeq, (log): log is MemoryGroupLog => log instanceof MemoryGroupLog && this.openLogs.has(log));
   }
 
-  async commit(batch: LogWriteBatch): Promise<void> {
+  async commit(batch: LogWriteBatch, options?: LogCommitOptions): Promise<void> {
     this.checkOpen();
     assert(batch instanceof StagedLogBatch && batch.owner === this, 'commit: the batch was not made by this engine');
     assert(!batch.sealed, 'commit: the batch was already committed');
@@ -86,7 +86,7 @@ export class LevelRaftLogEngine implements RaftLogEngine {
     for (const g of batch.groups.values()) assert(!g.log.dropped, () => `commit: group ${g.log.group} was dropped`);
     this.inFlight = true;
     try {
-      await writeBatch(this.db, batch.ops, true);
+      await writeBatch(this.db, batch.ops, options?.sync ?? true);
     } finally {
       this.inFlight = false;
     }

@@ -76,6 +76,30 @@ describe('log engine: the LogStorage contract', () => {
     await engine.close();
   });
 
+  it('syncs a commit unless told not to, and shows an unsynced commit at once', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelRaftLogEngine(db);
+    const log = await engine.openGroup(G1);
+    const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+    const syncs: boolean[] = [];
+    (db as { batch: unknown }).batch = () => {
+      const batch = original();
+      const write = batch.write.bind(batch) as (options?: { sync?: boolean }) => Promise<void>;
+      (batch as { write: unknown }).write = (options?: { sync?: boolean }) => {
+        syncs.push(options?.sync === true);
+        return write(options);
+      };
+      return batch;
+    };
+    await appendCommit(engine, log, range(1, 2, 1));
+    const b = engine.newBatch();
+    b.setHardState(log, { term: 1, vote: nodeId(2), commit: 2 });
+    await engine.commit(b, { sync: false });
+    expect(syncs).toEqual([true, false]);
+    expect(log.initialState().hardState.commit).toBe(2);
+    await engine.close();
+  });
+
   it('leaves memory untouched when the synced write fails', async () => {
     const db = await openMemoryDb();
     const engine = new LevelRaftLogEngine(db);

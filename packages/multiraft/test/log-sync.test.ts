@@ -1,0 +1,68 @@
+/**
+ * A round fsyncs its log write only when Raft needs it (entries, term, vote, snapshot; Ready's
+ * mustSync) or a compaction point moves. A follower learning of a commit writes its hard state
+ * without an fsync: losing that write to a power cut only loses a commit index the leader
+ * repeats. Regression guard for the CPU an fsync per commit-only round cost on every follower.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestCluster } from './cluster';
+
+const ENTRY_KEY_TAG = 0x6c; // the log engine's entry keys start with 'l' (storage/src/log-keys.ts)
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+interface LoggedWrite {
+  readonly sync: boolean;
+  readonly writesEntries: boolean;
+}
+
+/** Records every batch written to a node's log database with its sync flag. */
+function spyOnLogWrites(c: TestCluster, id: number): LoggedWrite[] {
+  const db = c.nodes.get(id)!.logDb;
+  const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+  const writes: LoggedWrite[] = [];
+  (db as { batch: unknown }).batch = () => {
+    const batch = original();
+    let writesEntries = false;
+    const put = batch.put.bind(batch);
+    batch.put = (key: Uint8Array, value: Uint8Array) => {
+      if (key[0] === ENTRY_KEY_TAG) writesEntries = true;
+      return put(key, value);
+    };
+    const write = batch.write.bind(batch) as (options?: { sync?: boolean }) => Promise<void>;
+    (batch as { write: unknown }).write = (options?: { sync?: boolean }) => {
+      writes.push({ sync: options?.sync === true, writesEntries });
+      return write(options);
+    };
+    return batch;
+  };
+  return writes;
+}
+
+describe('log write sync', () => {
+  it('syncs every write that holds entries and skips the fsync of commit-only rounds', async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    await c.waitForPreferredLeaders();
+    const leaderId = c.leaderIdOf(0)!;
+    const followerId = c.ids.find((id) => id !== leaderId)!;
+    const follower = spyOnLogWrites(c, followerId);
+    const leader = spyOnLogWrites(c, leaderId);
+    const before = c.store(followerId).stats();
+    for (let i = 0; i < 10; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'log-sync', seq: i + 1 } }));
+    await c.runFor(30);
+
+    for (const w of [...follower, ...leader]) if (w.writesEntries) expect(w.sync).toBe(true);
+    expect(follower.filter((w) => w.writesEntries).length).toBeGreaterThan(0);
+    // The follower learns each commit after it stored the entry: those rounds need no fsync.
+    expect(follower.filter((w) => !w.sync).length).toBeGreaterThan(0);
+    const after = c.store(followerId).stats();
+    expect(after.logSyncs - before.logSyncs).toBe(follower.filter((w) => w.sync).length);
+    expect(after.logWrites - before.logWrites).toBe(follower.length);
+    // Every acknowledged write is on every replica, commit index included once the leader repeats it.
+    for (const id of c.ids) expect(c.store(id).stats().partitions[0]!.applied).toBe(c.store(leaderId).stats().partitions[0]!.commit);
+  });
+});
