@@ -3,13 +3,12 @@
  * with zod, call the Store through its facade (KvService), and forward to the partition's leader
  * when the Store answers NOT_LEADER with a known leader (unless the request was itself forwarded).
  */
-import { initTRPC } from '@trpc/server';
 import { StoreError } from '@ringkv/multiraft';
 import type { BatchOp, KvService, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
 import { compareBytes, nodeId } from '@ringkv/stdx';
 import type { WireEntry } from './entries';
 import { entryToWire, watchEventToWire } from './entries';
-import { internalError, ringkvDataOf, storeCall, toTRPCError } from './errors';
+import { internalError, storeCall, toTRPCError } from './errors';
 import type { AppContext, ForwardablePath, Forwarder } from './forwarder';
 import {
   deleteInput,
@@ -21,6 +20,7 @@ import {
   watchInput,
   writeBatchInput,
 } from './schemas';
+import { mutation, query, t } from './trpc';
 import { WatchQueue } from './watch-queue';
 import type { WireKey, WireValue } from './wire';
 import { base64ToBytes, bytesToBase64, isBase64, keyFromWire, valueFromWire } from './wire';
@@ -41,13 +41,6 @@ export type WireBatchOutcome =
       readonly ops: readonly number[];
       readonly error: { readonly code: string; readonly message: string; readonly data?: Record<string, unknown> };
     };
-
-const t = initTRPC.context<AppContext>().create({
-  errorFormatter({ shape, error }) {
-    const ringkv = ringkvDataOf(error);
-    return ringkv === undefined ? shape : { ...shape, data: { ...shape.data, ringkv } };
-  },
-});
 
 type BatchOpInput = z.output<typeof writeBatchInput>['ops'][number];
 
@@ -77,24 +70,27 @@ function cursorToKey(cursor: string): Uint8Array {
 export function createAppRouter(deps: AppRouterDeps) {
   const { kv, forwarder } = deps;
 
-  /** Runs `local`; on NOT_LEADER with a known leader, forwards `input` to it on `path`. */
+  /**
+   * Runs `local`; on NOT_LEADER with a known leader, forwards `input` to it on `path`. A
+   * StoreError from either becomes the TRPCError with its code. One async frame on the path
+   * every request takes (the local call), the rest only on NOT_LEADER.
+   */
   async function localOrForward<T>(ctx: AppContext, path: ForwardablePath, input: unknown, local: () => Promise<T>): Promise<T> {
-    return storeCall(async () => {
-      try {
-        return await local();
-      } catch (error) {
-        if (!(error instanceof StoreError) || error.code !== 'NOT_LEADER') throw error;
-        const leader = error.data.leaderHint;
-        const withAddress =
-          leader !== undefined && leader > 0
-            ? new StoreError(error.code, error.message, { ...error.data, leaderAddress: kv.apiAddressOf(leader) })
-            : error;
-        if (forwarder === undefined || ctx.forwarded === true || leader === undefined || leader <= 0 || leader === kv.nodeId) {
-          throw withAddress;
-        }
-        return (await forwarder.forward(nodeId(leader), path, input)) as T;
+    try {
+      return await local();
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      if (error.code !== 'NOT_LEADER') throw toTRPCError(error);
+      const leader = error.data.leaderHint;
+      const withAddress =
+        leader !== undefined && leader > 0
+          ? new StoreError(error.code, error.message, { ...error.data, leaderAddress: kv.apiAddressOf(leader) })
+          : error;
+      if (forwarder === undefined || ctx.forwarded === true || leader === undefined || leader <= 0 || leader === kv.nodeId) {
+        throw toTRPCError(withAddress);
       }
-    });
+      return storeCall(() => forwarder.forward(nodeId(leader), path, input) as Promise<T>);
+    }
   }
 
   async function writePartition(
@@ -123,14 +119,15 @@ export function createAppRouter(deps: AppRouterDeps) {
   }
 
   const kvRouter = t.router({
-    get: t.procedure.input(getInput).query(({ ctx, input }) =>
+    get: query(getInput, ({ ctx, input }) =>
       localOrForward(ctx, 'kv.get', input, async () => {
-        const result = await kv.get(keyFromWire(input.key as WireKey), readOptions(input));
-        return { entry: result.record === null ? null : entryToWire(keyFromWire(input.key as WireKey), result.record), revision: result.revision };
+        const key = keyFromWire(input.key as WireKey);
+        const result = await kv.get(key, readOptions(input));
+        return { entry: result.record === null ? null : entryToWire(key, result.record), revision: result.revision };
       }),
     ),
 
-    getMany: t.procedure.input(getManyInput).query(async ({ ctx, input }) => {
+    getMany: query(getManyInput, async ({ ctx, input }) => {
       const byPartition = new Map<number, number[]>();
       input.keys.forEach((key, i) => {
         const p = kv.partitionOf(keyFromWire(key as WireKey));
@@ -152,7 +149,7 @@ export function createAppRouter(deps: AppRouterDeps) {
       return { entries };
     }),
 
-    put: t.procedure.input(putInput).mutation(({ ctx, input }) =>
+    put: mutation(putInput, ({ ctx, input }) =>
       localOrForward(ctx, 'kv.put', input, () =>
         kv.put({
           key: keyFromWire(input.key as WireKey),
@@ -164,14 +161,14 @@ export function createAppRouter(deps: AppRouterDeps) {
       ),
     ),
 
-    delete: t.procedure.input(deleteInput).mutation(({ ctx, input }) =>
+    delete: mutation(deleteInput, ({ ctx, input }) =>
       localOrForward(ctx, 'kv.delete', input, () =>
         kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
       ),
     ),
 
     /** Atomic within a partition; across partitions one outcome per partition, in partition order. */
-    writeBatch: t.procedure.input(writeBatchInput).mutation(async ({ ctx, input }) => {
+    writeBatch: mutation(writeBatchInput, async ({ ctx, input }) => {
       const byPartition = new Map<number, number[]>();
       input.ops.forEach((op, i) => {
         const p = kv.partitionOf(keyFromWire(op.key as WireKey));
@@ -188,7 +185,7 @@ export function createAppRouter(deps: AppRouterDeps) {
     }),
 
     /** Every partition's matches merged in key order (bytewise), `limit` per page. */
-    scan: t.procedure.input(scanInput).query(async ({ ctx, input }) => {
+    scan: query(scanInput, async ({ ctx, input }) => {
       const after = input.cursor === undefined ? undefined : cursorToKey(input.cursor);
       const prefix = input.prefix;
       const pages = await Promise.all(
@@ -210,11 +207,9 @@ export function createAppRouter(deps: AppRouterDeps) {
     }),
 
     /** One partition's part of a scan (what `scan` forwards to a partition's leader). */
-    scanPartition: t.procedure
-      .input(scanPartitionInput)
-      .query(({ ctx, input }) =>
-        scanOnePartition(ctx, { ...input, after: input.after === undefined ? undefined : keyFromWire(input.after as WireKey) }),
-      ),
+    scanPartition: query(scanPartitionInput, ({ ctx, input }) =>
+      scanOnePartition(ctx, { ...input, after: input.after === undefined ? undefined : keyFromWire(input.after as WireKey) }),
+    ),
 
     watch: t.procedure.input(watchInput).subscription(async function* ({ input, signal }) {
       const queue = new WatchQueue();

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import type { AppContext, AppRouter } from '@ringkv/api';
 import { FORWARDED_HEADER, REQUEST_BODY_BYTES_MAX } from '@ringkv/api';
 import type { HostPort } from '../config/address';
+import { coalesceSends } from './coalesce-sends';
 import type { NodeMetrics } from './metrics';
 
 export interface ApiServerOptions {
@@ -80,6 +81,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.keepAliveTimeout = 5_000;
 
   const wss = new WebSocketServer({ server, maxPayload: REQUEST_BODY_BYTES_MAX });
+  // The upgraded request's socket is the one the WebSocket writes to.
+  wss.on('connection', (ws, req) => coalesceSends(ws, req.socket));
   const wsHandler = applyWSSHandler({
     wss,
     router: options.router,

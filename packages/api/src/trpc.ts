@@ -1,0 +1,58 @@
+/**
+ * The tRPC root (context, error formatter) and the procedure builders the routers use.
+ *
+ * Why `query`/`mutation` here instead of `t.procedure.input(schema).query(...)`: tRPC runs every
+ * `.input()` as a middleware, and each middleware step copies the call's options object twice
+ * with a generic spread helper — on a linearizable get that was most of tRPC's own CPU. These
+ * builders validate with the same zod schema inside the resolver (one middleware, the resolver,
+ * instead of two) and throw what tRPC's input middleware throws on bad input: a BAD_REQUEST
+ * TRPCError whose cause is the ZodError, so the error formatter classifies it the same way
+ * (test/validation.test.ts). The procedure's TYPE is the one `.input(schema)` would give, so
+ * `inferRouterInputs<AppRouter>` (the SDK's wire types) is unchanged.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { z } from 'zod';
+import { ringkvDataOf } from './errors';
+import type { AppContext } from './forwarder';
+
+export const t = initTRPC.context<AppContext>().create({
+  errorFormatter({ shape, error }) {
+    const ringkv = ringkvDataOf(error);
+    return ringkv === undefined ? shape : { ...shape, data: { ...shape.data, ringkv } };
+  },
+});
+
+export interface ResolverOptions<S extends z.ZodType> {
+  readonly ctx: AppContext;
+  readonly input: z.output<S>;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * What every adapter and `createCaller` hand a procedure (tRPC's ProcedureCallOptions): the raw
+ * input arrives through `getRawInput`, which the resolver's options keep.
+ */
+interface RawInputOptions {
+  readonly getRawInput?: () => Promise<unknown>;
+}
+
+/** Parses a call's raw input with `schema`, failing as tRPC's own input validation does. */
+async function parseInput<S extends z.ZodType>(schema: S, opts: object): Promise<z.output<S>> {
+  const getRawInput = (opts as RawInputOptions).getRawInput;
+  if (getRawInput === undefined) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'tRPC passed no raw input to the resolver' });
+  const parsed = schema.safeParse(await getRawInput());
+  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
+  return parsed.data;
+}
+
+/** A query validated by `schema`, typed as `t.procedure.input(schema).query(resolve)`. */
+export function query<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
+  const _typed = () => t.procedure.input(schema).query(({ ctx, input, signal }) => resolve({ ctx, input: input as z.output<S>, signal }));
+  return t.procedure.query(async (opts) => resolve({ ctx: opts.ctx, input: await parseInput(schema, opts), signal: opts.signal })) as unknown as ReturnType<typeof _typed>;
+}
+
+/** A mutation validated by `schema`, typed as `t.procedure.input(schema).mutation(resolve)`. */
+export function mutation<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
+  const _typed = () => t.procedure.input(schema).mutation(({ ctx, input, signal }) => resolve({ ctx, input: input as z.output<S>, signal }));
+  return t.procedure.mutation(async (opts) => resolve({ ctx: opts.ctx, input: await parseInput(schema, opts), signal: opts.signal })) as unknown as ReturnType<typeof _typed>;
+}
