@@ -359,16 +359,17 @@ export class RingKVClient {
     const policy = this.policyFor(options);
     const startedAtMs = this.env.clock.nowMs();
     // The common case needs no timer, controller, listener or await: a free session now.
-    const session = (options.signal?.aborted !== true ? this.sessions.tryAcquire() : undefined) ?? (await this.waitForSession(policy.deadlineMs, options.signal));
+    const free = options.signal?.aborted !== true ? this.sessions.tryAcquire() : undefined;
+    const session = free ?? (await this.waitForSession(policy.deadlineMs, options.signal));
     const tag = session.begin();
     const tagged = { ...input, session: tag };
     let outcomeKnown = false;
     try {
-      const remainingMs = policy.deadlineMs - (this.env.clock.nowMs() - startedAtMs);
+      // Time spent waiting for a session counts against the deadline (no wait: no time passed).
       const result = await withRetries(
         this.env,
         this.router,
-        { ...policy, deadlineMs: Math.max(1, remainingMs) },
+        free !== undefined ? policy : { ...policy, deadlineMs: Math.max(1, policy.deadlineMs - (this.env.clock.nowMs() - startedAtMs)) },
         route,
         failureIn === undefined
           ? (attempt) => this.transport.call(attempt.endpoint, path, tagged, { cancel: attempt.cancel }) as Promise<T>
