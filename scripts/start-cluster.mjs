@@ -7,11 +7,13 @@
 // Environment: RINGKV_START_BASE_PORT (default 7000: peers on 7001-7003, API on 8001-8003 i.e.
 // base+1000+N), RINGKV_START_PARTITIONS (default 16). Node logs (pino JSON) go to ./data/node-N.log.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Node/V8 flags every node process runs with (why: apps/server/README.md, "Node flags").
+const SERVER_NODE_FLAGS = JSON.parse(readFileSync(join(root, 'apps/server/node-flags.json'), 'utf8'));
 const dataRoot = join(root, 'data');
 const basePort = Number(process.env.RINGKV_START_BASE_PORT ?? 7000);
 const partitions = Number(process.env.RINGKV_START_PARTITIONS ?? 16);
@@ -40,6 +42,7 @@ for (const id of NODES) {
   const child = spawn(
     process.execPath,
     [
+      ...SERVER_NODE_FLAGS,
       '--import', 'tsx', join(root, 'apps/server/src/main.ts'),
       '--id', String(id),
       '--data-dir', join(dataRoot, `node-${id}`),

@@ -5,13 +5,15 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Node/V8 flags every node process runs with (why: apps/server/README.md, "Node flags"). */
+const SERVER_NODE_FLAGS = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/server/node-flags.json'), 'utf8')) as string[];
 
 export interface NodeSpec {
   readonly id: number;
@@ -90,6 +92,7 @@ export class ProcessCluster {
     const child = spawn(
       process.execPath,
       [
+        ...SERVER_NODE_FLAGS,
         '--import', 'tsx', join(REPO_ROOT, 'apps/server/src/main.ts'),
         '--id', String(id),
         '--data-dir', spec.dataDir,

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,8 @@ import { StartFailed, freePorts, stopProcess, waitUntil } from './processes';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const SERVER_MAIN = join(REPO_ROOT, 'apps/server/src/main.ts');
+/** Node/V8 flags every node process runs with (why: apps/server/README.md, "Node flags"). */
+const SERVER_NODE_FLAGS = JSON.parse(readFileSync(join(REPO_ROOT, 'apps/server/node-flags.json'), 'utf8')) as string[];
 
 export function serverAvailable(): boolean {
   return existsSync(SERVER_MAIN);
@@ -52,6 +54,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
         [
           // Extra node flags for the server processes only, e.g. RINGKV_BENCH_NODE_ARGS="--cpu-prof
           // --cpu-prof-dir=/tmp/prof" to profile the nodes under load.
+          ...SERVER_NODE_FLAGS,
           ...(process.env['RINGKV_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0),
           '--import',
           'tsx',
