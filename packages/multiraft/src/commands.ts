@@ -4,6 +4,7 @@
  * every replica decides TTL expiry and session expiry the same way.
  */
 import type { Value } from '@ringkv/storage';
+import { uintSizeBytes, writeUint } from '@ringkv/storage';
 import { asBytes, pack, unpack } from './codec';
 import { StoreError } from './errors';
 import type { StoreErrorCode, StoreErrorData } from './errors';
@@ -103,8 +104,59 @@ export function decodeCommand(bytes: Uint8Array): Command {
   }
 }
 
+// msgpack of the field names of a WriteResult (fixstr), for encodeAnswer's hand-written path.
+const VERSION_FIELD = asciiFixstr('version');
+const CREATE_REVISION_FIELD = asciiFixstr('createRevision');
+const MOD_REVISION_FIELD = asciiFixstr('modRevision');
+const DELETED_FIELD = asciiFixstr('deleted');
+const REVISION_FIELD = asciiFixstr('revision');
+
+function asciiFixstr(name: string): Uint8Array {
+  return Uint8Array.from([0xa0 | name.length, ...Array.from(name, (c) => c.charCodeAt(0))]);
+}
+
+/**
+ * The answer saved with every write's session. A successful write's answer is written by hand:
+ * it is encoded on every replica for every write, and these are the bytes msgpackr writes for
+ * `[1, result]` (a map16 of the result's fields, in the order applyOps builds them), without
+ * msgpackr's shared buffer (whose slab each saved answer would keep alive in the session cache).
+ */
 export function encodeAnswer(answer: Answer): Uint8Array {
-  return pack(answer.ok ? [1, answer.result] : [0, answer.code, answer.message, answer.data]);
+  if (!answer.ok) return new Uint8Array(pack([0, answer.code, answer.message, answer.data])); // a copy: pack returns a view of its slab
+  const r = answer.result;
+  if ('version' in r) {
+    const out = new Uint8Array(5 + VERSION_FIELD.length + CREATE_REVISION_FIELD.length + MOD_REVISION_FIELD.length + uintSizeBytes(r.version) + uintSizeBytes(r.createRevision) + uintSizeBytes(r.modRevision));
+    let pos = writeAnswerHeader(out, 3);
+    pos = writeUint(out, putField(out, pos, VERSION_FIELD), r.version);
+    pos = writeUint(out, putField(out, pos, CREATE_REVISION_FIELD), r.createRevision);
+    writeUint(out, putField(out, pos, MOD_REVISION_FIELD), r.modRevision);
+    return out;
+  }
+  if ('deleted' in r) {
+    const out = new Uint8Array(5 + DELETED_FIELD.length + 1 + REVISION_FIELD.length + uintSizeBytes(r.revision));
+    let pos = putField(out, writeAnswerHeader(out, 2), DELETED_FIELD);
+    out[pos++] = r.deleted ? 0xc3 : 0xc2;
+    writeUint(out, putField(out, pos, REVISION_FIELD), r.revision);
+    return out;
+  }
+  const out = new Uint8Array(5 + REVISION_FIELD.length + uintSizeBytes(r.revision));
+  writeUint(out, putField(out, writeAnswerHeader(out, 1), REVISION_FIELD), r.revision);
+  return out;
+}
+
+/** fixarray(2), 1 (ok), map16 header of `fields` entries. */
+function writeAnswerHeader(out: Uint8Array, fields: number): number {
+  out[0] = 0x92;
+  out[1] = 1;
+  out[2] = 0xde;
+  out[3] = 0;
+  out[4] = fields;
+  return 5;
+}
+
+function putField(out: Uint8Array, pos: number, field: Uint8Array): number {
+  out.set(field, pos);
+  return pos + field.length;
 }
 
 export function decodeAnswer(bytes: Uint8Array): Answer {

@@ -16,3 +16,4 @@ export {
   SESSION_ANSWER_SIZE_BYTES_MAX,
   valueSizeBytes,
 } from './limits';
+export { uintSizeBytes, writeUint } from './kv-msgpack';

@@ -1,5 +1,6 @@
 /**
- * Stored forms of the KV engine's records: crc:u32le then a msgpackr array. The checksum of a
+ * Stored forms of the KV engine's records: crc:u32le then a msgpack array (written by hand, see
+ * kv-msgpack.ts; read by msgpackr). The checksum of a
  * data or session record also covers its key, so a record under the wrong key is caught too.
  *
  * Values keep their exact type: a string is a msgpack str, bytes a msgpack bin (read back as a
@@ -9,10 +10,12 @@
  */
 import { Packr } from 'msgpackr';
 import type { GroupId } from '@ringkv/stdx';
+import { assert } from '@ringkv/stdx';
 import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
 import { CorruptionError } from './errors';
 import type { JsonValue, KvRecord, SessionRecord, Value } from './interfaces';
 import { readU64BE, writeU64BE } from './key-bytes';
+import { binHeaderSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBinHeader, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -20,13 +23,6 @@ const RECORD_FORMAT = 1;
 const KIND_STRING = 0;
 const KIND_BYTES = 1;
 const KIND_JSON = 2;
-
-function seal(body: unknown[], key: Uint8Array | undefined): Uint8Array {
-  const packed = packr.pack(body);
-  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + packed.length);
-  record.set(packed, CHECKSUM_SIZE_BYTES);
-  return sealRecord(record, key);
-}
 
 /** `seedKey` is the database key the checksum covers; `key` is the key named in an error. */
 function open(record: Uint8Array, seedKey: Uint8Array, what: string, partition: GroupId, key: Uint8Array): unknown[] {
@@ -59,25 +55,49 @@ function asBytes(value: unknown): Uint8Array | undefined {
 export function encodeRecord(storageKey: Uint8Array, record: KvRecord): { stored: Uint8Array; readBack: KvRecord } {
   const v = record.value;
   let kind: number;
-  let payload: string | Uint8Array;
+  let text: string | undefined;
+  let bytes: Uint8Array | undefined;
   let value: Value;
   if (typeof v === 'string') {
     kind = KIND_STRING;
-    payload = value = v;
+    value = text = v;
   } else if (v instanceof Uint8Array) {
     kind = KIND_BYTES;
-    payload = value = new Uint8Array(v);
+    value = bytes = new Uint8Array(v);
   } else {
     kind = KIND_JSON;
-    payload = JSON.stringify(v);
-    value = JSON.parse(payload) as JsonValue;
+    text = JSON.stringify(v);
+    value = JSON.parse(text) as JsonValue;
   }
-  const body: unknown[] = [RECORD_FORMAT, kind, payload, record.version, record.createRevision, record.modRevision];
   const { version, createRevision, modRevision, expiresAtMs } = record;
-  if (expiresAtMs !== undefined) body.push(expiresAtMs);
+  // [RECORD_FORMAT, kind, payload, version, createRevision, modRevision, expiresAtMs?] as msgpack.
+  const payloadSizeBytes = text !== undefined ? Buffer.byteLength(text, 'utf8') : bytes!.length;
+  const size =
+    CHECKSUM_SIZE_BYTES +
+    3 +
+    (text !== undefined ? strHeaderSizeBytes(payloadSizeBytes) : binHeaderSizeBytes(payloadSizeBytes)) +
+    payloadSizeBytes +
+    uintSizeBytes(version) +
+    uintSizeBytes(createRevision) +
+    uintSizeBytes(modRevision) +
+    (expiresAtMs === undefined ? 0 : uintSizeBytes(expiresAtMs));
+  const stored = new Uint8Array(size);
+  let pos = CHECKSUM_SIZE_BYTES;
+  stored[pos++] = expiresAtMs === undefined ? 0x96 : 0x97;
+  stored[pos++] = RECORD_FORMAT;
+  stored[pos++] = kind;
+  if (text !== undefined) pos = writeUtf8(stored, writeStrHeader(stored, pos, payloadSizeBytes), text, payloadSizeBytes);
+  else {
+    pos = writeBinHeader(stored, pos, payloadSizeBytes);
+    stored.set(bytes!, pos);
+    pos += payloadSizeBytes;
+  }
+  pos = writeUint(stored, writeUint(stored, writeUint(stored, pos, version), createRevision), modRevision);
+  if (expiresAtMs !== undefined) pos = writeUint(stored, pos, expiresAtMs);
+  assert(pos === size, () => `record encoding wrote ${pos} of ${size} bytes`);
   const readBack: KvRecord =
     expiresAtMs === undefined ? { value, version, createRevision, modRevision } : { value, version, createRevision, modRevision, expiresAtMs };
-  return { stored: seal(body, storageKey), readBack };
+  return { stored: sealRecord(stored, storageKey), readBack };
 }
 
 export function decodeRecord(partition: GroupId, userKey: Uint8Array, storageKey: Uint8Array, stored: Uint8Array): KvRecord {
@@ -104,7 +124,18 @@ export function decodeRecord(partition: GroupId, userKey: Uint8Array, storageKey
 }
 
 export function encodeSession(storageKey: Uint8Array, session: SessionRecord): Uint8Array {
-  return seal([RECORD_FORMAT, session.lastSeq, session.answer, session.lastSeenMs], storageKey);
+  // [RECORD_FORMAT, lastSeq, answer (bin), lastSeenMs] as msgpack.
+  const { lastSeq, answer, lastSeenMs } = session;
+  const size = CHECKSUM_SIZE_BYTES + 2 + uintSizeBytes(lastSeq) + binHeaderSizeBytes(answer.length) + answer.length + uintSizeBytes(lastSeenMs);
+  const stored = new Uint8Array(size);
+  let pos = CHECKSUM_SIZE_BYTES;
+  stored[pos++] = 0x94;
+  stored[pos++] = RECORD_FORMAT;
+  pos = writeBinHeader(stored, writeUint(stored, pos, lastSeq), answer.length);
+  stored.set(answer, pos);
+  pos = writeUint(stored, pos + answer.length, lastSeenMs);
+  assert(pos === size, () => `session encoding wrote ${pos} of ${size} bytes`);
+  return sealRecord(stored, storageKey);
 }
 
 export function decodeSession(partition: GroupId, storageKey: Uint8Array, stored: Uint8Array): SessionRecord {

@@ -1,0 +1,143 @@
+/**
+ * Hand-written msgpack for the fixed shapes written once per applied command (session records,
+ * data records, write answers): exactly the bytes msgpackr (useRecords: false) writes for the
+ * same values, so stored records, digests and snapshots do not change, and any msgpack reader
+ * (msgpackr included) decodes them. Writing into one exactly sized array skips msgpackr's shared
+ * 8 KiB slabs (a fresh slab every ~30 records, and each packed result a Buffer view to copy out
+ * of it), which was most of the encoding cost per write.
+ *
+ * The tests compare every writer here against msgpackr over random values.
+ */
+
+const encoder = new TextEncoder();
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Bytes of a non-negative integer as msgpackr writes it (a float64 above 32 bits). */
+export function uintSizeBytes(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x100) return 2;
+  if (n < 0x10000) return 3;
+  if (n <= 0xffffffff) return 5;
+  return 9;
+}
+
+/** Writes a non-negative integer at `pos`; returns the position after it. */
+export function writeUint(out: Uint8Array, pos: number, n: number): number {
+  if (n < 0x80) {
+    out[pos] = n;
+    return pos + 1;
+  }
+  if (n < 0x100) {
+    out[pos] = 0xcc;
+    out[pos + 1] = n;
+    return pos + 2;
+  }
+  if (n < 0x10000) {
+    out[pos] = 0xcd;
+    out[pos + 1] = n >>> 8;
+    out[pos + 2] = n & 0xff;
+    return pos + 3;
+  }
+  if (n <= 0xffffffff) {
+    out[pos] = 0xce;
+    out[pos + 1] = n >>> 24;
+    out[pos + 2] = (n >>> 16) & 0xff;
+    out[pos + 3] = (n >>> 8) & 0xff;
+    out[pos + 4] = n & 0xff;
+    return pos + 5;
+  }
+  out[pos] = 0xcb;
+  f64[0] = n;
+  for (let i = 0; i < 8; i++) out[pos + 1 + i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
+  return pos + 9;
+}
+
+export function binHeaderSizeBytes(length: number): number {
+  return length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+}
+
+/** Writes a bin header (the bytes follow it); returns the position after the header. */
+export function writeBinHeader(out: Uint8Array, pos: number, length: number): number {
+  if (length < 0x100) {
+    out[pos] = 0xc4;
+    out[pos + 1] = length;
+    return pos + 2;
+  }
+  if (length < 0x10000) {
+    out[pos] = 0xc5;
+    out[pos + 1] = length >>> 8;
+    out[pos + 2] = length & 0xff;
+    return pos + 3;
+  }
+  out[pos] = 0xc6;
+  out[pos + 1] = length >>> 24;
+  out[pos + 2] = (length >>> 16) & 0xff;
+  out[pos + 3] = (length >>> 8) & 0xff;
+  out[pos + 4] = length & 0xff;
+  return pos + 5;
+}
+
+export function strHeaderSizeBytes(byteLength: number): number {
+  return byteLength < 0x20 ? 1 : byteLength < 0x100 ? 2 : byteLength < 0x10000 ? 3 : 5;
+}
+
+/** Writes a str header for `byteLength` UTF-8 bytes; returns the position after the header. */
+export function writeStrHeader(out: Uint8Array, pos: number, byteLength: number): number {
+  if (byteLength < 0x20) {
+    out[pos] = 0xa0 | byteLength;
+    return pos + 1;
+  }
+  if (byteLength < 0x100) {
+    out[pos] = 0xd9;
+    out[pos + 1] = byteLength;
+    return pos + 2;
+  }
+  if (byteLength < 0x10000) {
+    out[pos] = 0xda;
+    out[pos + 1] = byteLength >>> 8;
+    out[pos + 2] = byteLength & 0xff;
+    return pos + 3;
+  }
+  out[pos] = 0xdb;
+  out[pos + 1] = byteLength >>> 24;
+  out[pos + 2] = (byteLength >>> 16) & 0xff;
+  out[pos + 3] = (byteLength >>> 8) & 0xff;
+  out[pos + 4] = byteLength & 0xff;
+  return pos + 5;
+}
+
+/**
+ * UTF-8 bytes of `text` as msgpackr writes them. msgpackr encodes strings shorter than 64
+ * UTF-16 units with its own loop, which writes a lone surrogate as its 3-byte form, and longer
+ * ones with Buffer's encoder, which writes U+FFFD (also 3 bytes) instead, as TextEncoder does;
+ * both are kept here so a stored record is the same bytes either way. Both write
+ * Buffer.byteLength(text) bytes.
+ */
+export function writeUtf8(out: Uint8Array, pos: number, text: string, byteLength: number): number {
+  if (text.length >= 0x40) return pos + encoder.encodeInto(text, out.subarray(pos, pos + byteLength)).written;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) out[pos++] = c;
+    else if (c < 0x800) {
+      out[pos++] = (c >> 6) | 0xc0;
+      out[pos++] = (c & 0x3f) | 0x80;
+    } else {
+      const d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if ((c & 0xfc00) === 0xd800 && (d & 0xfc00) === 0xdc00) {
+        c = 0x10000 + ((c & 0x03ff) << 10) + (d & 0x03ff);
+        i++;
+        out[pos++] = (c >> 18) | 0xf0;
+        out[pos++] = ((c >> 12) & 0x3f) | 0x80;
+        out[pos++] = ((c >> 6) & 0x3f) | 0x80;
+        out[pos++] = (c & 0x3f) | 0x80;
+      } else {
+        out[pos++] = (c >> 12) | 0xe0;
+        out[pos++] = ((c >> 6) & 0x3f) | 0x80;
+        out[pos++] = (c & 0x3f) | 0x80;
+      }
+    }
+  }
+  return pos;
+}
