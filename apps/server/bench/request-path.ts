@@ -12,6 +12,7 @@
  * REQUEST_PATH_SERVER_ARGS passes node flags to the server child (e.g. "--cpu-prof").
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -85,8 +86,10 @@ async function run(client: Client, child: ChildProcess, name: string, call: (typ
 }
 
 const serverPath = fileURLToPath(new URL('./request-path-server.ts', import.meta.url));
+// The flags a real node runs with (node-flags.json), then any extra ones for this run.
+const nodeFlags = JSON.parse(readFileSync(fileURLToPath(new URL('../node-flags.json', import.meta.url)), 'utf8')) as string[];
 const extra = (process.env['REQUEST_PATH_SERVER_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
-const child = fork(serverPath, [], { execArgv: [...extra, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(serverPath, [], { execArgv: [...nodeFlags, ...extra, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const port = await request(child, '', (m) => m['port'] as number | undefined);
 const wsClient = createWSClient({ url: `ws://127.0.0.1:${port}`, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
 const client = createTRPCUntypedClient<AnyTRPCRouter>({ links: [wsLink({ client: wsClient })] });
