@@ -19,10 +19,21 @@ function translate<T>(fn: () => T): T {
 }
 
 export class GroupLogStorage implements LogStorage {
-  constructor(readonly log: GroupLog) {}
+  /**
+   * `appliedIndex`: what the KV engine already applied of this group. Applied entries were known
+   * committed, and a commit-only hard state is written without an fsync (store.ts), so after a
+   * power cut the stored commit index can lag the applied one: the core restarts with the commit
+   * index raised to the applied index (as far as the log holds entries).
+   */
+  constructor(
+    readonly log: GroupLog,
+    private readonly appliedIndex = 0,
+  ) {}
 
   initialState(): { hardState: HardState; confState: ConfState } {
-    return this.log.initialState();
+    const state = this.log.initialState();
+    const commit = Math.max(state.hardState.commit, Math.min(this.appliedIndex, this.log.lastIndex()));
+    return commit === state.hardState.commit ? state : { hardState: { ...state.hardState, commit }, confState: state.confState };
   }
 
   entries(lo: number, hi: number, maxSizeBytes: number): Entry[] {

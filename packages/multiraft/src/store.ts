@@ -1092,11 +1092,12 @@ export class Store implements KvService {
   // ---- helpers ------------------------------------------------------------------------------
 
   private newRaft(g: { partition: number; log: Group['log']; kvApplied: number }): RawNode {
-    const hardState = g.log.initialState().hardState;
     assert(g.kvApplied >= g.log.firstIndex() - 1, () => `partition ${g.partition}: the KV engine is at ${g.kvApplied}, behind the log's compaction point ${g.log.firstIndex() - 1}`);
+    const storage = new GroupLogStorage(g.log, g.kvApplied);
+    const hardState = storage.initialState().hardState;
     return new RawNode({
       id: this.nodeId,
-      storage: new GroupLogStorage(g.log),
+      storage,
       prng: this.prng.fork(`raft/${g.partition}`),
       electionTick: this.config.electionTicks,
       heartbeatTick: this.config.heartbeatTicks,

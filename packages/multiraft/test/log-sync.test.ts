@@ -5,6 +5,9 @@
  * repeats. Regression guard for the CPU an fsync per commit-only round cost on every follower.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { groupId, nodeId } from '@ringkv/stdx';
+import { openLogEngine, openMemoryLogEngine } from '@ringkv/storage';
+import { GroupLogStorage } from '../src/log-storage';
 import { TestCluster } from './cluster';
 
 const ENTRY_KEY_TAG = 0x6c; // the log engine's entry keys start with 'l' (storage/src/log-keys.ts)
@@ -64,5 +67,47 @@ describe('log write sync', () => {
     expect(after.logWrites - before.logWrites).toBe(follower.length);
     // Every acknowledged write is on every replica, commit index included once the leader repeats it.
     for (const id of c.ids) expect(c.store(id).stats().partitions[0]!.applied).toBe(c.store(leaderId).stats().partitions[0]!.commit);
+  });
+});
+
+describe('restart after a lost commit-only hard state', () => {
+  it('raises the stored commit index to the applied index, as far as the log holds entries', async () => {
+    const engine = await openMemoryLogEngine();
+    const log = await engine.openGroup(groupId(1));
+    const b = engine.newBatch();
+    b.append(log, [1, 2, 3, 4, 5].map((index) => ({ index, term: 1, type: 'normal' as const, data: new Uint8Array([index]) })));
+    b.setHardState(log, { term: 1, vote: nodeId(1), commit: 2 });
+    await engine.commit(b);
+    expect(new GroupLogStorage(log, 4).initialState().hardState).toEqual({ term: 1, vote: 1, commit: 4 });
+    expect(new GroupLogStorage(log, 9).initialState().hardState.commit).toBe(5);
+    expect(new GroupLogStorage(log, 1).initialState().hardState.commit).toBe(2);
+    expect(new GroupLogStorage(log).initialState().hardState.commit).toBe(2);
+    await engine.close();
+  });
+
+  it('a node whose stored commit lags its KV engine restarts with applied <= commit and serves', async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    await c.waitForPreferredLeaders();
+    const leaderId = c.leaderIdOf(0)!;
+    const followerId = c.ids.find((id) => id !== leaderId)!;
+    for (let i = 0; i < 5; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'lag', seq: i + 1 } }));
+    await c.runFor(30);
+    const applied = c.store(followerId).stats().partitions[0]!.applied;
+    await c.stop(followerId);
+    // What a power cut can leave: the unsynced commit-only hard states lost, the KV engine's
+    // applied index (made durable by a later KV sync) kept.
+    const engine = await openLogEngine({ db: c.nodes.get(followerId)!.logDb });
+    const log = await engine.openGroup(groupId(0));
+    const hs = log.initialState().hardState;
+    const b = engine.newBatch();
+    b.setHardState(log, { ...hs, commit: 1 });
+    await engine.commit(b);
+    await engine.close();
+    await c.start(followerId);
+    const part = c.store(followerId).stats().partitions[0]!;
+    expect(part.applied).toBe(applied);
+    expect(part.commit).toBeGreaterThanOrEqual(part.applied);
+    await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: 'after', session: { clientId: 'lag', seq: 6 } }));
+    await c.waitFor(() => c.store(followerId).stats().partitions[0]!.applied === c.store(leaderId).stats().partitions[0]!.commit, 5_000, 'the follower to apply the new write');
   });
 });
