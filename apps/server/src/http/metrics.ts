@@ -86,7 +86,8 @@ export class NodeMetrics {
     gauge('ringkv_store_reads_in_flight', 'Reads waiting for a ReadIndex round or for the apply', () => store().readsInFlight);
     gauge('ringkv_store_watchers', 'Watches served by this node', () => store().watchers);
     counter('ringkv_store_rounds_total', 'Round-loop iterations', () => store().rounds);
-    counter('ringkv_store_log_writes_total', 'Synced Raft log writes made by the round loop', () => store().logWrites);
+    counter('ringkv_store_log_writes_total', 'Raft log writes made by the round loop', () => store().logWrites);
+    counter('ringkv_store_log_syncs_total', 'Raft log writes that were fsynced (new entries, term, vote, snapshot or compaction)', () => store().logSyncs);
     counter('ringkv_store_log_entries_written_total', 'Raft entries written to the log', () => store().logEntriesWritten);
     counter('ringkv_store_log_entry_bytes_written_total', 'Payload bytes of the Raft entries written', () => store().logEntryBytesWritten);
     counter('ringkv_store_entries_applied_total', 'Committed entries applied to the KV engine', () => store().entriesApplied);
