@@ -6,6 +6,7 @@
 import type { GroupId } from '@ringkv/stdx';
 import { assert } from '@ringkv/stdx';
 import type { KvApplyBatch, KvRecord, SessionRecord } from './interfaces';
+import { VALUE_SIZE_BYTES_MAX } from './interfaces';
 import { encodeApplied, encodeRecord, encodeSession } from './kv-codec';
 import { appliedKey, dataKey, sessionKey } from './kv-keys';
 import { SESSION_ANSWER_SIZE_BYTES_MAX, checkClientId, checkKeySize, checkValueSize } from './limits';
@@ -49,7 +50,9 @@ export class StagedKvBatch implements KvApplyBatch {
   put(partition: GroupId, key: Uint8Array, record: KvRecord): void {
     this.checkOpen();
     checkKeySize(key);
-    checkValueSize(record.value);
+    // A string of n UTF-16 units has at most 3n UTF-8 bytes: a short one needs no measuring.
+    const v = record.value;
+    if (typeof v !== 'string' || v.length * 3 > VALUE_SIZE_BYTES_MAX) checkValueSize(v);
     assert(record.version >= 1 && Number.isSafeInteger(record.version), () => `record version must be >= 1, got ${record.version}`);
     checkCount(record.createRevision, 'createRevision');
     checkCount(record.modRevision, 'modRevision');
