@@ -3,12 +3,15 @@
  *
  * Why `query`/`mutation` here instead of `t.procedure.input(schema).query(...)`: tRPC runs every
  * `.input()` as a middleware, and each middleware step copies the call's options object twice
- * with a generic spread helper — on a linearizable get that was most of tRPC's own CPU. These
- * builders validate with the same zod schema inside the resolver (one middleware, the resolver,
- * instead of two) and throw what tRPC's input middleware throws on bad input: a BAD_REQUEST
- * TRPCError whose cause is the ZodError, so the error formatter classifies it the same way
- * (test/validation.test.ts). The procedure's TYPE is the one `.input(schema)` would give, so
- * `inferRouterInputs<AppRouter>` (the SDK's wire types) is unchanged.
+ * with a generic spread helper (`_objectSpread2`, the hottest tRPC function in a node's profile).
+ * These builders validate with the same zod schema inside the resolver (one middleware, the
+ * resolver, instead of two) and throw what tRPC's input middleware throws on bad input: a
+ * BAD_REQUEST TRPCError whose cause is the ZodError, so the error formatter classifies it the same
+ * way. The procedure's TYPE is the one `.input(schema)` would give, so `inferRouterInputs<AppRouter>`
+ * (the SDK's wire types) is unchanged. The raw input comes from `getRawInput`, which every tRPC
+ * adapter and `createCaller` pass in the call options (tRPC's ProcedureCallOptions) and the
+ * resolver's options keep; @trpc/server is pinned, and test/procedures.test.ts (caller) and
+ * apps/server/test/api-server.test.ts (WebSocket and HTTP) fail if that ever changes.
  */
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { z } from 'zod';
