@@ -15,6 +15,7 @@ import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
 import { CorruptionError } from './errors';
 import type { JsonValue, KvRecord, SessionRecord, Value } from './interfaces';
 import { readU64BE, writeU64BE } from './key-bytes';
+import { allocateRecord } from './kv-slab';
 import { binHeaderSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBinHeader, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -81,7 +82,7 @@ export function encodeRecord(storageKey: Uint8Array, record: KvRecord): { stored
     uintSizeBytes(createRevision) +
     uintSizeBytes(modRevision) +
     (expiresAtMs === undefined ? 0 : uintSizeBytes(expiresAtMs));
-  const stored = new Uint8Array(size);
+  const stored = allocateRecord(size);
   let pos = CHECKSUM_SIZE_BYTES;
   stored[pos++] = expiresAtMs === undefined ? 0x96 : 0x97;
   stored[pos++] = RECORD_FORMAT;
@@ -127,7 +128,7 @@ export function encodeSession(storageKey: Uint8Array, session: SessionRecord): U
   // [RECORD_FORMAT, lastSeq, answer (bin), lastSeenMs] as msgpack.
   const { lastSeq, answer, lastSeenMs } = session;
   const size = CHECKSUM_SIZE_BYTES + 2 + uintSizeBytes(lastSeq) + binHeaderSizeBytes(answer.length) + answer.length + uintSizeBytes(lastSeenMs);
-  const stored = new Uint8Array(size);
+  const stored = allocateRecord(size);
   let pos = CHECKSUM_SIZE_BYTES;
   stored[pos++] = 0x94;
   stored[pos++] = RECORD_FORMAT;
