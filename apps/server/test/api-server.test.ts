@@ -92,6 +92,19 @@ describe('api server', () => {
     expect((await post('kv.put', { key: 'b', value: { type: 'string', data: 'v' }, session: session(5) })).status).toBe(200);
     expect(kv.writes).toBe(2);
   });
+
+  it('tells WebSocket clients to reconnect before it closes their sockets', async () => {
+    const { server, url } = await serve();
+    const socket = new WebSocket(`ws://${url}`);
+    cleanups.push(() => socket.terminate());
+    const messages: string[] = [];
+    socket.on('message', (data) => messages.push(String(data)));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => socket.once('open', resolve));
+    await server.close();
+    await closed;
+    expect(messages.map((m) => JSON.parse(m) as unknown)).toEqual([{ id: null, method: 'reconnect' }]);
+  });
 });
 
 describe('coalesceSends', () => {

@@ -110,6 +110,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (closed) return;
       closed = true;
       wsHandler.broadcastReconnectNotification();
+      // The notifications sit in corked sockets until the next tick (coalesce-sends.ts): let them
+      // leave before the sockets are terminated.
+      await new Promise<void>((resolve) => process.nextTick(resolve));
       for (const socket of wss.clients) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.close();
