@@ -31,6 +31,19 @@ describe('SessionCache', () => {
     expect(cache.lookup(groupId(1), 'c')).toEqual(session(4));
   });
 
+  it('keeps a new session when every older one was used since (evicting the oldest of them)', () => {
+    const cache = new SessionCache(3);
+    for (const id of ['a', 'b', 'c']) cache.set(groupId(1), id, session(1));
+    for (const id of ['a', 'b', 'c']) expect(cache.lookup(groupId(1), id)).toEqual(session(1));
+    cache.set(groupId(1), 'd', session(2));
+    expect(cache.lookup(groupId(1), 'd')).toEqual(session(2));
+    expect(cache.lookup(groupId(1), 'a')).toBeNull();
+    expect([cache.lookup(groupId(1), 'b'), cache.lookup(groupId(1), 'c')]).toEqual([session(1), session(1)]);
+    // Bounded however it is used.
+    for (let i = 0; i < 100; i++) cache.set(groupId(1), `x${i}`, session(i));
+    expect(['b', 'c', 'd', ...Array.from({ length: 100 }, (_, i) => `x${i}`)].filter((id) => cache.lookup(groupId(1), id) !== null)).toHaveLength(3);
+  });
+
   it('caches nothing when its bound is zero', () => {
     const cache = new SessionCache(0);
     cache.set(groupId(1), 'a', session(1));
