@@ -1,15 +1,21 @@
 /**
- * The hot-value cache in front of the KV engine: an LRU bounded in bytes (lru-cache). It also
- * remembers keys known to be absent, which is safe because every change to a partition goes
- * through the engine, which writes through (puts and deletes) and clears the partition on import
- * and drop; reads that raced with a write do not fill (see LevelKvEngine.get's generation check).
+ * The hot-value cache in front of the KV engine, bounded in bytes. It also remembers keys known
+ * to be absent, which is safe because every change to a partition goes through the engine, which
+ * writes through (puts and deletes) and clears the partition on import and drop; reads that raced
+ * with a write do not fill (see LevelKvEngine.get's generation check).
  *
  * Lookups are keyed by a 30-bit hash of (partition, key) rather than by a string built from the
  * key: a small integer key needs no allocation and hashes for free, which is what lets a cached
  * read cost well under a microsecond. Each entry keeps its partition and key bytes and is compared
  * on lookup, so two keys sharing a hash never see each other's value: they only evict each other.
+ *
+ * Eviction is CLOCK (the usual approximation of LRU): entries sit in a Map in insertion order
+ * with a "referenced" bit that a hit or an update sets; only an insertion past the bound walks
+ * from the oldest entry, giving each referenced one a second chance (moved to the end, bit
+ * cleared) and evicting the first unreferenced one (never the entry just inserted). lru-cache,
+ * used before, reordered its list on every hit and every write-through (twice per applied write
+ * on every replica) and took ~0.5 µs a lookup and ~0.8 µs a set; a Map lookup and a bit, ~0.1 µs.
  */
-import { LRUCache } from 'lru-cache';
 import type { GroupId } from '@ringkv/stdx';
 import type { KvRecord } from './interfaces';
 
@@ -18,9 +24,11 @@ export const ABSENT = Symbol('absent');
 export type CachedValue = KvRecord | typeof ABSENT;
 
 interface CacheEntry {
-  readonly partition: GroupId;
-  readonly key: Uint8Array;
-  readonly value: CachedValue;
+  partition: GroupId;
+  key: Uint8Array;
+  value: CachedValue;
+  sizeBytes: number;
+  referenced: boolean;
 }
 
 /** Bookkeeping bytes charged per cache entry on top of key and value. */
@@ -43,19 +51,19 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export class ValueCache {
-  private readonly lru: LRUCache<number, CacheEntry> | undefined;
+  private readonly slots = new Map<number, CacheEntry>();
+  private totalSizeBytes = 0;
   hits = 0;
   misses = 0;
 
-  constructor(readonly maxSizeBytes: number) {
-    this.lru = maxSizeBytes > 0 ? new LRUCache<number, CacheEntry>({ maxSize: maxSizeBytes }) : undefined;
-  }
+  constructor(readonly maxSizeBytes: number) {}
 
   /** The cached value, or undefined when the cache does not know. Counts a hit or a miss. */
   lookup(partition: GroupId, key: Uint8Array): CachedValue | undefined {
-    const entry = this.lru?.get(cacheSlot(partition, key));
+    const entry = this.slots.get(cacheSlot(partition, key));
     if (entry !== undefined && entry.partition === partition && sameKey(entry.key, key)) {
       this.hits++;
+      entry.referenced = true;
       return entry.value;
     }
     this.misses++;
@@ -64,35 +72,59 @@ export class ValueCache {
 
   /** Caches a value; `key` must not be changed afterwards (callers pass their own copy). */
   set(partition: GroupId, key: Uint8Array, value: CachedValue, valueSizeBytes: number): void {
-    if (this.lru === undefined) return;
+    if (this.maxSizeBytes === 0) return;
     const slot = cacheSlot(partition, key);
     const size = ENTRY_OVERHEAD_BYTES + key.length + valueSizeBytes;
+    const entry = this.slots.get(slot);
     if (size > this.maxSizeBytes) {
       // Too big to cache: make sure no older copy survives.
-      this.forget(slot, partition, key);
+      if (entry !== undefined && entry.partition === partition && sameKey(entry.key, key)) this.remove(slot, entry);
       return;
     }
-    this.lru.set(slot, { partition, key, value }, { size });
+    if (entry !== undefined) {
+      // The same key, or another sharing its slot (which it evicts): updated in place.
+      this.totalSizeBytes += size - entry.sizeBytes;
+      entry.partition = partition;
+      entry.key = key;
+      entry.value = value;
+      entry.sizeBytes = size;
+      entry.referenced = true;
+    } else {
+      this.slots.set(slot, { partition, key, value, sizeBytes: size, referenced: false });
+      this.totalSizeBytes += size;
+    }
+    this.evictOver(slot);
   }
 
   /** Forgets every key of one partition (after an import or a drop). */
   dropPartition(partition: GroupId): void {
-    if (this.lru === undefined) return;
-    const doomed: number[] = [];
-    for (const [slot, entry] of this.lru.entries()) if (entry.partition === partition) doomed.push(slot);
-    for (const slot of doomed) this.lru.delete(slot);
+    for (const [slot, entry] of this.slots) if (entry.partition === partition) this.remove(slot, entry);
   }
 
   get sizeBytes(): number {
-    return this.lru?.calculatedSize ?? 0;
+    return this.totalSizeBytes;
   }
 
   get entries(): number {
-    return this.lru?.size ?? 0;
+    return this.slots.size;
   }
 
-  private forget(slot: number, partition: GroupId, key: Uint8Array): void {
-    const entry = this.lru?.peek(slot);
-    if (entry !== undefined && entry.partition === partition && sameKey(entry.key, key)) this.lru!.delete(slot);
+  /** Evicts until the cache is within its bound, sparing the entry at `keep` (just set). */
+  private evictOver(keep: number): void {
+    while (this.totalSizeBytes > this.maxSizeBytes) {
+      const [slot, oldest] = this.slots.entries().next().value!;
+      this.slots.delete(slot);
+      if (!oldest.referenced && slot !== keep) {
+        this.totalSizeBytes -= oldest.sizeBytes;
+        continue;
+      }
+      oldest.referenced = false;
+      this.slots.set(slot, oldest);
+    }
+  }
+
+  private remove(slot: number, entry: CacheEntry): void {
+    this.slots.delete(slot);
+    this.totalSizeBytes -= entry.sizeBytes;
   }
 }

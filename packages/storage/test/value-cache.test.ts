@@ -1,0 +1,65 @@
+/** The value cache on its own: within its byte bound, never a wrong value, the entry just set kept. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { groupId } from '@ringkv/stdx';
+import type { KvRecord } from '../src/interfaces';
+import { ABSENT, ValueCache } from '../src/value-cache';
+import type { CachedValue } from '../src/value-cache';
+
+const op = fc.oneof(
+  fc.record({ type: fc.constant('set' as const), p: fc.nat({ max: 2 }), key: fc.nat({ max: 30 }), size: fc.nat({ max: 900 }), absent: fc.boolean() }),
+  fc.record({ type: fc.constant('lookup' as const), p: fc.nat({ max: 2 }), key: fc.nat({ max: 30 }) }),
+  fc.record({ type: fc.constant('drop' as const), p: fc.nat({ max: 2 }) }),
+);
+
+describe('ValueCache', () => {
+  it('stays within its bound, returns only the last value set for a key, and keeps the one just set', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const max = 2_000;
+        const cache = new ValueCache(max);
+        const model = new Map<string, CachedValue>();
+        const sizes = new Map<string, number>();
+        let version = 0;
+        for (const o of ops) {
+          const id = o.type === 'drop' ? '' : `${o.p}/${o.key}`;
+          const key = o.type === 'drop' ? new Uint8Array(0) : Uint8Array.of(o.key, o.key >> 8);
+          if (o.type === 'set') {
+            const value: CachedValue = o.absent ? ABSENT : ({ value: 'v', version: ++version, createRevision: 1, modRevision: version } satisfies KvRecord);
+            cache.set(groupId(o.p), key, value, o.size);
+            model.set(id, value);
+            sizes.set(id, 130 + o.size);
+            // Kept unless it alone is over the bound (128 B of overhead + 2 B of key + its size).
+            expect(cache.lookup(groupId(o.p), key)).toBe(130 + o.size > max ? undefined : value);
+          } else if (o.type === 'lookup') {
+            const got = cache.lookup(groupId(o.p), key);
+            if (got !== undefined) expect(got).toBe(model.get(id));
+          } else {
+            cache.dropPartition(groupId(o.p));
+            for (let k = 0; k <= 30; k++) expect(cache.lookup(groupId(o.p), Uint8Array.of(k, 0))).toBeUndefined();
+          }
+          expect(cache.sizeBytes).toBeLessThanOrEqual(max);
+          // The size is the sum of what is cached (no two of these keys share a slot).
+          let cached = 0;
+          let held = 0;
+          for (const [k, size] of sizes) {
+            const [p, n] = k.split('/').map(Number) as [number, number];
+            if (cache.lookup(groupId(p), Uint8Array.of(n, n >> 8)) !== undefined) {
+              cached++;
+              held += size;
+            }
+          }
+          expect([cache.entries, cache.sizeBytes]).toEqual([cached, held]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('caches nothing when its bound is zero', () => {
+    const cache = new ValueCache(0);
+    cache.set(groupId(1), Uint8Array.of(1), ABSENT, 0);
+    expect(cache.lookup(groupId(1), Uint8Array.of(1))).toBeUndefined();
+    expect(cache.entries).toBe(0);
+  });
+});
