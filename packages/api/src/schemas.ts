@@ -24,6 +24,30 @@ export const TOO_LARGE_PARAM = { ringkv: 'TOO_LARGE' } as const;
 
 const base64 = z.string().refine(isBase64, { message: 'must be base64 (RFC 4648, padded)' });
 
+/**
+ * A lone UTF-16 surrogate has no UTF-8 form: stored, it would read back from disk as U+FFFD while
+ * the value cache still held the original, and two different string keys would share one key.
+ * With the `u` flag a surrogate pair is one code point, so this class matches lone ones only.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const NOT_WELL_FORMED = 'must be well-formed Unicode text (it holds a lone UTF-16 surrogate, which has no UTF-8 form)';
+
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** True when every string of a JSON value, object keys included, is well-formed text. */
+export function isWellFormedJson(value: JsonValue): boolean {
+  if (typeof value === 'string') return isWellFormedText(value);
+  if (Array.isArray(value)) return value.every(isWellFormedJson);
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) if (!isWellFormedText(k) || !isWellFormedJson(v)) return false;
+  }
+  return true;
+}
+
+const text = z.string().refine(isWellFormedText, { message: NOT_WELL_FORMED });
+
 export function wireKeySizeBytes(key: WireKey): number {
   return typeof key === 'string' ? utf8Length(key) : base64DecodedLength(key.bytes);
 }
@@ -40,7 +64,7 @@ export function wireValueSizeBytes(value: WireValue): number {
 }
 
 export const keySchema = z
-  .union([z.string(), z.strictObject({ bytes: base64 })])
+  .union([text, z.strictObject({ bytes: base64 })])
   .superRefine((key, ctx) => {
     const size = wireKeySizeBytes(key);
     if (size === 0) ctx.addIssue({ code: 'custom', message: 'a key cannot be empty' });
@@ -53,8 +77,8 @@ const jsonSchema: z.ZodType<JsonValue> = z.json() as z.ZodType<JsonValue>;
 
 export const valueSchema = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('string'), data: z.string() }),
-    z.strictObject({ type: z.literal('json'), data: jsonSchema }),
+    z.strictObject({ type: z.literal('string'), data: text }),
+    z.strictObject({ type: z.literal('json'), data: jsonSchema.refine(isWellFormedJson, { message: NOT_WELL_FORMED }) }),
     z.strictObject({ type: z.literal('bytes'), data: base64 }),
   ])
   .superRefine((value, ctx) => {
@@ -67,7 +91,7 @@ export const valueSchema = z
 export const consistencySchema = z.enum(['linearizable', 'lease', 'stale']).default('linearizable');
 
 export const sessionSchema = z.strictObject({
-  clientId: z.string().min(1).max(CLIENT_ID_LENGTH_MAX),
+  clientId: text.min(1).max(CLIENT_ID_LENGTH_MAX),
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
 });
 

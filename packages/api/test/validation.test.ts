@@ -93,6 +93,25 @@ describe('input validation', () => {
     expect(kv.writes).toBe(0);
   });
 
+  it('refuses text with a lone UTF-16 surrogate (no UTF-8 form) with BAD_REQUEST and writes nothing', async () => {
+    const { kv, router, caller } = setup();
+    const lone = 'a\uD800b';
+    const bad: Array<() => Promise<unknown>> = [
+      () => caller.kv.put({ key: lone, value: { type: 'string', data: 'v' }, session }),
+      () => caller.kv.put({ key: 'a', value: { type: 'string', data: lone }, session }),
+      () => caller.kv.put({ key: 'a', value: { type: 'json', data: { nested: [1, lone] } }, session }),
+      () => caller.kv.put({ key: 'a', value: { type: 'json', data: { [lone]: 1 } }, session }),
+      () => caller.kv.put({ key: 'a', value: { type: 'string', data: 'v' }, session: { clientId: lone, seq: 1 } }),
+      () => caller.kv.writeBatch({ ops: [{ op: 'put', key: 'b', value: { type: 'string', data: '\uDFFF' } }], session }),
+      () => caller.kv.get({ key: lone }),
+    ];
+    for (const run of bad) expect(await codeOf(run, router)).toBe('BAD_REQUEST');
+    expect(kv.writes).toBe(0);
+    // Surrogate pairs (emoji) are well-formed text.
+    await caller.kv.put({ key: 'k\uD83D\uDE00', value: { type: 'json', data: { '\uD83D\uDE00': '\uD83D\uDE00' } }, session });
+    expect(kv.writes).toBe(1);
+  });
+
   it('maps a StoreError onto the one error shape with its data', async () => {
     const { router, caller } = setup();
     await caller.kv.put({ key: 'a', value: { type: 'string', data: 'v' }, session });
