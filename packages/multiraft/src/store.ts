@@ -672,13 +672,18 @@ export class Store implements KvService {
     logWrite.catch(() => undefined); // awaited below; a failure there must not surface as unhandled first
     const corrupted = new Map<Group, unknown>();
     const touched = new Set<Group>();
-    this.answerApplied(await this.applyCommitted(readies, (g) => onDisk.get(g)!, corrupted), touched);
+    // The two writes finish in either order; each releases its own waiters at once: the answers
+    // when the KV write lands (a leader's client waits on those), the acknowledgements when the log
+    // write lands (the leader's commit waits on those).
+    const early = this.applyCommitted(readies, (g) => onDisk.get(g)!, corrupted).then((applied) => this.answerApplied(applied, touched));
+    early.catch(() => undefined); // awaited below, like logWrite
     await logWrite;
     this.counters.onLogWrite(readies, logBatch.isEmpty, mustSync);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
     this.sendFrames(this.collectOutbox(readies, 'messagesAfterPersist', snapshotRequests), unreachable);
+    await early;
 
     // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
     this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted), touched);
