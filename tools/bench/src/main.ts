@@ -36,6 +36,7 @@ const config: BenchConfig = {
   keySpace: Number(args['key-space']),
   seed: Number(args.seed),
   ...(args.workloads === undefined ? {} : { only: args.workloads.split(',') }),
+  reportProfileWindow: (process.env['RINGKV_BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof'),
 };
 const log = (line: string): void => console.log(`[bench] ${line}`);
 

@@ -2,6 +2,7 @@
 import { KEY_BYTES, VALUE_BYTES, keyAt, makeValue, workerRandoms } from './data';
 import type { KvDriver } from './driver';
 import type { WorkloadOptions, WorkloadResult } from './workload';
+import { monotonicUs } from './cpu-profile';
 import { cpuSecondsOf } from './proc-cpu';
 import { runWorkload } from './workload';
 
@@ -13,6 +14,8 @@ export interface BenchConfig extends WorkloadOptions {
   readonly seed: number;
   /** Run only the workloads whose names start with one of these (all when absent). */
   readonly only?: readonly string[];
+  /** Print each workload's measured window in CPU-profile time (the nodes run with --cpu-prof). */
+  readonly reportProfileWindow?: boolean;
 }
 
 /** Writes every key once so reads find data (not measured). */
@@ -45,7 +48,11 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
     if (config.only !== undefined && !config.only.some((prefix) => workload.startsWith(prefix))) continue;
     const cpuBefore = process.cpuUsage();
     const serverCpuBefore = cpuSecondsOf(driver.serverPids ?? []);
+    const windowStartUs = monotonicUs();
     const result = await runWorkload(config, (w) => ops[workload](w));
+    // For `npm run profile` (src/profile.ts) when the nodes run with --cpu-prof: the measured
+    // window after warm-up, in the profiles' clock.
+    if (config.reportProfileWindow === true) log(`${driver.name}: ${workload}: profile window (monotonic µs) --from ${windowStartUs + config.warmupMs * 1000} --to ${monotonicUs()}`);
     const cpu = process.cpuUsage(cpuBefore);
     const wallMs = config.durationMs + config.warmupMs;
     const loadGeneratorCpu = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
