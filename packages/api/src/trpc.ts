@@ -48,14 +48,20 @@ async function parseInput<S extends z.ZodType>(schema: S, opts: object): Promise
   return parsed.data;
 }
 
+/** The resolver tRPC calls: parses the raw input with `schema`, then runs `resolve`. */
+function validated<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
+  return async (opts: { ctx: AppContext; signal: AbortSignal | undefined }): Promise<R> =>
+    resolve({ ctx: opts.ctx, input: await parseInput(schema, opts), signal: opts.signal });
+}
+
 /** A query validated by `schema`, typed as `t.procedure.input(schema).query(resolve)`. */
 export function query<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
   const _typed = () => t.procedure.input(schema).query(({ ctx, input, signal }) => resolve({ ctx, input: input as z.output<S>, signal }));
-  return t.procedure.query(async (opts) => resolve({ ctx: opts.ctx, input: await parseInput(schema, opts), signal: opts.signal })) as unknown as ReturnType<typeof _typed>;
+  return t.procedure.query(validated(schema, resolve)) as unknown as ReturnType<typeof _typed>;
 }
 
 /** A mutation validated by `schema`, typed as `t.procedure.input(schema).mutation(resolve)`. */
 export function mutation<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
   const _typed = () => t.procedure.input(schema).mutation(({ ctx, input, signal }) => resolve({ ctx, input: input as z.output<S>, signal }));
-  return t.procedure.mutation(async (opts) => resolve({ ctx: opts.ctx, input: await parseInput(schema, opts), signal: opts.signal })) as unknown as ReturnType<typeof _typed>;
+  return t.procedure.mutation(validated(schema, resolve)) as unknown as ReturnType<typeof _typed>;
 }

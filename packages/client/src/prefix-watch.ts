@@ -213,7 +213,7 @@ export class PrefixWatchStream implements WatchIterator {
     feed.retryTimer = this.options.env.clock.setTimer(waitMs, () => {
       feed.retryTimer = undefined;
       if (this.done) return;
-      this.options.router.refreshIfWanted().then(
+      Promise.resolve(this.options.router.refreshIfWanted()).then(
         () => {
           if (!this.done) this.subscribe(feed);
         },

@@ -61,7 +61,7 @@ export async function withRetries<T>(
     const timing: AttemptTiming = { token, timeoutMs, endpoint: undefined };
     const timer = clock.setTimer(timeoutMs, () => expire(timing));
     try {
-      const refreshing = router.refreshIfWantedOrNone();
+      const refreshing = router.refreshIfWanted();
       if (refreshing !== undefined) await untilCancelled(refreshing, token);
       const spec = route();
       const endpoint = router.pick(spec.partition, attempt, spec.anyReplica === true, refused);

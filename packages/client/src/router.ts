@@ -147,17 +147,11 @@ export class Router {
    * refreshIntervalMinMs, with one request in flight however many callers wait on it. A placement
    * older than placementMaxAgeMs is reloaded in the background (leaders move to their preferred
    * nodes; a follower would forward, but that costs a hop). Never throws: a failed refresh keeps
-   * the old view (requests still reach a node that forwards).
+   * the old view (requests still reach a node that forwards). Returns the load to wait for, or
+   * undefined when there is nothing to wait for (no promise: the retry loop calls this before
+   * every attempt, where the answer is nearly always "nothing").
    */
-  async refreshIfWanted(): Promise<void> {
-    await this.refreshIfWantedOrNone();
-  }
-
-  /**
-   * refreshIfWanted without a promise when there is nothing to wait for: what the retry loop
-   * calls before every attempt, where the answer is nearly always "nothing".
-   */
-  refreshIfWantedOrNone(): Promise<void> | undefined {
+  refreshIfWanted(): Promise<void> | undefined {
     if (this.partitionerFactory === undefined) return undefined;
     const nowMs = this.env.clock.nowMs();
     // A placement that named no leader for some partition (an election was running) ages faster.

@@ -6,6 +6,8 @@
  * like Map.
  */
 import type { GroupId } from '@ringkv/stdx';
+import { equalBytes } from '@ringkv/stdx';
+import { keySlot } from '@ringkv/storage';
 
 interface OverlayEntry<V> {
   readonly partition: GroupId;
@@ -15,22 +17,6 @@ interface OverlayEntry<V> {
   next: OverlayEntry<V> | undefined;
 }
 
-/** FNV-1a-style mix of partition and key bytes, finished with an avalanche, kept in V8's small-integer range. */
-export function keySlot(partition: GroupId, key: Uint8Array): number {
-  let h = Math.imul(partition ^ 0x9e3779b9, 0x85ebca6b) ^ key.length;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h & 0x3fffffff;
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export class KeyOverlay<V> {
   private readonly slots = new Map<number, OverlayEntry<V>>();
   private readonly order: Array<OverlayEntry<V>> = [];
@@ -38,7 +24,7 @@ export class KeyOverlay<V> {
   /** The entry's value, or undefined when the overlay does not hold the key. */
   get(partition: GroupId, key: Uint8Array): V | undefined {
     for (let e = this.slots.get(keySlot(partition, key)); e !== undefined; e = e.next) {
-      if (e.partition === partition && sameKey(e.key, key)) return e.value;
+      if (e.partition === partition && equalBytes(e.key, key)) return e.value;
     }
     return undefined;
   }
@@ -48,7 +34,7 @@ export class KeyOverlay<V> {
     const slot = keySlot(partition, key);
     const head = this.slots.get(slot);
     for (let e = head; e !== undefined; e = e.next) {
-      if (e.partition === partition && sameKey(e.key, key)) {
+      if (e.partition === partition && equalBytes(e.key, key)) {
         e.value = value;
         return;
       }

@@ -162,6 +162,14 @@ export class TestCluster {
     throw new Error(`${what} not reached within ${maxMs} ms of simulated time`);
   }
 
+  /** A node that holds `partition` but does not lead it (with RF = nodes: any but the leader). */
+  followerIdOf(partition: number): number {
+    const leader = this.leaderIdOf(partition);
+    const follower = this.ids.find((id) => id !== leader && this.store(id).status().partitions.some((x) => x.partition === partition));
+    if (leader === undefined || follower === undefined) throw new Error(`partition ${partition} has no leader and follower right now`);
+    return follower;
+  }
+
   leaderIdOf(partition: number): number | undefined {
     for (const s of this.running()) {
       const p = s.status().partitions.find((x) => x.partition === partition);

@@ -51,7 +51,7 @@ describe('log write sync', () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
-    const followerId = c.ids.find((id) => id !== leaderId)!;
+    const followerId = c.followerIdOf(0);
     const follower = spyOnLogWrites(c, followerId);
     const leader = spyOnLogWrites(c, leaderId);
     const before = c.store(followerId).stats();
@@ -89,7 +89,7 @@ describe('restart after a lost commit-only hard state', () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
-    const followerId = c.ids.find((id) => id !== leaderId)!;
+    const followerId = c.followerIdOf(0);
     for (let i = 0; i < 5; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'lag', seq: i + 1 } }));
     await c.runFor(30);
     const applied = c.store(followerId).stats().partitions[0]!.applied;

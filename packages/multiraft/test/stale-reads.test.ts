@@ -27,7 +27,7 @@ describe('bounded stale reads on a cluster', () => {
     await c.waitForPreferredLeaders();
     const p = 0;
     const leaderId = c.leaderIdOf(p)!;
-    const followerId = c.ids.find((id) => id !== leaderId)!;
+    const followerId = c.followerIdOf(p);
     const follower = c.store(followerId);
     const key = c.keyIn(p);
     await c.drive(c.store(leaderId).put({ key, value: 'v1', session: session() }));
@@ -119,7 +119,7 @@ describe('bounded stale reads on a cluster', () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
-    const followerId = c.ids.find((id) => id !== leaderId)!;
+    const followerId = c.followerIdOf(0);
     const key = c.keyIn(0);
     await c.drive(c.store(leaderId).put({ key, value: 'v1', session: session() }));
     await c.runFor(20);

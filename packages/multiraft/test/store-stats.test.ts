@@ -60,7 +60,7 @@ describe('Store.stats', () => {
     const c = (cluster = await TestCluster.create({ partitions: 1, config: { compactionThresholdEntries: 30, compactionRetainEntries: 5 } }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
-    const lagging = c.ids.find((id) => id !== leaderId)!;
+    const lagging = c.followerIdOf(0);
     c.net.isolate(nodeId(lagging), true, c.ids);
     for (let i = 0; i < 60; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: session() }));
     await c.runFor(30);

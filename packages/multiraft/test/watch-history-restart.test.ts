@@ -35,8 +35,7 @@ describe('watch history across a restart', () => {
   it('survives a planned restart, is lost by a crash, and is never reused stale', async () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
-    const leaderId = c.leaderIdOf(0)!;
-    const followerId = c.ids.find((id) => id !== leaderId)!;
+    const followerId = c.followerIdOf(0);
     const put = async (key: string, value: string) => (await c.drive(c.leaderOf(0).put({ key: utf8Encode(key), value, session: session() }))).modRevision;
     const first = await put('h/a', '1');
     for (const [k, v] of [['h/b', '2'], ['h/a', '3'], ['h/c', '4']] as const) await put(k, v);

@@ -38,7 +38,9 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return compareBytes(a, b) === 0;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function toHex(bytes: Uint8Array): string {

@@ -55,21 +55,25 @@ function crcFrom(bytes: Uint8Array, start: number, crc: number): number {
   return crc32c(start === 0 ? bytes : bytes.subarray(start), crc);
 }
 
+/** CRC32C of bytes[start..], seeded with the CRC of `seed` when there is one. */
+function seededCrc(bytes: Uint8Array, start: number, seed: Uint8Array | undefined): number {
+  return crcFrom(bytes, start, seed === undefined ? 0 : crcFrom(seed, 0, 0));
+}
+
 export function checksum(bytes: Uint8Array, seed?: Uint8Array): number {
-  return crcFrom(bytes, 0, seed === undefined ? 0 : crcFrom(seed, 0, 0));
+  return seededCrc(bytes, 0, seed);
 }
 
 /** Writes the checksum of bytes[4..] (seeded with `seed`) into bytes[0..4]. */
 export function sealRecord(record: Uint8Array, seed?: Uint8Array): Uint8Array {
-  const sum = crcFrom(record, CHECKSUM_SIZE_BYTES, seed === undefined ? 0 : crcFrom(seed, 0, 0));
-  writeU32LE(record, 0, sum);
+  writeU32LE(record, 0, seededCrc(record, CHECKSUM_SIZE_BYTES, seed));
   return record;
 }
 
 /** True when bytes[0..4] holds the checksum of bytes[4..] (seeded with `seed`). */
 export function recordIntact(record: Uint8Array, seed?: Uint8Array): boolean {
   if (record.length < CHECKSUM_SIZE_BYTES) return false;
-  return readU32LE(record, 0) === crcFrom(record, CHECKSUM_SIZE_BYTES, seed === undefined ? 0 : crcFrom(seed, 0, 0));
+  return readU32LE(record, 0) === seededCrc(record, CHECKSUM_SIZE_BYTES, seed);
 }
 
 export function writeU32LE(bytes: Uint8Array, offset: number, value: number): void {

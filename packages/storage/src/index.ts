@@ -17,3 +17,4 @@ export {
   valueSizeBytes,
 } from './limits';
 export { uintSizeBytes, writeUint } from './kv-msgpack';
+export { keySlot } from './key-slot';

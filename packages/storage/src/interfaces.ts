@@ -133,13 +133,13 @@ export interface ScanItem {
   readonly record: KvRecord;
 }
 
+/** Returned by the engine's synchronous lookups when its cache does not know the answer. */
+export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
+
 /**
  * The data of every partition this node holds. Applying a round's committed commands for all
  * partitions, with each partition's applied index and session table, is ONE atomic write.
  */
-/** Returned by the engine's synchronous lookups when its cache does not know the answer. */
-export const NOT_CACHED: unique symbol = Symbol('NOT_CACHED');
-
 export interface KvEngine {
   get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined>;
   /** get() without I/O: the record (undefined if known absent) when the value cache holds the

@@ -30,7 +30,6 @@ import type { CachedValue } from './value-cache';
 
 const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
-export { NOT_CACHED } from './interfaces';
 
 export interface KvEngineOptions {
   /** Bytes the value cache may hold; 0 disables it. */

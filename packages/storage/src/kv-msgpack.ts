@@ -16,11 +16,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Bytes of a non-negative integer as msgpackr writes it (a float64 above 32 bits). */
 export function uintSizeBytes(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x100) return 2;
-  if (n < 0x10000) return 3;
-  if (n <= 0xffffffff) return 5;
-  return 9;
+  return n < 0x80 ? 1 : n <= 0xffffffff ? 1 + widthOf(n) : 9;
 }
 
 /** Writes a non-negative integer at `pos`; returns the position after it. */
@@ -29,25 +25,7 @@ export function writeUint(out: Uint8Array, pos: number, n: number): number {
     out[pos] = n;
     return pos + 1;
   }
-  if (n < 0x100) {
-    out[pos] = 0xcc;
-    out[pos + 1] = n;
-    return pos + 2;
-  }
-  if (n < 0x10000) {
-    out[pos] = 0xcd;
-    out[pos + 1] = n >>> 8;
-    out[pos + 2] = n & 0xff;
-    return pos + 3;
-  }
-  if (n <= 0xffffffff) {
-    out[pos] = 0xce;
-    out[pos + 1] = n >>> 24;
-    out[pos + 2] = (n >>> 16) & 0xff;
-    out[pos + 3] = (n >>> 8) & 0xff;
-    out[pos + 4] = n & 0xff;
-    return pos + 5;
-  }
+  if (n <= 0xffffffff) return writeSized(out, pos, n, 0xcc);
   out[pos] = 0xcb;
   f64[0] = n;
   for (let i = 0; i < 8; i++) out[pos + 1 + i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
@@ -55,32 +33,16 @@ export function writeUint(out: Uint8Array, pos: number, n: number): number {
 }
 
 export function binHeaderSizeBytes(length: number): number {
-  return length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+  return 1 + widthOf(length);
 }
 
 /** Writes a bin header (the bytes follow it); returns the position after the header. */
 export function writeBinHeader(out: Uint8Array, pos: number, length: number): number {
-  if (length < 0x100) {
-    out[pos] = 0xc4;
-    out[pos + 1] = length;
-    return pos + 2;
-  }
-  if (length < 0x10000) {
-    out[pos] = 0xc5;
-    out[pos + 1] = length >>> 8;
-    out[pos + 2] = length & 0xff;
-    return pos + 3;
-  }
-  out[pos] = 0xc6;
-  out[pos + 1] = length >>> 24;
-  out[pos + 2] = (length >>> 16) & 0xff;
-  out[pos + 3] = (length >>> 8) & 0xff;
-  out[pos + 4] = length & 0xff;
-  return pos + 5;
+  return writeSized(out, pos, length, 0xc4);
 }
 
 export function strHeaderSizeBytes(byteLength: number): number {
-  return byteLength < 0x20 ? 1 : byteLength < 0x100 ? 2 : byteLength < 0x10000 ? 3 : 5;
+  return byteLength < 0x20 ? 1 : 1 + widthOf(byteLength);
 }
 
 /** Writes a str header for `byteLength` UTF-8 bytes; returns the position after the header. */
@@ -89,23 +51,26 @@ export function writeStrHeader(out: Uint8Array, pos: number, byteLength: number)
     out[pos] = 0xa0 | byteLength;
     return pos + 1;
   }
-  if (byteLength < 0x100) {
-    out[pos] = 0xd9;
-    out[pos + 1] = byteLength;
-    return pos + 2;
+  return writeSized(out, pos, byteLength, 0xd9);
+}
+
+/** Bytes msgpack gives a length or integer below 2^32 after its type byte: 1, 2 or 4. */
+function widthOf(n: number): 1 | 2 | 4 {
+  return n < 0x100 ? 1 : n < 0x10000 ? 2 : 4;
+}
+
+/**
+ * Writes n (< 2^32) after the type byte of its width: `tag8` for 1 byte, tag8 + 1 for 2 and
+ * tag8 + 2 for 4 (msgpack numbers uint8/16/32, bin8/16/32 and str8/16/32 that way); big-endian.
+ */
+function writeSized(out: Uint8Array, pos: number, n: number, tag8: number): number {
+  const width = widthOf(n);
+  out[pos] = tag8 + (width === 1 ? 0 : width === 2 ? 1 : 2);
+  for (let i = width; i >= 1; i--) {
+    out[pos + i] = n & 0xff;
+    n = Math.floor(n / 0x100);
   }
-  if (byteLength < 0x10000) {
-    out[pos] = 0xda;
-    out[pos + 1] = byteLength >>> 8;
-    out[pos + 2] = byteLength & 0xff;
-    return pos + 3;
-  }
-  out[pos] = 0xdb;
-  out[pos + 1] = byteLength >>> 24;
-  out[pos + 2] = (byteLength >>> 16) & 0xff;
-  out[pos + 3] = (byteLength >>> 8) & 0xff;
-  out[pos + 4] = byteLength & 0xff;
-  return pos + 5;
+  return pos + 1 + width;
 }
 
 /**

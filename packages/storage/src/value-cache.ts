@@ -17,7 +17,9 @@
  * on every replica) and took ~0.5 µs a lookup and ~0.8 µs a set; a Map lookup and a bit, ~0.1 µs.
  */
 import type { GroupId } from '@ringkv/stdx';
+import { equalBytes } from '@ringkv/stdx';
 import type { KvRecord } from './interfaces';
+import { keySlot } from './key-slot';
 
 /** Marks a key known to be absent. */
 export const ABSENT = Symbol('absent');
@@ -34,22 +36,6 @@ interface CacheEntry {
 /** Bookkeeping bytes charged per cache entry on top of key and value. */
 const ENTRY_OVERHEAD_BYTES = 128;
 
-/** FNV-1a-style mix of partition and key bytes, finished with an avalanche, kept in V8's small-integer range. */
-export function cacheSlot(partition: GroupId, key: Uint8Array): number {
-  let h = Math.imul(partition ^ 0x9e3779b9, 0x85ebca6b) ^ key.length;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h & 0x3fffffff;
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export class ValueCache {
   private readonly slots = new Map<number, CacheEntry>();
   private totalSizeBytes = 0;
@@ -60,8 +46,8 @@ export class ValueCache {
 
   /** The cached value, or undefined when the cache does not know. Counts a hit or a miss. */
   lookup(partition: GroupId, key: Uint8Array): CachedValue | undefined {
-    const entry = this.slots.get(cacheSlot(partition, key));
-    if (entry !== undefined && entry.partition === partition && sameKey(entry.key, key)) {
+    const entry = this.slots.get(keySlot(partition, key));
+    if (entry !== undefined && entry.partition === partition && equalBytes(entry.key, key)) {
       this.hits++;
       entry.referenced = true;
       return entry.value;
@@ -73,12 +59,12 @@ export class ValueCache {
   /** Caches a value; `key` must not be changed afterwards (callers pass their own copy). */
   set(partition: GroupId, key: Uint8Array, value: CachedValue, valueSizeBytes: number): void {
     if (this.maxSizeBytes === 0) return;
-    const slot = cacheSlot(partition, key);
+    const slot = keySlot(partition, key);
     const size = ENTRY_OVERHEAD_BYTES + key.length + valueSizeBytes;
     const entry = this.slots.get(slot);
     if (size > this.maxSizeBytes) {
       // Too big to cache: make sure no older copy survives.
-      if (entry !== undefined && entry.partition === partition && sameKey(entry.key, key)) this.remove(slot, entry);
+      if (entry !== undefined && entry.partition === partition && equalBytes(entry.key, key)) this.remove(slot, entry);
       return;
     }
     if (entry !== undefined) {

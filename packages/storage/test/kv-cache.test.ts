@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
 import { LevelKvEngine, NOT_CACHED, openMemoryDb, openMemoryKvEngine } from '../src/index';
-import { cacheSlot } from '../src/value-cache';
+import { keySlot } from '../src/key-slot';
 import type { KvRecord } from '../src/index';
 
 const P = groupId(5);
@@ -116,7 +116,7 @@ describe('value cache', () => {
     let pair: [string, string] | undefined;
     for (let i = 0; pair === undefined; i++) {
       const name = `c${i}`;
-      const slot = cacheSlot(P, k(name));
+      const slot = keySlot(P, k(name));
       const other = seen.get(slot);
       if (other !== undefined) pair = [other, name];
       seen.set(slot, name);
