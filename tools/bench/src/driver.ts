@@ -7,4 +7,6 @@ export interface KvDriver {
   close(): Promise<void>;
   /** The store's server processes, to report the CPU they spend per operation. */
   readonly serverPids?: readonly number[];
+  /** The nodes' HTTP endpoints, to read their own counters around each workload (RingKV only). */
+  readonly metricsEndpoints?: readonly string[];
 }

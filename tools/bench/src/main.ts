@@ -5,13 +5,17 @@
  *
  *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
  *                                    [--key-space 10000] [--partitions 16] [--only etcd|ringkv]
- *                                    [--workloads put,get,mix]
+ *                                    [--workloads put,get,mix] [--rounds 1]
+ *
+ * With --rounds N the two stores take turns N times (RingKV, etcd, RingKV, etcd, ...), each
+ * round with fresh clusters, and a summary gives every round's ratios and their median: on this
+ * shared machine one round's ratio swings with whatever else runs.
  */
 import { parseArgs } from 'node:util';
 import type { KvDriver } from './driver';
 import { etcdDriver, startEtcdCluster } from './etcd';
 import type { StoreRun } from './report';
-import { formatTable } from './report';
+import { formatSummary, formatTable } from './report';
 import { ringkvDriver, serverAvailable, startRingkvCluster } from './ringkv';
 import type { BenchConfig } from './workloads';
 import { WORKLOADS, runAll } from './workloads';
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
     only: { type: 'string' },
     workloads: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 
@@ -53,12 +58,31 @@ async function measure(store: string, start: () => Promise<{ driver: KvDriver; s
 }
 
 async function main(): Promise<void> {
-  log(`${config.workers} concurrent workers, ${config.durationMs} ms per workload after ${config.warmupMs} ms warm-up, ${config.keySpace} keys`);
+  const rounds = Number(args.rounds);
+  if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
+  log(`${config.workers} concurrent workers, ${config.durationMs} ms per workload after ${config.warmupMs} ms warm-up, ${config.keySpace} keys${rounds > 1 ? `, ${rounds} rounds` : ''}`);
+  const all: StoreRun[][] = [];
+  const notes = new Set<string>();
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) log(`round ${round} of ${rounds}`);
+    const runs = await measureRound(notes);
+    all.push(runs);
+    console.log();
+    console.log(formatTable(WORKLOADS, runs));
+  }
+  if (rounds > 1) {
+    console.log();
+    console.log(formatSummary(WORKLOADS, all));
+  }
+  for (const note of notes) console.log(note);
+}
+
+/** One turn of each store, RingKV first. */
+async function measureRound(notes: Set<string>): Promise<StoreRun[]> {
   const runs: StoreRun[] = [];
-  const notes: string[] = [];
   if (args.only !== 'etcd') {
     if (!serverAvailable()) {
-      notes.push('RingKV: apps/server/src/main.ts does not exist yet, so there is no RingKV column.');
+      notes.add('RingKV: apps/server/src/main.ts does not exist yet, so there is no RingKV column.');
     } else {
       try {
         runs.push(
@@ -77,7 +101,7 @@ async function main(): Promise<void> {
         const reason = (error instanceof Error ? error.message : String(error)).split('\n').slice(0, 6).join('\n  ');
         log(`RingKV: failed: ${reason}`);
         if (args.only === 'ringkv') throw error;
-        notes.push(`RingKV: no column, the cluster did not run: ${reason}`);
+        notes.add(`RingKV: no column, the cluster did not run: ${reason}`);
       }
     }
   }
@@ -90,9 +114,7 @@ async function main(): Promise<void> {
       }),
     );
   }
-  console.log();
-  console.log(formatTable(WORKLOADS, runs));
-  for (const note of notes) console.log(note);
+  return runs;
 }
 
 main().then(

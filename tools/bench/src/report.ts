@@ -45,3 +45,37 @@ export function formatTable(workloads: readonly string[], runs: readonly StoreRu
   }
   return lines.join('\n');
 }
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Over several alternating rounds (each: the first store, then the second, on a noisy shared
+ * machine), per workload: every round's throughput ratio, their median, and in how many rounds
+ * the first store's p99 was the lower. Rounds missing either store's result are left out.
+ */
+export function formatSummary(workloads: readonly string[], rounds: ReadonlyArray<readonly StoreRun[]>): string {
+  const complete = rounds.filter((r) => r.length === 2);
+  if (complete.length === 0) return '';
+  const [first, second] = [complete[0]![0]!.store, complete[0]![1]!.store];
+  const lines = [`over ${complete.length} round(s), ${first} then ${second} in each: ops/s ${first}÷${second} per round, the median, and the rounds where ${first}'s p99 was lower`];
+  for (const workload of workloads) {
+    const ratios: number[] = [];
+    let lowerP99 = 0;
+    for (const [a, b] of complete) {
+      const ra = a!.results.get(workload);
+      const rb = b!.results.get(workload);
+      if (ra === undefined || rb === undefined || rb.opsPerSec === 0) continue;
+      ratios.push(ra.opsPerSec / rb.opsPerSec);
+      if (ra.p99Ms < rb.p99Ms) lowerP99++;
+    }
+    if (ratios.length === 0) continue;
+    lines.push(
+      `${workload.padEnd(20)} ${ratios.map((x) => `${x.toFixed(2)}x`).join(' ').padEnd(36)} median ${median(ratios).toFixed(2)}x, p99 lower in ${lowerP99}/${ratios.length}`,
+    );
+  }
+  return lines.join('\n');
+}

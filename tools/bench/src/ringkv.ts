@@ -107,6 +107,7 @@ export async function ringkvDriver(cluster: RingkvCluster, concurrency: number):
   return {
     name: 'RingKV',
     serverPids: cluster.pids,
+    metricsEndpoints: cluster.endpoints,
     async put(key, value) {
       await client.put(key, value);
     },

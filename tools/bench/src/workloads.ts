@@ -5,6 +5,7 @@ import type { WorkloadOptions, WorkloadResult } from './workload';
 import { monotonicUs } from './cpu-profile';
 import { cpuSecondsOf } from './proc-cpu';
 import { runWorkload } from './workload';
+import { describeCounters, snapshotCounters } from './server-counters';
 
 export const WORKLOADS = ['put', 'get (linearizable)', 'mix 50/50'] as const;
 
@@ -48,6 +49,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
     if (config.only !== undefined && !config.only.some((prefix) => workload.startsWith(prefix))) continue;
     const cpuBefore = process.cpuUsage();
     const serverCpuBefore = cpuSecondsOf(driver.serverPids ?? []);
+    const countersBefore = driver.metricsEndpoints === undefined ? undefined : await snapshotCounters(driver.metricsEndpoints);
     const windowStartUs = monotonicUs();
     const result = await runWorkload(config, (w) => ops[workload](w));
     // For `npm run profile` (src/profile.ts) when the nodes run with --cpu-prof: the measured
@@ -65,6 +67,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
       `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}, client process CPU ${loadGeneratorCpu.toFixed(0)}%${serverCpu}` +
         (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
     );
+    if (countersBefore !== undefined) log(`${driver.name}: ${workload}: nodes: ${describeCounters(countersBefore, await snapshotCounters(driver.metricsEndpoints!), opsInWindow)}`);
     results.set(workload, result);
   }
   return results;

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KEY_BYTES, VALUE_BYTES, BenchRandom, keyAt, makeValue } from '../src/data';
 import { ETCD_BINARY, etcdDriver, startEtcdCluster } from '../src/etcd';
-import { formatTable } from '../src/report';
+import { formatSummary, formatTable } from '../src/report';
+import { parseSamples } from '../src/server-counters';
 import { runWorkload } from '../src/workload';
 import type { WorkloadResult } from '../src/workload';
 
@@ -50,6 +51,35 @@ describe('formatTable', () => {
     expect(row).toContain('4000');
     expect(row).toContain('1000');
     expect(row.trim().split(/\s+/).slice(-2)).toEqual(['4.00x', '4.00x']);
+  });
+});
+
+describe('formatSummary', () => {
+  const r = (opsPerSec: number, p99Ms: number): WorkloadResult => ({ ops: 1, errors: 0, elapsedMs: 1, opsPerSec, p50Ms: 1, p99Ms, maxMs: p99Ms });
+  const round = (ringkv: WorkloadResult, etcd: WorkloadResult) => [
+    { store: 'RingKV', results: new Map([['put', ringkv]]) },
+    { store: 'etcd', results: new Map([['put', etcd]]) },
+  ];
+  it('gives every round ratio, their median and the rounds with the lower p99', () => {
+    const summary = formatSummary(['put'], [round(r(3000, 30), r(1000, 40)), round(r(2000, 50), r(2000, 40)), round(r(4000, 20), r(1000, 40)), round(r(1000, 20), r(1000, 40))]);
+    const row = summary.split('\n')[1]!;
+    expect(row).toContain('3.00x 1.00x 4.00x 1.00x');
+    expect(row).toContain('median 2.00x');
+    expect(row).toContain('p99 lower in 3/4');
+  });
+  it('leaves out rounds where a store has no result', () => {
+    const summary = formatSummary(['put'], [round(r(3000, 30), r(1000, 40)), [{ store: 'etcd', results: new Map([['put', r(1000, 40)]]) }]]);
+    expect(summary.split('\n')[0]).toContain('over 1 round(s)');
+    expect(summary.split('\n')[1]).toContain('median 3.00x, p99 lower in 1/1');
+  });
+});
+
+describe('parseSamples (node counters from /metrics)', () => {
+  it('reads unlabelled samples and skips comments and labelled ones', () => {
+    const samples = parseSamples('# HELP x y\n# TYPE x counter\nringkv_store_rounds_total 42\nringkv_partition_role{partition="1",role="leader"} 1\nringkv_partitions_led 5\n');
+    expect(samples.get('ringkv_store_rounds_total')).toBe(42);
+    expect(samples.get('ringkv_partitions_led')).toBe(5);
+    expect(samples.size).toBe(2);
   });
 });
 

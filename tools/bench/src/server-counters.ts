@@ -1,0 +1,61 @@
+/**
+ * The RingKV nodes' own counters around a workload, scraped from each node's /metrics: what the
+ * cluster did per operation (round-loop iterations, log writes and fsyncs, entries per fsync,
+ * forwarded requests, leader changes) and how leadership was spread. Throughput that differs
+ * between runs with the same code usually differs here too.
+ */
+
+/** Counters summed over nodes; gauges per node. */
+export interface CounterSnapshot {
+  readonly totals: ReadonlyMap<string, number>;
+  /** Partitions each node leads, in endpoint order. */
+  readonly led: readonly number[];
+}
+
+const TOTALS = [
+  'ringkv_store_rounds_total',
+  'ringkv_store_log_writes_total',
+  'ringkv_store_log_syncs_total',
+  'ringkv_store_log_entries_written_total',
+  'ringkv_store_entries_applied_total',
+  'ringkv_forwarded_requests_total',
+  'ringkv_store_leader_changes_total',
+  'ringkv_peer_frames_sent_total',
+] as const;
+
+/** Reads the unlabelled samples of a Prometheus text exposition. */
+export function parseSamples(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.length === 0 || line.startsWith('#') || line.includes('{')) continue;
+    const space = line.lastIndexOf(' ');
+    if (space <= 0) continue;
+    const value = Number(line.slice(space + 1));
+    if (Number.isFinite(value)) samples.set(line.slice(0, space), value);
+  }
+  return samples;
+}
+
+export async function snapshotCounters(endpoints: readonly string[]): Promise<CounterSnapshot> {
+  const perNode = await Promise.all(endpoints.map(async (e) => parseSamples(await (await fetch(`http://${e}/metrics`)).text())));
+  const totals = new Map<string, number>();
+  for (const name of TOTALS) totals.set(name, perNode.reduce((sum, s) => sum + (s.get(name) ?? 0), 0));
+  return { totals, led: perNode.map((s) => s.get('ringkv_partitions_led') ?? 0) };
+}
+
+/** One line: the deltas between two snapshots, per operation where that reads better. */
+export function describeCounters(before: CounterSnapshot, after: CounterSnapshot, ops: number): string {
+  const d = (name: (typeof TOTALS)[number]): number => (after.totals.get(name) ?? 0) - (before.totals.get(name) ?? 0);
+  const perOp = (n: number): string => (ops > 0 ? (n / ops).toFixed(2) : '-');
+  const syncs = d('ringkv_store_log_syncs_total');
+  return [
+    `rounds/op ${perOp(d('ringkv_store_rounds_total'))}`,
+    `log writes/op ${perOp(d('ringkv_store_log_writes_total'))}`,
+    `fsyncs/op ${perOp(syncs)}`,
+    `entries/fsync ${syncs > 0 ? (d('ringkv_store_log_entries_written_total') / syncs).toFixed(2) : '-'}`,
+    `peer frames/op ${perOp(d('ringkv_peer_frames_sent_total'))}`,
+    `forwarded ${d('ringkv_forwarded_requests_total')}`,
+    `leader changes ${d('ringkv_store_leader_changes_total')}`,
+    `led ${after.led.join('/')}`,
+  ].join(', ');
+}
