@@ -78,6 +78,9 @@ export class Raft {
   uncommittedSizeBytes = 0;
   /** Entries were proposed since the last broadcast; RawNode flushes them before a Ready. */
   proposalsUnsent = false;
+  /** The commit index advanced since the last broadcast; RawNode tells the followers that have
+   *  not heard it yet before a Ready (see flushBroadcasts). */
+  commitUnsent = false;
   readOnly = new ReadOnly();
   /** Reads that arrived before this leader committed an entry of its term. */
   private pendingReadsBeforeCommit: { context: Uint8Array; from: NodeId; mode: 'safe' | 'lease' }[] = [];
@@ -191,6 +194,7 @@ export class Raft {
     if (ents.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.raftLog.committed });
     pr.sentEntries(ents.length);
+    pr.sentCommit = this.raftLog.committed;
     return true;
   }
 
@@ -222,15 +226,27 @@ export class Raft {
 
   bcastAppend(): void {
     this.proposalsUnsent = false;
+    this.commitUnsent = false;
     for (const id of this.trk.ids()) if (id !== this.id) this.sendAppend(id);
   }
 
-  /** Sends the entries proposed since the last broadcast, batched (called before each Ready). */
-  flushProposals(): void {
-    if (!this.proposalsUnsent) return;
+  /**
+   * Sends, batched, what happened since the last broadcast (called before each Ready): the
+   * entries proposed, and a commit index that advanced. A follower gets one MsgApp carrying both;
+   * an empty one only if no MsgApp told it the commit index already (the answer to its append
+   * may have carried it). Between two Readies, a commit learned from acknowledgements and the
+   * proposals made after it would otherwise cost two MsgApps (and two answers) per follower.
+   */
+  flushBroadcasts(): void {
+    if (!this.proposalsUnsent && !this.commitUnsent) return;
+    const commitUnsent = this.commitUnsent;
     this.proposalsUnsent = false;
+    this.commitUnsent = false;
     if (this.state !== 'leader') return;
-    for (const id of this.trk.ids()) if (id !== this.id) this.maybeSendAppend(id, false);
+    const committed = this.raftLog.committed;
+    for (const id of this.trk.ids()) {
+      if (id !== this.id) this.maybeSendAppend(id, commitUnsent && this.trk.progress.get(id)!.sentCommit < committed);
+    }
   }
 
   /** A heartbeat broadcast is a numbered round: it confirms leadership for reads and the lease. */
@@ -258,7 +274,8 @@ export class Raft {
 
   private onCommitAdvanced(): void {
     this.releasePendingReads();
-    this.bcastAppend();
+    // Sent by flushBroadcasts, before the next Ready.
+    this.commitUnsent = true;
   }
 
   // ---- role changes ----
@@ -755,7 +772,7 @@ export class Raft {
     const e: Entry = { term: 0, index: 0, type: 'normal', data };
     this.admit(e, 'proposal');
     const r = this.appendEntries([e]);
-    // Proposals between two Readies share one MsgApp per follower: see flushProposals.
+    // Proposals between two Readies share one MsgApp per follower: see flushBroadcasts.
     this.proposalsUnsent = true;
     return r;
   }

@@ -85,7 +85,7 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.raft;
-    r.flushProposals();
+    r.flushBroadcasts();
     if (r.lead !== this.prevSoftState.leader || r.state !== this.prevSoftState.role) return true;
     if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
     if (r.raftLog.unstable.snapshot !== undefined) return true;
@@ -98,7 +98,7 @@ export class RawNode {
   ready(): Ready {
     assert(this.accepted === undefined, 'ready() called again before advance()');
     const r = this.raft;
-    r.flushProposals();
+    r.flushBroadcasts();
     const soft: SoftState = { leader: r.lead, role: r.state };
     const hard = r.hardState();
     const entries = r.raftLog.unstableEntries().slice();

@@ -232,4 +232,60 @@ describe('RawNode', () => {
     expect(g.node(2).status().role).toBe('leader');
     expect(g.node(1).status().leader).toBe(2);
   });
+
+  describe('commit broadcasts', () => {
+    /** A 3-voter group led by 1 with `a` proposed, persisted and acknowledged by both followers
+     *  (the acknowledgements not yet stepped): returns them. */
+    function ackedProposal(): { g: Group; acks: Message[] } {
+      const g = new Group(3);
+      g.node(1).campaign();
+      g.settle();
+      g.node(1).propose(enc.encode('a'));
+      g.handle(nodeId(1));
+      const apps = g.queue;
+      g.queue = [];
+      for (const m of apps) g.nodes.get(m.to)!.step(m);
+      g.handle(nodeId(2));
+      g.handle(nodeId(3));
+      const acks = g.queue;
+      g.queue = [];
+      expect(acks.map((m) => m.type)).toEqual(['MsgAppResp', 'MsgAppResp']);
+      return { g, acks };
+    }
+
+    it('a commit learned from acknowledgements and the proposals made before the next Ready share one MsgApp per follower', () => {
+      const { g, acks } = ackedProposal();
+      const leader = g.node(1);
+      for (const m of acks) leader.step(m);
+      leader.propose(enc.encode('b'));
+      const rd = leader.ready();
+      const committed = rd.committedEntries.map((e) => new TextDecoder().decode(e.data));
+      expect(committed).toEqual(['a']);
+      const apps = rd.messages.filter((m) => m.type === 'MsgApp');
+      // Before, the commit went out at once in an empty MsgApp, then the proposal in a second one.
+      expect(apps.map((m) => m.to).sort()).toEqual([2, 3]);
+      for (const m of apps) {
+        expect(m.entries.map((e) => new TextDecoder().decode(e.data))).toEqual(['b']);
+        expect(m.commit).toBe(rd.committedEntries.at(-1)!.index);
+      }
+    });
+
+    it('a commit with nothing new to send still reaches every follower, in an empty MsgApp', () => {
+      const { g, acks } = ackedProposal();
+      const leader = g.node(1);
+      for (const m of acks) leader.step(m);
+      const rd = leader.ready();
+      const apps = rd.messages.filter((m) => m.type === 'MsgApp');
+      expect(apps.map((m) => m.to).sort()).toEqual([2, 3]);
+      for (const m of apps) {
+        expect(m.entries).toEqual([]);
+        expect(m.commit).toBe(rd.committedEntries.at(-1)!.index);
+      }
+      leader.advance();
+      // ...and the followers apply it once they step it.
+      g.queue.push(...rd.messages);
+      g.settle();
+      for (const id of [2, 3]) expect(g.applied.get(nodeId(id))).toEqual(['a']);
+    });
+  });
 });

@@ -22,6 +22,8 @@ export class Progress {
    */
   msgAppFlowPaused = false;
   isLearner: boolean;
+  /** The commit index the last MsgApp to this peer carried (raft.ts flushBroadcasts). */
+  sentCommit = 0;
   /** Highest heartbeat round this peer acknowledged (read-only.ts). */
   ackedRound = 0;
   readonly inflights: Inflights;
