@@ -232,10 +232,11 @@ export class Raft {
 
   /**
    * Sends, batched, what happened since the last broadcast (called before each Ready): the
-   * entries proposed, and a commit index that advanced. A follower gets one MsgApp carrying both;
-   * an empty one only if no MsgApp told it the commit index already (the answer to its append
-   * may have carried it). Between two Readies, a commit learned from acknowledgements and the
-   * proposals made after it would otherwise cost two MsgApps (and two answers) per follower.
+   * entries proposed, and a commit index that advanced. A follower gets one MsgApp carrying both,
+   * or an empty one only if no MsgApp since the advance told it the commit index (stepping its
+   * acknowledgement may already have sent it more entries). Between two Readies, a commit learned
+   * from acknowledgements and the proposals made after it would otherwise cost two MsgApps (and
+   * two answers) per follower.
    */
   flushBroadcasts(): void {
     if (!this.proposalsUnsent && !this.commitUnsent) return;

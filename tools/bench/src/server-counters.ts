@@ -17,7 +17,6 @@ const TOTALS = [
   'ringkv_store_log_writes_total',
   'ringkv_store_log_syncs_total',
   'ringkv_store_log_entries_written_total',
-  'ringkv_store_entries_applied_total',
   'ringkv_forwarded_requests_total',
   'ringkv_store_leader_changes_total',
   'ringkv_peer_frames_sent_total',

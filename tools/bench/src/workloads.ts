@@ -47,9 +47,11 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
   await preload(driver, config);
   for (const workload of WORKLOADS) {
     if (config.only !== undefined && !config.only.some((prefix) => workload.startsWith(prefix))) continue;
+    // Scraped before the CPU baselines, so rendering /metrics is not charged to the workload.
+    const endpoints = driver.metricsEndpoints;
+    const countersBefore = endpoints === undefined ? undefined : await snapshotCounters(endpoints);
     const cpuBefore = process.cpuUsage();
     const serverCpuBefore = cpuSecondsOf(driver.serverPids ?? []);
-    const countersBefore = driver.metricsEndpoints === undefined ? undefined : await snapshotCounters(driver.metricsEndpoints);
     const windowStartUs = monotonicUs();
     const result = await runWorkload(config, (w) => ops[workload](w));
     // For `npm run profile` (src/profile.ts) when the nodes run with --cpu-prof: the measured
@@ -67,7 +69,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
       `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}, client process CPU ${loadGeneratorCpu.toFixed(0)}%${serverCpu}` +
         (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
     );
-    if (countersBefore !== undefined) log(`${driver.name}: ${workload}: nodes: ${describeCounters(countersBefore, await snapshotCounters(driver.metricsEndpoints!), opsInWindow)}`);
+    if (endpoints !== undefined && countersBefore !== undefined) log(`${driver.name}: ${workload}: nodes: ${describeCounters(countersBefore, await snapshotCounters(endpoints), opsInWindow)}`);
     results.set(workload, result);
   }
   return results;
