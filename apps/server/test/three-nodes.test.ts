@@ -192,15 +192,25 @@ describe('three nodes over real TCP in one process', () => {
   it('forwards a plain HTTP request that lands on a follower to the leader', async () => {
     const key = 'forward/k';
     const partition = nodes.get(1)!.store.partitionOf(utf8Encode(key));
-    const leader = await waitFor('a leader', () => leaderOf(partition));
-    const follower = [...nodes.values()].find((n) => n.store.nodeId !== leader)!;
-    const url = `http://${follower.apiAddress.host}:${follower.apiAddress.port}`;
-    const res = await fetch(`${url}/trpc/kv.put`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key, value: { type: 'string', data: 'via-follower' }, session: { clientId: 'forward-test', seq: 1 } }),
-    });
-    expect(res.status).toBe(200);
+    // A plain HTTP client honouring the API: a retryable UNAVAILABLE (503: the partition's
+    // leadership is moving, e.g. to the ring's preferred leader) is retried with the same session,
+    // on whichever node follows then. Once in a CI run the one request got a 503.
+    const deadline = Date.now() + 15_000;
+    let url: string;
+    let res: Response;
+    for (;;) {
+      const leader = await waitFor('a leader', () => leaderOf(partition));
+      const follower = [...nodes.values()].find((n) => n.store.nodeId !== leader)!;
+      url = `http://${follower.apiAddress.host}:${follower.apiAddress.port}`;
+      res = await fetch(`${url}/trpc/kv.put`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ key, value: { type: 'string', data: 'via-follower' }, session: { clientId: 'forward-test', seq: 1 } }),
+      });
+      if (res.status !== 503 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(res.status, await res.text()).toBe(200);
     expect((await client.get(key))?.value).toBe('via-follower');
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^ringkv_forwarded_requests_total [1-9]/m);
