@@ -4,6 +4,8 @@ export const VALUE_SIZE_BYTES_MAX = 1024 * 1024;
 export const BATCH_OPS_MAX = 1000;
 export const BATCH_SIZE_BYTES_MAX = 8 * 1024 * 1024;
 export const GET_MANY_KEYS_MAX = 1000;
+/** Calls in one kv.pipeline (each also within its own procedure's limits). */
+export const PIPELINE_CALLS_MAX = 256;
 export const SCAN_LIMIT_MAX = 1000;
 export const SCAN_LIMIT_DEFAULT = 100;
 export const CLIENT_ID_LENGTH_MAX = 128;

@@ -6,14 +6,18 @@
 import { StoreError } from '@ringkv/multiraft';
 import type { BatchOp, KvService, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
 import { compareBytes, nodeId } from '@ringkv/stdx';
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { WireEntry } from './entries';
 import { entryToWire, watchEventToWire } from './entries';
-import { internalError, storeCall, toTRPCError } from './errors';
+import type { RingkvErrorData } from './errors';
+import { internalError, ringkvDataOf, storeCall, toTRPCError } from './errors';
 import type { AppContext, ForwardablePath, Forwarder } from './forwarder';
 import {
   deleteInput,
   getInput,
   getManyInput,
+  pipelineInput,
   putInput,
   scanInput,
   scanPartitionInput,
@@ -43,6 +47,21 @@ export type WireBatchOutcome =
     };
 
 type BatchOpInput = z.output<typeof writeBatchInput>['ops'][number];
+
+/**
+ * One call's answer in a pipeline: its procedure's output, or the error it ended with, in the
+ * shape a call's error has on its own (the message, tRPC's code and the RingKV error data).
+ */
+export type PipelinedResult =
+  | { readonly ok: true; readonly data: unknown }
+  | { readonly ok: false; readonly error: { readonly message: string; readonly code: TRPC_ERROR_CODE_KEY; readonly ringkv?: RingkvErrorData } };
+
+/** Parses one pipelined call's input, failing as the procedure's own validation does. */
+function parseCallInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
+  return parsed.data;
+}
 
 function batchOpFromWire(op: BatchOpInput): BatchOp {
   const key = keyFromWire(op.key as WireKey);
@@ -118,14 +137,55 @@ export function createAppRouter(deps: AppRouterDeps) {
     }
   }
 
-  const kvRouter = t.router({
-    get: query(getInput, ({ ctx, input }) =>
-      localOrForward(ctx, 'kv.get', input, async () => {
-        const key = keyFromWire(input.key as WireKey);
-        const result = await kv.get(key, readOptions(input));
-        return { entry: result.record === null ? null : entryToWire(key, result.record), revision: result.revision };
+  function getOne(ctx: AppContext, input: z.output<typeof getInput>) {
+    return localOrForward(ctx, 'kv.get', input, async () => {
+      const key = keyFromWire(input.key as WireKey);
+      const result = await kv.get(key, readOptions(input));
+      return { entry: result.record === null ? null : entryToWire(key, result.record), revision: result.revision };
+    });
+  }
+
+  function putOne(ctx: AppContext, input: z.output<typeof putInput>) {
+    return localOrForward(ctx, 'kv.put', input, () =>
+      kv.put({
+        key: keyFromWire(input.key as WireKey),
+        value: valueFromWire(input.value as WireValue),
+        ifVersion: input.ifVersion,
+        ttlMs: input.ttlMs,
+        session: input.session,
       }),
-    ),
+    );
+  }
+
+  function deleteOne(ctx: AppContext, input: z.output<typeof deleteInput>) {
+    return localOrForward(ctx, 'kv.delete', input, () =>
+      kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
+    );
+  }
+
+  /** One call of a pipeline: validated with its procedure's schema, answered in its slot. */
+  async function runPipelined(ctx: AppContext, call: z.output<typeof pipelineInput>['calls'][number]): Promise<PipelinedResult> {
+    try {
+      switch (call.path) {
+        case 'kv.get':
+          return { ok: true, data: await getOne(ctx, parseCallInput(getInput, call.input)) };
+        case 'kv.put':
+          return { ok: true, data: await putOne(ctx, parseCallInput(putInput, call.input)) };
+        case 'kv.delete':
+          return { ok: true, data: await deleteOne(ctx, parseCallInput(deleteInput, call.input)) };
+      }
+    } catch (error) {
+      const trpcError = error instanceof StoreError ? toTRPCError(error) : error;
+      // Anything else is a bug on the server: it fails the whole pipeline as INTERNAL_SERVER_ERROR
+      // (and is logged as one), as it would have failed the call on its own.
+      if (!(trpcError instanceof TRPCError)) throw error;
+      const ringkv = ringkvDataOf(trpcError);
+      return { ok: false, error: { message: trpcError.message, code: trpcError.code, ...(ringkv === undefined ? {} : { ringkv }) } };
+    }
+  }
+
+  const kvRouter = t.router({
+    get: query(getInput, ({ ctx, input }) => getOne(ctx, input)),
 
     getMany: query(getManyInput, async ({ ctx, input }) => {
       const byPartition = new Map<number, number[]>();
@@ -149,23 +209,20 @@ export function createAppRouter(deps: AppRouterDeps) {
       return { entries };
     }),
 
-    put: mutation(putInput, ({ ctx, input }) =>
-      localOrForward(ctx, 'kv.put', input, () =>
-        kv.put({
-          key: keyFromWire(input.key as WireKey),
-          value: valueFromWire(input.value as WireValue),
-          ifVersion: input.ifVersion,
-          ttlMs: input.ttlMs,
-          session: input.session,
-        }),
-      ),
-    ),
+    put: mutation(putInput, ({ ctx, input }) => putOne(ctx, input)),
 
-    delete: mutation(deleteInput, ({ ctx, input }) =>
-      localOrForward(ctx, 'kv.delete', input, () =>
-        kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
-      ),
-    ),
+    delete: mutation(deleteInput, ({ ctx, input }) => deleteOne(ctx, input)),
+
+    /**
+     * Several independent gets, puts and deletes in one call: each is validated and run exactly
+     * as its own procedure would run it (forwarding included), concurrently, and answered in its
+     * slot with its result or its error, so one failing call never fails the others. Not atomic
+     * (that is writeBatch): a pipeline only saves the per-call cost of a request, which the SDK
+     * pays once for the calls to one node that it has queued in the same tick.
+     */
+    pipeline: mutation(pipelineInput, async ({ ctx, input }) => ({
+      results: await Promise.all(input.calls.map((call) => runPipelined(ctx, call))),
+    })),
 
     /** Atomic within a partition; across partitions one outcome per partition, in partition order. */
     writeBatch: mutation(writeBatchInput, async ({ ctx, input }) => {

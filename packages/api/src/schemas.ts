@@ -11,6 +11,7 @@ import {
   BATCH_SIZE_BYTES_MAX,
   CLIENT_ID_LENGTH_MAX,
   GET_MANY_KEYS_MAX,
+  PIPELINE_CALLS_MAX,
   KEY_SIZE_BYTES_MAX,
   MAX_STALENESS_MS_MAX,
   SCAN_LIMIT_DEFAULT,
@@ -151,6 +152,17 @@ export const writeBatchInput = z
       ctx.addIssue({ code: 'custom', message: `batch is ${total} bytes, over the ${BATCH_SIZE_BYTES_MAX}-byte limit`, params: TOO_LARGE_PARAM });
     }
   });
+
+/**
+ * Independent gets, puts and deletes in one request. Each call's input is checked against its
+ * own procedure's schema when it runs (so one bad call fails alone); here only the shape.
+ */
+export const pipelineInput = z.strictObject({
+  calls: z
+    .array(z.strictObject({ path: z.enum(['kv.get', 'kv.put', 'kv.delete']), input: z.unknown() }))
+    .min(1)
+    .max(PIPELINE_CALLS_MAX),
+});
 
 export const scanInput = z.strictObject({
   prefix: z.union([z.literal(''), keySchema]),

@@ -101,6 +101,22 @@ describe('SDK against a 3-node cluster', () => {
     expect((await kv.health()).ok).toBe(true);
   }, 30_000);
 
+  it('concurrent gets, sent to each leader as one pipeline, each get their own answer or error', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `it/pipe/${i}`);
+    await Promise.all(keys.map((k, i) => kv.put(k, `v${i}`)));
+    const answers = await Promise.all([
+      ...keys.map((k) => kv.get(k)),
+      kv.get('it/pipe/missing'),
+      kv.get('it/pipe/0', { maxStalenessMs: 500 }).catch((e: unknown) => e),
+      kv.get('it/pipe/1', { consistency: 'lease' }),
+    ]);
+    expect(answers.slice(0, 30).map((e) => (e as { value: unknown }).value)).toEqual(keys.map((_, i) => `v${i}`));
+    expect(answers[30]).toBeNull();
+    expect(answers[31]).toBeInstanceOf(RingKVError);
+    expect(answers[31]).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(answers[32]).toMatchObject({ key: 'it/pipe/1', value: 'v1' });
+  }, 60_000);
+
   it('too large and malformed requests come back as typed errors', async () => {
     await expect(kv.put('x'.repeat(2000), 'v')).rejects.toMatchObject({ code: 'TOO_LARGE' });
     await expect(kv.put('', 'v')).rejects.toMatchObject({ code: 'BAD_REQUEST' });

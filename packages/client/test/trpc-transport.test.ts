@@ -11,7 +11,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { CancelToken } from '../src/cancel';
 import { RingKVError } from '../src/errors';
-import { TrpcTransport, toRingKVError, webSocketUrl } from '../src/trpc-transport';
+import { TrpcTransport, estimatedCallBytes, toRingKVError, webSocketUrl } from '../src/trpc-transport';
 import type { WebSocketClass } from '../src/trpc-transport';
 
 class Refusal extends Error {
@@ -41,6 +41,21 @@ const router = t.router({
     put: t.procedure.input((v) => v as { key: string }).mutation(({ input }) => {
       seen.push({ type: 'mutation', input });
       return { version: 1, createRevision: 3, modRevision: 3 };
+    }),
+    // The api's kv.pipeline contract: each call answered in its slot, an error in the shape the
+    // call on its own would have had (tRPC code, message, RingKV data).
+    pipeline: t.procedure.input((v) => v as { calls: Array<{ path: string; input: { key: string } }> }).mutation(async ({ input }) => {
+      seen.push({ type: 'pipeline', input });
+      if (input.calls.some((c) => c.input.key === 'garbled')) return { results: [] };
+      const results = await Promise.all(
+        input.calls.map(async (c) => {
+          if (c.input.key === 'moved') return { ok: false, error: { code: 'PRECONDITION_FAILED', message: 'not the leader', ringkv: { code: 'NOT_LEADER', leaderHint: 2, partition: 5 } } };
+          if (c.input.key === 'bug') return { ok: false, error: { code: 'INTERNAL_SERVER_ERROR', message: 'kaput' } };
+          if (c.input.key === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+          return { ok: true, data: { entry: null, revision: 7 } };
+        }),
+      );
+      return { results };
     }),
     watch: t.procedure.input((v) => v as { key: string }).subscription(async function* () {
       yield { type: 'put', partition: 0, key: 'w', value: { type: 'string', data: 'a' }, version: 1, modRevision: 1 };
@@ -180,6 +195,69 @@ describe('TrpcTransport', () => {
       expect(failed.code).toBe('UNAVAILABLE');
       expect(failed.data).toEqual({ endpoint: 'n1:1', connection: true });
     }
+  });
+
+  it('sends the gets queued for a node in one tick as one pipeline, each answered in its slot; writes on their own', async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = transport();
+    const call = (path: 'kv.get' | 'kv.put', key: string) => tr.call(server.endpoint, path, { key }, { cancel: new CancelToken() }).catch((e: unknown) => e);
+    const [a, b, moved, bug] = await Promise.all([call('kv.get', 'a'), call('kv.put', 'b'), call('kv.get', 'moved'), call('kv.get', 'bug')]);
+    expect(seen.map((s) => s.type).sort()).toEqual(['mutation', 'pipeline']);
+    expect(seen.find((s) => s.type === 'pipeline')!.input).toEqual({
+      calls: [
+        { path: 'kv.get', input: { key: 'a' } },
+        { path: 'kv.get', input: { key: 'moved' } },
+        { path: 'kv.get', input: { key: 'bug' } },
+      ],
+    });
+    expect(a).toEqual({ entry: null, revision: 7 });
+    expect(b).toEqual({ version: 1, createRevision: 3, modRevision: 3 });
+    // A slot's error maps exactly as the same error of a call on its own.
+    expect(moved).toBeInstanceOf(RingKVError);
+    expect(moved).toMatchObject({ code: 'NOT_LEADER', message: 'not the leader', data: { leaderHint: 2, partition: 5, endpoint: server.endpoint } });
+    expect(bug).toMatchObject({ code: 'INTERNAL' });
+    // A get alone in its tick goes on its own.
+    seen.length = 0;
+    await call('kv.get', 'c');
+    expect(seen.map((s) => s.type)).toEqual(['query']);
+  });
+
+  it('a pipelined call cancelled in flight settles alone; a malformed answer or a dead node fails every call', async () => {
+    const server = await startServer();
+    const tr = transport();
+    await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() }); // socket open
+    const token = new CancelToken();
+    const reason = new RingKVError('TIMEOUT', 'attempt timed out');
+    const slow = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: token });
+    const other = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: new CancelToken() });
+    setTimeout(() => token.cancel(reason), 20);
+    await expect(slow).rejects.toBe(reason);
+    expect(await other).toEqual({ entry: null, revision: 7 });
+    // A call cancelled before its tick's pipeline leaves is not sent.
+    seen.length = 0;
+    const early = new CancelToken();
+    const dropped = tr.call(server.endpoint, 'kv.get', { key: 'never' }, { cancel: early });
+    const kept = tr.call(server.endpoint, 'kv.get', { key: 'kept' }, { cancel: new CancelToken() });
+    early.cancel(reason);
+    await expect(dropped).rejects.toBe(reason);
+    await kept;
+    expect(seen).toEqual([{ type: 'query', input: { key: 'kept' } }]);
+    // An answer with the wrong number of slots fails every call of the pipeline.
+    const garbled = await Promise.all(['a', 'garbled'].map((key) => tr.call(server.endpoint, 'kv.get', { key }, { cancel: new CancelToken() }).catch((e: unknown) => e)));
+    for (const e of garbled) expect(e).toMatchObject({ code: 'INTERNAL' });
+    // The node dies with a pipeline in flight: every call fails UNAVAILABLE, connection: true.
+    const inFlight = ['slow', 'slow'].map((key) => tr.call(server.endpoint, 'kv.get', { key }, { cancel: new CancelToken() }).catch((e: unknown) => e));
+    setTimeout(() => void server.stop(), 20);
+    for (const e of await Promise.all(inFlight)) expect(e).toMatchObject({ code: 'UNAVAILABLE', data: { connection: true, endpoint: server.endpoint } });
+  });
+
+  it("estimates a call's size from its key and string or bytes value, and declines to guess a JSON value", () => {
+    expect(estimatedCallBytes({ key: 'abc' })).toBe(256 + 18);
+    expect(estimatedCallBytes({ key: { bytes: 'AAAA' }, value: { type: 'bytes', data: 'AAAAAAAA' } })).toBe(256 + 4 + 8);
+    expect(estimatedCallBytes({ key: 'k', value: { type: 'string', data: 'é' } })).toBe(256 + 6 + 6);
+    expect(estimatedCallBytes({ key: 'k', value: { type: 'json', data: { a: 1 } } })).toBeUndefined();
+    expect(estimatedCallBytes({ key: 7 })).toBeUndefined();
   });
 
   it('turns host:port into a ws:// URL and keeps explicit schemes', () => {
