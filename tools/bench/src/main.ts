@@ -5,7 +5,7 @@
  *
  *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
  *                                    [--key-space 10000] [--partitions 16] [--only etcd|ringkv]
- *                                    [--workloads put,get,mix] [--rounds 1]
+ *                                    [--workloads put,get,mix] [--rounds 1] [--ringkv-reads linearizable]
  *
  * With --rounds N the two stores take turns N times (RingKV, etcd, RingKV, etcd, ...), each
  * round with fresh clusters, and a summary gives every round's ratios and their median: on this
@@ -31,8 +31,15 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     workloads: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    'ringkv-reads': { type: 'string', default: 'linearizable' },
   },
 });
+
+// RingKV's gets are linearizable, like etcd's; 'lease' or 'stale' only to see what the read
+// confirmation costs (such a run is not a like-for-like comparison with etcd).
+const READ_MODES = ['linearizable', 'lease', 'stale'] as const;
+const ringkvReads = READ_MODES.find((m) => m === args['ringkv-reads']);
+if (ringkvReads === undefined) throw new Error(`--ringkv-reads must be one of ${READ_MODES.join(', ')}, got ${args['ringkv-reads']}`);
 
 const config: BenchConfig = {
   durationMs: Number(args['duration-ms']),
@@ -61,6 +68,7 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
   log(`${config.workers} concurrent workers, ${config.durationMs} ms per workload after ${config.warmupMs} ms warm-up, ${config.keySpace} keys${rounds > 1 ? `, ${rounds} rounds` : ''}`);
+  if (ringkvReads !== 'linearizable') log(`RingKV's gets are ${ringkvReads} reads (etcd's stay linearizable): not a like-for-like comparison`);
   const all: StoreRun[][] = [];
   const notes = new Set<string>();
   for (let round = 1; round <= rounds; round++) {
@@ -89,7 +97,7 @@ async function measureRound(notes: Set<string>): Promise<StoreRun[]> {
           await measure('RingKV', async () => {
             const cluster = await startRingkvCluster({ nodes: 3, partitions: Number(args.partitions), replicationFactor: 3 });
             try {
-              return { driver: await ringkvDriver(cluster, config.workers), stop: () => cluster.stop() };
+              return { driver: await ringkvDriver(cluster, config.workers, ringkvReads), stop: () => cluster.stop() };
             } catch (error) {
               await cluster.stop();
               throw error;

@@ -100,7 +100,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
   return { endpoints: ids.map((_, i) => apiAddress(i)), pids: children.map((c) => c.pid ?? 0), stop };
 }
 
-export async function ringkvDriver(cluster: RingkvCluster, concurrency: number): Promise<KvDriver> {
+export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, reads: 'linearizable' | 'lease' | 'stale' = 'linearizable'): Promise<KvDriver> {
   const client = createClient({ endpoints: [...cluster.endpoints], concurrency });
   // A first write proves every partition has a leader before the clock starts.
   await client.put('bench/ready', '1');
@@ -112,7 +112,7 @@ export async function ringkvDriver(cluster: RingkvCluster, concurrency: number):
       await client.put(key, value);
     },
     async get(key) {
-      await client.get(key, { consistency: 'linearizable' });
+      await client.get(key, { consistency: reads });
     },
     close: () => client.close(),
   };
