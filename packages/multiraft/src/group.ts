@@ -1,7 +1,7 @@
 /**
  * One partition replica on this node: its Raft node and log, and the callers waiting on it.
  * The Store's round loop is the only code that touches `raft` (between ready() and advance()
- * nothing else may), so API calls only queue work here.
+ * nothing else may, but for RawNode.stepHeartbeat, made for that), so API calls only queue work here.
  */
 import type { ConfState, RawNode, StateRole } from '@ringkv/raft';
 import type { GroupId, NodeId } from '@ringkv/stdx';
@@ -25,7 +25,8 @@ export class Group {
   queuedReads: { safe: ReadWaiter[]; lease: ReadWaiter[] } = { safe: [], lease: [] };
   /** ReadIndex requests in flight, by their context id. */
   readonly readsInFlight = new Map<number, ReadWaiter[]>();
-  /** Confirmed reads waiting for kvApplied to reach their index, in index order. */
+  /** Confirmed reads waiting for kvApplied to reach their index (those confirmed between rounds
+   *  may come before a round's own: releaseReads looks at every one). */
   readsAwaitingApply: Array<{ index: number; reads: ReadWaiter[] }> = [];
   /** Wall time (log time basis) of the last session sweep proposed by this replica as leader. */
   lastSessionSweepMs = 0;

@@ -15,11 +15,16 @@
  *      those this node already holds on disk (and answer them then), after it for the rest;
  *   7. answer waiters and watchers; 8. advance.
  *
+ * One exception to "step at the start of a round": heartbeats and their responses that arrive
+ * while a round waits for its log write are stepped at once and answered at once
+ * (RawNode.stepHeartbeat), so a linearizable read's ReadIndex round trip does not wait behind
+ * the fsync of every node it crosses.
+ *
  * It takes its clock, PRNG, transport and engines as parameters and never reaches for real time,
  * randomness or sockets itself: the simulator runs this exact code.
  */
 import { RawNode, ProposalDroppedError, decodeConfChange } from '@ringkv/raft';
-import type { Message, Ready } from '@ringkv/raft';
+import type { Message, ReadState, Ready } from '@ringkv/raft';
 import { Ring } from '@ringkv/ring';
 import type { Clock, GroupId, NodeId, Prng } from '@ringkv/stdx';
 import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
@@ -58,11 +63,11 @@ import type {
 } from './facade';
 import { Group } from './group';
 import { GroupLogStorage } from './log-storage';
-import type { GroupMessage, SnapshotChunk } from './peer-frame';
+import type { GroupMessage, PeerFrameContent, SnapshotChunk } from './peer-frame';
 import { decodePeerFrame, encodePeerFrame, messageSizeBytes } from './peer-frame';
 import { SnapshotAssembler } from './snapshot-transfer';
 import type { AssembledSnapshot } from './snapshot-transfer';
-import type { PeerFrame, PeerTransport } from './transport';
+import type { PeerTransport } from './transport';
 import { ReplicaFreshness } from './replica-freshness';
 import type { StoreStats } from './store-stats';
 import { StoreCounters, partitionStats } from './store-stats';
@@ -160,7 +165,7 @@ export class Store implements KvService {
   private readonly counters = new StoreCounters();
   private readonly assembler: SnapshotAssembler;
 
-  private inbox: Array<{ from: NodeId; frame: PeerFrame }> = [];
+  private inbox: Array<{ from: NodeId; content: PeerFrameContent }> = [];
   private ticksDue = 0;
   private tickTimer: ReturnType<Clock['setTimer']> | undefined;
   private roundScheduled = false;
@@ -276,7 +281,17 @@ export class Store implements KvService {
     await loadWatchHistory(this.kvEngine, META_PARTITION, this.watches, [...this.groups.values()].map((g) => ({ partition: g.partition, kvApplied: g.kvApplied, logFirstIndex: g.log.firstIndex() })));
     this.transport.onReceive((from, frame) => {
       if (this.stopped) return;
-      this.inbox.push({ from, frame });
+      let content: PeerFrameContent;
+      try {
+        content = decodePeerFrame(frame);
+      } catch (error) {
+        this.logger.warn({ from, err: error }, 'dropped a malformed peer frame');
+        return;
+      }
+      // While a round waits for its log write, heartbeats are answered now; the rest waits.
+      if (this.roundRunning !== undefined) content = this.stepHeartbeatsNow(from, content);
+      if (content.messages.length === 0 && content.chunks.length === 0) return;
+      this.inbox.push({ from, content });
       this.scheduleRound();
     });
     this.lastBalanceMs = this.clock.nowMs();
@@ -688,13 +703,7 @@ export class Store implements KvService {
     // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
     this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted), touched);
     for (const { g, rd } of readies) {
-      for (const rs of rd.readStates) {
-        const id = decodeReadContext(rs.context);
-        const reads = id === undefined ? undefined : g.readsInFlight.get(id);
-        if (reads === undefined) continue;
-        g.readsInFlight.delete(id!);
-        g.readsAwaitingApply.push({ index: rs.index, reads });
-      }
+      this.confirmReads(g, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
     }
     for (const [g, error] of corrupted) this.quarantineGroup(g, error);
@@ -777,14 +786,7 @@ export class Store implements KvService {
   private async stepInbound(): Promise<void> {
     const inbox = this.inbox;
     this.inbox = [];
-    for (const { from, frame } of inbox) {
-      let content;
-      try {
-        content = decodePeerFrame(frame);
-      } catch (error) {
-        this.logger.warn({ from, err: error }, 'dropped a malformed peer frame');
-        continue;
-      }
+    for (const { from, content } of inbox) {
       for (const { group, message, sync } of content.messages) {
         const g = this.groups.get(group);
         if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
@@ -795,6 +797,46 @@ export class Store implements KvService {
         const done = this.assembler.add(from, chunk);
         if (done !== undefined) await this.installSnapshot(done);
       }
+    }
+  }
+
+  /**
+   * Steps the heartbeats and heartbeat responses of `content` that Raft can answer now (between a
+   * round's ready() and advance()), sends what they produce at once, queues the reads they
+   * confirm, and returns the rest of the frame for the next round, in order.
+   */
+  private stepHeartbeatsNow(from: NodeId, content: PeerFrameContent): PeerFrameContent {
+    const rest: GroupMessage[] = [];
+    const outbox = new Map<NodeId, GroupMessage[]>();
+    for (const gm of content.messages) {
+      const { group, message, sync } = gm;
+      const g = this.groups.get(group);
+      if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
+      const out =
+        (message.type === 'MsgHeartbeat' || message.type === 'MsgHeartbeatResp') && !this.quarantine.has(g.partition) ? g.raft.stepHeartbeat(message) : undefined;
+      if (out === undefined) {
+        rest.push(gm);
+        continue;
+      }
+      this.freshness.onInbound(g, message, sync);
+      for (const m of out.messages) this.addToOutbox(outbox, g, m);
+      if (out.readStates.length > 0) {
+        this.confirmReads(g, out.readStates);
+        this.releaseReads(g);
+      }
+    }
+    if (outbox.size > 0) this.sendFrames(outbox, new Map());
+    return rest.length === content.messages.length ? content : { messages: rest, chunks: content.chunks };
+  }
+
+  /** Moves the reads a ReadIndex round confirmed to wait for their index to apply. */
+  private confirmReads(g: Group, readStates: readonly ReadState[]): void {
+    for (const rs of readStates) {
+      const id = decodeReadContext(rs.context);
+      const reads = id === undefined ? undefined : g.readsInFlight.get(id);
+      if (reads === undefined) continue;
+      g.readsInFlight.delete(id!);
+      g.readsAwaitingApply.push({ index: rs.index, reads });
     }
   }
 
@@ -980,17 +1022,18 @@ export class Store implements KvService {
     const outbox = new Map<NodeId, GroupMessage[]>();
     for (const { g, rd } of readies) {
       for (const message of rd[kind]) {
-        if (message.type === 'MsgSnap') {
-          snapshotRequests.push({ g, message });
-          continue;
-        }
-        let out = outbox.get(message.to);
-        if (out === undefined) outbox.set(message.to, (out = []));
-        const sync = g.isLeader ? this.freshness.leaderSync(g, message) : undefined;
-        out.push(sync === undefined ? { group: g.partition, message } : { group: g.partition, message, sync });
+        if (message.type === 'MsgSnap') snapshotRequests.push({ g, message });
+        else this.addToOutbox(outbox, g, message);
       }
     }
     return outbox;
+  }
+
+  private addToOutbox(outbox: Map<NodeId, GroupMessage[]>, g: Group, message: Message): void {
+    let out = outbox.get(message.to);
+    if (out === undefined) outbox.set(message.to, (out = []));
+    const sync = g.isLeader ? this.freshness.leaderSync(g, message) : undefined;
+    out.push(sync === undefined ? { group: g.partition, message } : { group: g.partition, message, sync });
   }
 
   /** Sends messages, one frame per destination (split past the soft size limit); records the

@@ -23,7 +23,7 @@ import { assert, type NodeId } from '@ringkv/stdx';
 import { payloadSizeBytes } from './entry-size';
 import { isLocalMessage, Raft, type RaftConfig } from './raft';
 import { getStatus } from './status';
-import type { ConfChange, ConfState, Entry, HardState, Message, Ready, SoftState, Status } from './types';
+import type { ConfChange, ConfState, Entry, HardState, Message, ReadState, Ready, SoftState, Status } from './types';
 
 export type { RaftConfig } from './raft';
 
@@ -81,6 +81,27 @@ export class RawNode {
 
   readIndex(context: Uint8Array, mode: 'safe' | 'lease' = 'safe'): void {
     this.raft.readIndex(context, mode);
+  }
+
+  /**
+   * Steps a heartbeat (on a follower) or a heartbeat response (on the leader) of the current term
+   * at any time, also between ready() and advance() while the caller's log write is in flight,
+   * and returns what it produced: messages that need nothing persisted first (the response; on
+   * the leader, appends and the next heartbeat round) and read states now confirmed. This is how
+   * a ReadIndex confirmation gets through without waiting for the rounds behind fsyncs.
+   *
+   * Returns undefined, having stepped nothing, for anything else: another type or term, a role
+   * that would not take it, or messages already waiting for the next ready() (the answer must not
+   * overtake them). The caller then steps the message in its next round as usual.
+   */
+  stepHeartbeat(m: Message): { messages: Message[]; readStates: ReadState[] } | undefined {
+    const r = this.raft;
+    if (m.term !== r.term || r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return undefined;
+    if (m.type === 'MsgHeartbeat' ? r.state !== 'follower' || r.lead !== m.from : m.type !== 'MsgHeartbeatResp' || r.state !== 'leader') return undefined;
+    const readStates = r.readStates.length;
+    r.step(m);
+    assert(r.msgsAfterPersist.length === 0, () => `a ${m.type} produced messages that wait for persistence`);
+    return { messages: r.msgs.splice(0), readStates: r.readStates.splice(readStates) };
   }
 
   hasReady(): boolean {

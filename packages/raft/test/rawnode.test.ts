@@ -288,4 +288,72 @@ describe('RawNode', () => {
       for (const id of [2, 3]) expect(g.applied.get(nodeId(id))).toEqual(['a']);
     });
   });
+  describe('stepHeartbeat', () => {
+    it('confirms a ReadIndex through followers whose Ready is still being persisted, and the rounds go on', () => {
+      const g = new Group(3);
+      g.node(1).campaign();
+      g.settle();
+      const leader = g.node(1);
+      // The leader proposes; follower 2 takes the append into a Ready and starts persisting it.
+      leader.propose(enc.encode('a'));
+      g.handle(nodeId(1));
+      const apps = g.queue.filter((m) => m.to === 2);
+      g.queue = [];
+      const f2 = g.node(2);
+      for (const m of apps) f2.step(m);
+      const persisting = f2.ready();
+      expect(persisting.entries.map((e) => new TextDecoder().decode(e.data))).toEqual(['a']);
+      // A linearizable read on the leader: its heartbeat round goes out in the next Ready.
+      leader.readIndex(enc.encode('r1'));
+      const rd = leader.ready();
+      leader.advance();
+      const hb = rd.messages.find((m) => m.type === 'MsgHeartbeat' && m.to === 2)!;
+      expect(hb).toBeDefined();
+      // Follower 2 answers at once, between its ready() and advance().
+      const out = f2.stepHeartbeat(hb)!;
+      expect(out.messages.map((m) => [m.type, m.to])).toEqual([['MsgHeartbeatResp', 1]]);
+      expect(out.readStates).toEqual([]);
+      // The leader, with its own Ready for the next proposal outstanding, confirms the read.
+      leader.propose(enc.encode('b'));
+      const leaderRd = leader.ready();
+      const confirmed = leader.stepHeartbeat(out.messages[0]!)!;
+      expect(confirmed.readStates.map((rs) => new TextDecoder().decode(rs.context))).toEqual(['r1']);
+      // The outstanding Readies finish as usual, and nothing is handed out twice.
+      const s2 = g.storages.get(nodeId(2))!;
+      if (persisting.hardState) s2.setHardState(persisting.hardState);
+      s2.append(persisting.entries);
+      f2.advance();
+      g.queue.push(...persisting.messagesAfterPersist, ...leaderRd.messages);
+      const s1 = g.storages.get(nodeId(1))!;
+      if (leaderRd.hardState) s1.setHardState(leaderRd.hardState);
+      s1.append(leaderRd.entries);
+      leader.advance();
+      g.settle();
+      expect(g.applied.get(nodeId(2))).toEqual(['a', 'b']);
+      expect(leader.hasReady()).toBe(false);
+    });
+
+    it('steps nothing it cannot answer now: another type or term, a node that is not the follower of the sender, messages waiting', () => {
+      const g = new Group(3);
+      g.node(1).campaign();
+      g.settle();
+      const leader = g.node(1);
+      leader.readIndex(enc.encode('r'));
+      const rd = leader.ready();
+      leader.advance();
+      const hb = rd.messages.find((m) => m.type === 'MsgHeartbeat' && m.to === 2)!;
+      const f2 = g.node(2);
+      const f3 = g.node(3);
+      expect(f2.stepHeartbeat({ ...hb, term: hb.term + 1 })).toBeUndefined();
+      expect(f2.stepHeartbeat({ ...hb, from: nodeId(3) })).toBeUndefined();
+      expect(leader.stepHeartbeat({ ...hb, from: nodeId(2), to: nodeId(1) })).toBeUndefined();
+      expect(f2.stepHeartbeat({ ...hb, type: 'MsgApp' })).toBeUndefined();
+      // A node with messages waiting for its next Ready keeps the answer behind them.
+      f3.step({ ...hb, to: nodeId(3) });
+      expect(f3.stepHeartbeat({ ...hb, to: nodeId(3) })).toBeUndefined();
+      // None of the refused ones was stepped: follower 2 answers once, when it may.
+      expect(f2.hasReady()).toBe(false);
+      expect(f2.stepHeartbeat(hb)!.messages).toHaveLength(1);
+    });
+  });
 });

@@ -1,0 +1,77 @@
+/**
+ * A linearizable read's ReadIndex round trip does not wait behind the followers' log writes:
+ * heartbeats that reach a follower while its round waits for its fsync are answered at once
+ * (RawNode.stepHeartbeat), and so are the responses on the leader. Before, under write load a
+ * get took as long as a put: every hop waited for the round in progress on the node it reached.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestCluster } from './cluster';
+
+let cluster: TestCluster | undefined;
+afterEach(async () => {
+  for (const release of gates.splice(0)) release();
+  await cluster?.close();
+  cluster = undefined;
+});
+
+const gates: Array<() => void> = [];
+
+/** Makes every later log write of node `id` wait until the returned function is called. */
+function holdLogWrites(c: TestCluster, id: number): () => void {
+  const db = c.nodes.get(id)!.logDb;
+  let release!: () => void;
+  const open = new Promise<void>((resolve) => (release = resolve));
+  const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+  (db as { batch: unknown }).batch = () => {
+    const batch = original();
+    const write = batch.write.bind(batch) as (options?: object) => Promise<void>;
+    (batch as { write: unknown }).write = async (options?: object) => {
+      await open;
+      return write(options);
+    };
+    return batch;
+  };
+  gates.push(release);
+  return release;
+}
+
+/** Moves the clock while rounds may be stuck on a held write (TestCluster.drive waits for rounds to end). */
+async function until<T>(c: TestCluster, promise: Promise<T>, maxMs: number): Promise<{ done: true; value: T } | { done: false }> {
+  let result: { done: true; value: T } | undefined;
+  promise.then((value) => (result = { done: true, value }), () => undefined);
+  for (let i = 0; i < maxMs && result === undefined; i++) {
+    c.clock.advance(1);
+    for (let j = 0; j < 20; j++) await new Promise((r) => setImmediate(r));
+  }
+  return result ?? { done: false };
+}
+
+describe('linearizable reads while the followers fsync', () => {
+  it('are confirmed and served while both followers are stuck in a log write', async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    await c.waitForPreferredLeaders();
+    const leader = c.leaderOf(0);
+    const key = c.keyIn(0);
+    await c.drive(leader.put({ key, value: 'before', session: { clientId: 'reads', seq: 1 } }));
+    await c.runFor(20);
+
+    const followers = c.ids.filter((id) => id !== leader.nodeId);
+    const releases = followers.map((id) => holdLogWrites(c, id));
+    // A write the followers take into a round and cannot persist: it cannot commit yet.
+    const write = leader.put({ key, value: 'after', session: { clientId: 'reads', seq: 2 } });
+    write.catch(() => undefined);
+    const stuck = await until(c, write, 50);
+    expect(stuck.done).toBe(false);
+    for (const id of followers) expect(c.store(id).busy).toBe(true);
+
+    // The read confirms leadership with a heartbeat round the stuck followers answer at once.
+    const read = await until(c, leader.get(key, { consistency: 'linearizable' }), 50);
+    expect(read.done).toBe(true);
+    expect(read.done && read.value.record?.value).toBe('before');
+
+    // Once the writes land, the write commits and a read sees it.
+    for (const release of releases) release();
+    await c.drive(write);
+    expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('after');
+  });
+});
