@@ -348,12 +348,24 @@ describe('RawNode', () => {
       expect(f2.stepHeartbeat({ ...hb, from: nodeId(3) })).toBeUndefined();
       expect(leader.stepHeartbeat({ ...hb, from: nodeId(2), to: nodeId(1) })).toBeUndefined();
       expect(f2.stepHeartbeat({ ...hb, type: 'MsgApp' })).toBeUndefined();
+      // A response to the wrong role, or another type of response on the leader.
+      const resp = { ...hb, type: 'MsgHeartbeatResp' as const, from: nodeId(2), to: nodeId(1) };
+      expect(f2.stepHeartbeat({ ...resp, from: nodeId(1), to: nodeId(2) })).toBeUndefined();
+      expect(leader.stepHeartbeat({ ...resp, type: 'MsgAppResp' })).toBeUndefined();
       // A node with messages waiting for its next Ready keeps the answer behind them.
       f3.step({ ...hb, to: nodeId(3) });
       expect(f3.stepHeartbeat({ ...hb, to: nodeId(3) })).toBeUndefined();
-      // None of the refused ones was stepped: follower 2 answers once, when it may.
-      expect(f2.hasReady()).toBe(false);
-      expect(f2.stepHeartbeat(hb)!.messages).toHaveLength(1);
+      // ...also when what waits is an acknowledgement that must be persisted first.
+      leader.propose(enc.encode('x'));
+      const app = leader.ready().messages.find((m) => m.type === 'MsgApp' && m.to === 2)!;
+      leader.advance();
+      f2.step(app);
+      expect(f2.stepHeartbeat(hb)).toBeUndefined();
+      // None of the refused ones was stepped; follower 2 answers once it handed out what waited.
+      const waiting = f2.ready();
+      expect(waiting.messages.filter((m) => m.type === 'MsgHeartbeatResp')).toEqual([]);
+      expect(waiting.messagesAfterPersist.map((m) => m.type)).toEqual(['MsgAppResp']);
+      expect(f2.stepHeartbeat(hb)!.messages.map((m) => m.type)).toEqual(['MsgHeartbeatResp']);
     });
   });
 });

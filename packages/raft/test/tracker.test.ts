@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { nodeId } from '@ringkv/stdx';
+import { ProgressTracker } from '../src/tracker/tracker';
 import { Inflights } from '../src/tracker/inflights';
 import { Progress } from '../src/tracker/progress';
 
@@ -80,5 +82,25 @@ describe('Progress', () => {
     p.pendingSnapshot = 0; // failed
     p.becomeProbe();
     expect(p.next).toBe(1);
+  });
+});
+
+describe('ProgressTracker.ids', () => {
+  it('lists the members with progress in order, and follows every change to them', () => {
+    const t = new ProgressTracker();
+    const add = (id: number) => t.progress.set(nodeId(id), new Progress(1, 16, false));
+    add(3);
+    add(1);
+    const first = t.ids();
+    expect(first).toEqual([1, 3]);
+    expect(t.ids()).toBe(first); // unchanged members: the same sorted array, no new one
+    add(2);
+    expect(t.ids()).toEqual([1, 2, 3]);
+    t.progress.delete(nodeId(2));
+    t.progress.delete(nodeId(3));
+    add(5);
+    expect(t.ids()).toEqual([1, 5]); // same size as a cached list, other members
+    t.progress = new Map([[nodeId(4), new Progress(1, 16, false)], [nodeId(1), new Progress(1, 16, false)]]);
+    expect(t.ids()).toEqual([1, 4]);
   });
 });

@@ -64,10 +64,22 @@ export class ProgressTracker {
     return this.config.incoming.has(id) || this.config.outgoing.has(id);
   }
 
-  /** All members with progress, sorted (voters and learners). */
-  ids(): NodeId[] {
-    return [...this.progress.keys()].sort((a, b) => a - b);
+  /**
+   * All members with progress, sorted (voters and learners). The leader asks for them every time
+   * it broadcasts, so the sorted array is kept while it still names exactly the members with
+   * progress (checked on each call: `progress` is replaced and edited in several places).
+   */
+  ids(): readonly NodeId[] {
+    const cached = this.sortedIds;
+    if (cached !== undefined && cached.length === this.progress.size) {
+      let same = true;
+      for (let i = 0; i < cached.length && same; i++) same = this.progress.has(cached[i]!);
+      if (same) return cached;
+    }
+    return (this.sortedIds = [...this.progress.keys()].sort((a, b) => a - b));
   }
+
+  private sortedIds: NodeId[] | undefined = undefined;
 
   isSingleton(): boolean {
     return this.config.incoming.size === 1 && this.config.outgoing.size === 0;
