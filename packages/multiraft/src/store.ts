@@ -812,8 +812,14 @@ export class Store implements KvService {
       const { group, message, sync } = gm;
       const g = this.groups.get(group);
       if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
-      const out =
-        (message.type === 'MsgHeartbeat' || message.type === 'MsgHeartbeatResp') && !this.quarantine.has(g.partition) ? g.raft.stepHeartbeat(message) : undefined;
+      let out: ReturnType<RawNode['stepHeartbeat']>;
+      try {
+        out = (message.type === 'MsgHeartbeat' || message.type === 'MsgHeartbeatResp') && !this.quarantine.has(g.partition) ? g.raft.stepHeartbeat(message) : undefined;
+      } catch (error) {
+        // Exactly as stepMessage: the core refused what it could not use; the message is spent.
+        this.logger.warn({ partition: g.partition, type: message.type, from: message.from, err: error }, 'Raft refused a message');
+        continue;
+      }
       if (out === undefined) {
         rest.push(gm);
         continue;
