@@ -24,7 +24,7 @@ import {
   watchInput,
   writeBatchInput,
 } from './schemas';
-import { mutation, query, t } from './trpc';
+import { mutation, parseWith, query, t } from './trpc';
 import { WatchQueue } from './watch-queue';
 import type { WireKey, WireValue } from './wire';
 import { base64ToBytes, bytesToBase64, isBase64, keyFromWire, valueFromWire } from './wire';
@@ -55,13 +55,6 @@ type BatchOpInput = z.output<typeof writeBatchInput>['ops'][number];
 export type PipelinedResult =
   | { readonly ok: true; readonly data: unknown }
   | { readonly ok: false; readonly error: { readonly message: string; readonly code: TRPC_ERROR_CODE_KEY; readonly ringkv?: RingkvErrorData } };
-
-/** Parses one pipelined call's input, failing as the procedure's own validation does. */
-function parseCallInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
-  return parsed.data;
-}
 
 function batchOpFromWire(op: BatchOpInput): BatchOp {
   const key = keyFromWire(op.key as WireKey);
@@ -168,19 +161,19 @@ export function createAppRouter(deps: AppRouterDeps) {
     try {
       switch (call.path) {
         case 'kv.get':
-          return { ok: true, data: await getOne(ctx, parseCallInput(getInput, call.input)) };
+          return { ok: true, data: await getOne(ctx, parseWith(getInput, call.input)) };
         case 'kv.put':
-          return { ok: true, data: await putOne(ctx, parseCallInput(putInput, call.input)) };
+          return { ok: true, data: await putOne(ctx, parseWith(putInput, call.input)) };
         case 'kv.delete':
-          return { ok: true, data: await deleteOne(ctx, parseCallInput(deleteInput, call.input)) };
+          return { ok: true, data: await deleteOne(ctx, parseWith(deleteInput, call.input)) };
       }
     } catch (error) {
-      const trpcError = error instanceof StoreError ? toTRPCError(error) : error;
-      // Anything else is a bug on the server: it fails the whole pipeline as INTERNAL_SERVER_ERROR
-      // (and is logged as one), as it would have failed the call on its own.
-      if (!(trpcError instanceof TRPCError)) throw error;
-      const ringkv = ringkvDataOf(trpcError);
-      return { ok: false, error: { message: trpcError.message, code: trpcError.code, ...(ringkv === undefined ? {} : { ringkv }) } };
+      // The procedures fail with TRPCErrors (localOrForward converts the Store's). Anything else is
+      // a bug on the server: it fails the whole pipeline as INTERNAL_SERVER_ERROR (and is logged as
+      // one), as it would have failed the call on its own.
+      if (!(error instanceof TRPCError)) throw error;
+      const ringkv = ringkvDataOf(error);
+      return { ok: false, error: { message: error.message, code: error.code, ...(ringkv === undefined ? {} : { ringkv }) } };
     }
   }
 

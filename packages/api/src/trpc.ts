@@ -39,13 +39,18 @@ interface RawInputOptions {
   readonly getRawInput?: () => Promise<unknown>;
 }
 
-/** Parses a call's raw input with `schema`, failing as tRPC's own input validation does. */
+/** Parses `raw` with `schema`, failing as tRPC's own input validation does. */
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
+  return parsed.data;
+}
+
+/** Parses a call's raw input with `schema`. */
 async function parseInput<S extends z.ZodType>(schema: S, opts: object): Promise<z.output<S>> {
   const getRawInput = (opts as RawInputOptions).getRawInput;
   if (getRawInput === undefined) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'tRPC passed no raw input to the resolver' });
-  const parsed = schema.safeParse(await getRawInput());
-  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
-  return parsed.data;
+  return parseWith(schema, await getRawInput());
 }
 
 /** The resolver tRPC calls: parses the raw input with `schema`, then runs `resolve`. */

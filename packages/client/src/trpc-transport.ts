@@ -16,6 +16,7 @@ import { RingKVError } from './errors';
 import type { CallOptions, ClientTransport, SubscriptionHandlers, TransportSubscription } from './transport';
 import type { CancelSignal } from './cancel';
 import type { PipelinedResult } from '@ringkv/api';
+import { SystemClock } from '@ringkv/stdx';
 import type { ProcedurePath } from './wire';
 import { isMutation } from './wire';
 
@@ -102,26 +103,12 @@ class PendingCall {
   }
 }
 
-/** A call waiting in a node's queue for this tick's pipeline. */
+/** A get waiting in a node's queue for this tick's pipeline. */
 interface QueuedCall {
-  readonly path: PipelinedPath;
   readonly input: unknown;
   readonly cancel: CancelSignal;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: RingKVError) => void;
-}
-
-/**
- * The calls the SDK pipelines: gets, whose cost on both sides is mostly the request's own
- * (bench, 4 alternating runs: 65 vs 83 µs of server CPU per linearizable get, 21.4k vs 16.9k
- * gets/s). The api takes puts and deletes in a pipeline too, but sending the SDK's writes that
- * way saved nothing measurable (420-441 µs per put either way: a write's cost is its replication
- * and apply) and would make every write of a pipeline wait for the slowest.
- */
-type PipelinedPath = 'kv.get';
-
-function pipelinedPath(path: ProcedurePath): path is PipelinedPath {
-  return path === 'kv.get';
 }
 
 /**
@@ -213,9 +200,8 @@ class PendingPipeline {
   }
 }
 
-/** Runs `fn` after the current tick's I/O callbacks and microtasks (setImmediate where there is one). */
-const afterTick: (fn: () => void) => void =
-  typeof globalThis.setImmediate === 'function' ? (fn) => void globalThis.setImmediate(fn) : (fn) => void setTimeout(fn, 0);
+/** Flushes a pipeline on the next turn of the event loop (a zero-delay timer: setImmediate where there is one). */
+const NEXT_TURN = new SystemClock();
 
 const SERVER_CODES: ReadonlySet<string> = new Set(['NOT_LEADER', 'UNAVAILABLE', 'CONDITION_FAILED', 'TIMEOUT', 'TOO_LARGE', 'BAD_REQUEST', 'COMPACTED']);
 
@@ -239,25 +225,32 @@ export class TrpcTransport implements ClientTransport {
     if (node.down) return Promise.reject(new RingKVError('UNAVAILABLE', `cannot reach ${endpoint}: its socket is down`, { endpoint, connection: true }));
     const { cancel } = options;
     if (cancel.cancelled) return Promise.reject(cancel.reason);
-    if (this.options.pipelining !== false && pipelinedPath(path)) {
+    // Only gets are pipelined: their cost on both sides is mostly the request's own (bench, 4
+    // alternating runs: 65 vs 83 µs of server CPU per linearizable get, 21.4k vs 16.9k gets/s).
+    // The api takes puts and deletes in a pipeline too, but sending the SDK's writes that way
+    // saved nothing measurable (420-441 µs per put either way: a write's cost is its replication
+    // and apply) and would make every write of a pipeline wait for the slowest.
+    if (this.options.pipelining !== false && path === 'kv.get') {
       const bytes = estimatedCallBytes(input);
       if (bytes !== undefined && bytes <= PIPELINED_CALL_BYTES_MAX) {
-        return new Promise((resolve, reject) => this.enqueue(node, endpoint, node.reads, { path, input, cancel, resolve, reject }, bytes));
+        return new Promise((resolve, reject) => this.enqueue(node, endpoint, { input, cancel, resolve, reject }, bytes));
       }
     }
     return this.send(node, endpoint, path, input, cancel);
   }
 
-  /** Queues a call for the node's pipeline of this tick; a full pipeline goes at once. */
-  private enqueue(node: NodeConnection, endpoint: string, queue: PipelineQueue, call: QueuedCall, bytes: number): void {
-    if (queue.calls.length > 0 && (queue.calls.length >= PIPELINE_CALLS_MAX || queue.bytes + bytes > PIPELINE_BYTES_MAX)) this.flush(node, endpoint, queue);
+  /** Queues a get for the node's pipeline of this tick; a full pipeline goes at once. */
+  private enqueue(node: NodeConnection, endpoint: string, call: QueuedCall, bytes: number): void {
+    const queue = node.reads;
+    if (queue.calls.length > 0 && (queue.calls.length >= PIPELINE_CALLS_MAX || queue.bytes + bytes > PIPELINE_BYTES_MAX)) this.flush(node, endpoint);
     queue.calls.push(call);
     queue.bytes += bytes;
-    if (queue.calls.length === 1) afterTick(() => this.flush(node, endpoint, queue));
+    if (queue.calls.length === 1) NEXT_TURN.setTimer(0, () => this.flush(node, endpoint));
   }
 
-  /** Sends what a queue holds: one call on its own, several as one kv.pipeline. */
-  private flush(node: NodeConnection, endpoint: string, queue: PipelineQueue): void {
+  /** Sends the node's queued gets: one on its own, several as one kv.pipeline. */
+  private flush(node: NodeConnection, endpoint: string): void {
+    const queue = node.reads;
     const queued = queue.calls.filter((call) => {
       if (call.cancel.cancelled) call.reject(call.cancel.reason!);
       return !call.cancel.cancelled;
@@ -272,12 +265,12 @@ export class TrpcTransport implements ClientTransport {
     }
     if (queued.length === 1) {
       const only = queued[0]!;
-      this.send(node, endpoint, only.path, only.input, only.cancel).then(only.resolve, only.reject);
+      this.send(node, endpoint, 'kv.get', only.input, only.cancel).then(only.resolve, only.reject);
       return;
     }
     const pipeline = new PendingPipeline(node, endpoint, queued);
     node.calls.add(pipeline);
-    const input = { calls: queued.map((call) => ({ path: call.path, input: call.input })) };
+    const input = { calls: queued.map((call) => ({ path: 'kv.get', input: call.input })) };
     pipeline.subscription = node.wsClient
       .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
       .subscribe(pipeline);

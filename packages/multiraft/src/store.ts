@@ -142,6 +142,9 @@ function decodeReadContext(bytes: Uint8Array): number | undefined {
   }
 }
 
+/** stepHeartbeatsNow's "not now": the message waits for the next round. */
+const LATER: unique symbol = Symbol('LATER');
+
 function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord {
   return record !== undefined && (record.expiresAtMs === undefined || record.expiresAtMs > nowMs);
 }
@@ -788,8 +791,8 @@ export class Store implements KvService {
     this.inbox = [];
     for (const { from, content } of inbox) {
       for (const { group, message, sync } of content.messages) {
-        const g = this.groups.get(group);
-        if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
+        const g = this.addressee(from, group, message);
+        if (g === undefined) continue;
         this.freshness.onInbound(g, message, sync);
         this.stepMessage(g, message);
       }
@@ -810,20 +813,16 @@ export class Store implements KvService {
     const outbox = new Map<NodeId, GroupMessage[]>();
     for (const gm of content.messages) {
       const { group, message, sync } = gm;
-      const g = this.groups.get(group);
-      if (g === undefined || message.from !== from || message.to !== this.nodeId) continue;
-      let out: ReturnType<RawNode['stepHeartbeat']>;
-      try {
-        out = (message.type === 'MsgHeartbeat' || message.type === 'MsgHeartbeatResp') && !this.quarantine.has(g.partition) ? g.raft.stepHeartbeat(message) : undefined;
-      } catch (error) {
-        // Exactly as stepMessage: the core refused what it could not use; the message is spent.
-        this.logger.warn({ partition: g.partition, type: message.type, from: message.from, err: error }, 'Raft refused a message');
-        continue;
-      }
-      if (out === undefined) {
+      const g = this.addressee(from, group, message);
+      if (g === undefined) continue;
+      // RawNode.stepHeartbeat decides what it can take now (type, term, role); the rest, and all of
+      // a quarantined group's, waits for the round.
+      const out = this.quarantine.has(g.partition) ? LATER : this.stepGuarded(g, message, () => g.raft.stepHeartbeat(message) ?? LATER);
+      if (out === LATER) {
         rest.push(gm);
         continue;
       }
+      if (out === undefined) continue; // refused: spent, as in a round
       this.freshness.onInbound(g, message, sync);
       for (const m of out.messages) this.addToOutbox(outbox, g, m);
       if (out.readStates.length > 0) {
@@ -831,7 +830,7 @@ export class Store implements KvService {
         this.releaseReads(g);
       }
     }
-    if (outbox.size > 0) this.sendFrames(outbox, new Map());
+    if (outbox.size > 0) this.sendFrames(outbox);
     return rest.length === content.messages.length ? content : { messages: rest, chunks: content.chunks };
   }
 
@@ -846,12 +845,24 @@ export class Store implements KvService {
     }
   }
 
+  /** The hosted group a peer's message is for, or undefined when it is not for this node's replica. */
+  private addressee(from: NodeId, group: number, message: Message): Group | undefined {
+    const g = this.groups.get(group);
+    return g === undefined || message.from !== from || message.to !== this.nodeId ? undefined : g;
+  }
+
   private stepMessage(g: Group, message: Message): void {
+    this.stepGuarded(g, message, () => g.raft.step(message));
+  }
+
+  /** Runs `step` (stepping `message` into g's Raft node); undefined when the core refused it. */
+  private stepGuarded<T>(g: Group, message: Message, step: () => T): T | undefined {
     try {
-      g.raft.step(message);
+      return step();
     } catch (error) {
       // The core refuses what it cannot use (a message for a stale term, a local type from a peer).
       this.logger.warn({ partition: g.partition, type: message.type, from: message.from, err: error }, 'Raft refused a message');
+      return undefined;
     }
   }
 
@@ -1043,10 +1054,10 @@ export class Store implements KvService {
   }
 
   /** Sends messages, one frame per destination (split past the soft size limit); records the
-   *  peers that were not reachable, with their groups, in `unreachable`. */
-  private sendFrames(outbox: Map<NodeId, GroupMessage[]>, unreachable: Map<NodeId, Set<Group>>): void {
+   *  peers that were not reachable, with their groups, in `unreachable` when given. */
+  private sendFrames(outbox: Map<NodeId, GroupMessage[]>, unreachable?: Map<NodeId, Set<Group>>): void {
     for (const [to, messages] of outbox) {
-      if (!this.transport.isReachable(to)) {
+      if (unreachable !== undefined && !this.transport.isReachable(to)) {
         let groups = unreachable.get(to);
         if (groups === undefined) unreachable.set(to, (groups = new Set<Group>()));
         for (const m of messages) groups.add(this.groups.get(m.group)!);

@@ -1,7 +1,7 @@
 /** RawNode's contract with its caller: Ready contents, persist-before-reply, typed refusals. */
 import { AssertionError, NO_NODE, nodeId, Prng, type NodeId } from '@ringkv/stdx';
 import { describe, expect, it } from 'vitest';
-import { decodeConfChange, encodeConfChange, MemoryStorage, ProposalDroppedError, RawNode, type Message, type RaftConfig } from '../src/index';
+import { decodeConfChange, encodeConfChange, MemoryStorage, ProposalDroppedError, RawNode, type Message, type RaftConfig, type Ready } from '../src/index';
 import { confState } from './helpers';
 
 const enc = new TextEncoder();
@@ -42,13 +42,18 @@ class Group {
     return this.nodes.get(nodeId(id))!;
   }
 
+  /** Writes what a Ready asks to persist into the node's storage. */
+  persist(id: NodeId, rd: Ready): void {
+    const s = this.storages.get(id)!;
+    if (rd.hardState) s.setHardState(rd.hardState);
+    s.append(rd.entries);
+  }
+
   handle(id: NodeId): boolean {
     const n = this.nodes.get(id)!;
     if (!n.hasReady()) return false;
     const rd = n.ready();
-    const s = this.storages.get(id)!;
-    if (rd.hardState) s.setHardState(rd.hardState);
-    s.append(rd.entries);
+    this.persist(id, rd);
     this.queue.push(...rd.messages.map((m) => structuredClone(m)), ...rd.messagesAfterPersist.map((m) => structuredClone(m)));
     for (const e of rd.committedEntries) {
       if (e.type === 'confChange') n.applyConfChange(decodeConfChange(e.data));
@@ -289,11 +294,24 @@ describe('RawNode', () => {
     });
   });
   describe('stepHeartbeat', () => {
-    it('confirms a ReadIndex through followers whose Ready is still being persisted, and the rounds go on', () => {
+    /** A 3-voter group led by 1. */
+    function ledByOne(): { g: Group; leader: RawNode } {
       const g = new Group(3);
       g.node(1).campaign();
       g.settle();
-      const leader = g.node(1);
+      return { g, leader: g.node(1) };
+    }
+
+    /** Starts a linearizable read on the leader: the heartbeat its Ready sends to node 2. */
+    function readRound(leader: RawNode, context: string): Message {
+      leader.readIndex(enc.encode(context));
+      const rd = leader.ready();
+      leader.advance();
+      return rd.messages.find((m) => m.type === 'MsgHeartbeat' && m.to === 2)!;
+    }
+
+    it('confirms a ReadIndex through followers whose Ready is still being persisted, and the rounds go on', () => {
+      const { g, leader } = ledByOne();
       // The leader proposes; follower 2 takes the append into a Ready and starts persisting it.
       leader.propose(enc.encode('a'));
       g.handle(nodeId(1));
@@ -304,10 +322,7 @@ describe('RawNode', () => {
       const persisting = f2.ready();
       expect(persisting.entries.map((e) => new TextDecoder().decode(e.data))).toEqual(['a']);
       // A linearizable read on the leader: its heartbeat round goes out in the next Ready.
-      leader.readIndex(enc.encode('r1'));
-      const rd = leader.ready();
-      leader.advance();
-      const hb = rd.messages.find((m) => m.type === 'MsgHeartbeat' && m.to === 2)!;
+      const hb = readRound(leader, 'r1');
       expect(hb).toBeDefined();
       // Follower 2 answers at once, between its ready() and advance().
       const out = f2.stepHeartbeat(hb)!;
@@ -319,14 +334,10 @@ describe('RawNode', () => {
       const confirmed = leader.stepHeartbeat(out.messages[0]!)!;
       expect(confirmed.readStates.map((rs) => new TextDecoder().decode(rs.context))).toEqual(['r1']);
       // The outstanding Readies finish as usual, and nothing is handed out twice.
-      const s2 = g.storages.get(nodeId(2))!;
-      if (persisting.hardState) s2.setHardState(persisting.hardState);
-      s2.append(persisting.entries);
+      g.persist(nodeId(2), persisting);
       f2.advance();
       g.queue.push(...persisting.messagesAfterPersist, ...leaderRd.messages);
-      const s1 = g.storages.get(nodeId(1))!;
-      if (leaderRd.hardState) s1.setHardState(leaderRd.hardState);
-      s1.append(leaderRd.entries);
+      g.persist(nodeId(1), leaderRd);
       leader.advance();
       g.settle();
       expect(g.applied.get(nodeId(2))).toEqual(['a', 'b']);
@@ -334,14 +345,8 @@ describe('RawNode', () => {
     });
 
     it('steps nothing it cannot answer now: another type or term, a node that is not the follower of the sender, messages waiting', () => {
-      const g = new Group(3);
-      g.node(1).campaign();
-      g.settle();
-      const leader = g.node(1);
-      leader.readIndex(enc.encode('r'));
-      const rd = leader.ready();
-      leader.advance();
-      const hb = rd.messages.find((m) => m.type === 'MsgHeartbeat' && m.to === 2)!;
+      const { g, leader } = ledByOne();
+      const hb = readRound(leader, 'r');
       const f2 = g.node(2);
       const f3 = g.node(3);
       expect(f2.stepHeartbeat({ ...hb, term: hb.term + 1 })).toBeUndefined();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@ringkv/client';
+import type { Consistency } from '@ringkv/client';
 import type { KvDriver } from './driver';
 import { StartFailed, freePorts, stopProcess, waitUntil } from './processes';
 
@@ -100,7 +101,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
   return { endpoints: ids.map((_, i) => apiAddress(i)), pids: children.map((c) => c.pid ?? 0), stop };
 }
 
-export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, reads: 'linearizable' | 'lease' | 'stale' = 'linearizable'): Promise<KvDriver> {
+export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, reads: Consistency = 'linearizable'): Promise<KvDriver> {
   const client = createClient({ endpoints: [...cluster.endpoints], concurrency });
   // A first write proves every partition has a leader before the clock starts.
   await client.put('bench/ready', '1');
