@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   };
   const windowStartUs = process.hrtime.bigint() / 1000n;
   const cpu0 = process.cpuUsage();
+  const counts0 = stores.map((s) => s.stats());
   const t0 = performance.now();
   const running = Array.from({ length: writers }, (_, w) => writer(w));
   await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -121,12 +122,15 @@ async function main(): Promise<void> {
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const done = writes;
+  const perWrite = (pick: (s: ReturnType<Store['stats']>) => number): string =>
+    (stores.reduce((sum, s, i) => sum + pick(s.stats()) - pick(counts0[i]!), 0) / done).toFixed(2);
   if (process.execArgv.some((a) => a.startsWith('--cpu-prof'))) console.log(`measured window (monotonic µs): ${windowStartUs} ${process.hrtime.bigint() / 1000n}`);
   await Promise.all(running);
   console.log(
     `${writers} writers, ${cluster.partitions} partitions, ${elapsedS.toFixed(1)} s: ${(done / elapsedS).toFixed(0)} writes/s, ` +
       `CPU ${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}% of a core, ${((cpu.user + cpu.system) / done).toFixed(0)} µs CPU per write (3 replicas), errors ${errors}`,
   );
+  console.log(`  per write, summed over the 3 nodes: rounds ${perWrite((s) => s.rounds)}, log writes ${perWrite((s) => s.logWrites)}, fsyncs ${perWrite((s) => s.logSyncs)}`);
   for (const close of closers) await close();
   await rm(dir, { recursive: true, force: true });
 }
