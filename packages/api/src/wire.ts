@@ -6,7 +6,7 @@
  * - a value is `{ type: 'string', data }`, `{ type: 'json', data }` or `{ type: 'bytes', data: base64 }`.
  * A key read back is a string when its bytes are valid UTF-8, else `{ bytes }`.
  */
-import { utf8Decode, utf8Encode } from '@ringkv/stdx';
+import { utf8Decode, utf8EncodeCarved } from '@ringkv/stdx';
 import type { Value } from '@ringkv/multiraft';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -16,8 +16,9 @@ export type WireValue =
   | { readonly type: 'json'; readonly data: JsonValue }
   | { readonly type: 'bytes'; readonly data: string };
 
+/** A string key is carved (stdx carveBytes): it goes on to the ring's hash and LevelDB, native calls. */
 export function keyFromWire(key: WireKey): Uint8Array {
-  return typeof key === 'string' ? utf8Encode(key) : base64ToBytes(key.bytes);
+  return typeof key === 'string' ? utf8EncodeCarved(key) : base64ToBytes(key.bytes);
 }
 
 export function keyToWire(key: Uint8Array): WireKey {

@@ -1,9 +1,28 @@
 /** Byte helpers shared by packages that must not depend on node:buffer (the browser SDK). */
+import { assert } from './assert';
+import { carveBytes } from './slab';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text);
+}
+
+/**
+ * utf8Encode into a carved array (slab.ts), for a key that goes on to native code (the ring's
+ * hash, LevelDB). TextEncoder gives every result a backing store of its own, ~3 µs; an ASCII
+ * key is copied here without a native call at all.
+ */
+export function utf8EncodeCarved(text: string): Uint8Array {
+  const out = carveBytes(utf8Length(text));
+  if (out.length !== text.length) {
+    const { written } = encoder.encodeInto(text, out);
+    assert(written === out.length, () => `utf8EncodeCarved wrote ${written} of ${out.length} bytes`);
+    return out;
+  }
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 export function utf8Decode(bytes: Uint8Array): string {

@@ -3,3 +3,4 @@ export * from './prng';
 export * from './ids';
 export * from './clock';
 export * from './bytes';
+export * from './slab';

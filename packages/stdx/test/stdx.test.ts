@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assert, AssertionError, ManualClock, Prng, compareBytes, nodeId, utf8Encode, utf8Length } from '../src/index';
+import { assert, AssertionError, ManualClock, Prng, compareBytes, nodeId, utf8Encode, utf8EncodeCarved, utf8Length } from '../src/index';
+import fc from 'fast-check';
 
 describe('assert', () => {
   it('throws AssertionError with the message when false', () => {
@@ -66,6 +67,19 @@ describe('ManualClock', () => {
 });
 
 describe('bytes', () => {
+  it('encodes into carved arrays exactly as the encoder does, lone surrogates included', () => {
+    for (const s of ['', 'k000000000000001', 'é', '€', '😀', 'a😀b€', '\ud800', 'a\udc00b', '\ud83d']) {
+      const carved = utf8EncodeCarved(s);
+      expect(carved).toEqual(utf8Encode(s));
+      if (s.length > 0) expect(carved.buffer.byteLength).toBe(4096); // a view into a slab
+    }
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(utf8EncodeCarved(s)).toEqual(utf8Encode(s));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('measures utf8 length like the encoder', () => {
     for (const s of ['', 'abc', 'é', '€', '😀', 'a😀b€']) expect(utf8Length(s)).toBe(utf8Encode(s).length);
   });

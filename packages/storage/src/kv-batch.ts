@@ -58,8 +58,9 @@ export class StagedKvBatch implements KvApplyBatch {
     checkCount(record.modRevision, 'modRevision');
     if (record.expiresAtMs !== undefined) checkCount(record.expiresAtMs, 'expiresAtMs');
     const storageKey = dataKey(partition, key);
-    // Copy the key: the caller may reuse its buffer after staging.
-    const ownKey = storageKey.subarray(5);
+    // The cache's own copy of the key: the caller may reuse its buffer after staging, and a view
+    // of the carved storage key would keep its whole slab alive for as long as the key is cached.
+    const ownKey = storageKey.slice(5);
     const { stored, readBack } = encodeRecord(storageKey, record);
     this.ops.push({ type: 'put', key: storageKey, value: stored });
     this.cacheChanges.push({ partition, key: ownKey, record: readBack, sizeBytes: stored.length });
@@ -71,7 +72,7 @@ export class StagedKvBatch implements KvApplyBatch {
     checkKeySize(key);
     const storageKey = dataKey(partition, key);
     this.ops.push({ type: 'del', key: storageKey });
-    this.cacheChanges.push({ partition, key: storageKey.subarray(5), record: undefined, sizeBytes: 0 });
+    this.cacheChanges.push({ partition, key: storageKey.slice(5), record: undefined, sizeBytes: 0 });
     this.partitions.add(partition);
   }
 

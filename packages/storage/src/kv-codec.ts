@@ -10,12 +10,11 @@
  */
 import { Packr } from 'msgpackr';
 import type { GroupId } from '@ringkv/stdx';
-import { assert } from '@ringkv/stdx';
+import { assert, carveBytes } from '@ringkv/stdx';
 import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
 import { CorruptionError } from './errors';
 import type { JsonValue, KvRecord, SessionRecord, Value } from './interfaces';
 import { readU64BE, writeU64BE } from './key-bytes';
-import { allocateRecord } from './kv-slab';
 import { binHeaderSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBinHeader, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -82,7 +81,7 @@ export function encodeRecord(storageKey: Uint8Array, record: KvRecord): { stored
     uintSizeBytes(createRevision) +
     uintSizeBytes(modRevision) +
     (expiresAtMs === undefined ? 0 : uintSizeBytes(expiresAtMs));
-  const stored = allocateRecord(size);
+  const stored = carveBytes(size);
   let pos = CHECKSUM_SIZE_BYTES;
   stored[pos++] = expiresAtMs === undefined ? 0x96 : 0x97;
   stored[pos++] = RECORD_FORMAT;
@@ -128,7 +127,7 @@ export function encodeSession(storageKey: Uint8Array, session: SessionRecord): U
   // [RECORD_FORMAT, lastSeq, answer (bin), lastSeenMs] as msgpack.
   const { lastSeq, answer, lastSeenMs } = session;
   const size = CHECKSUM_SIZE_BYTES + 2 + uintSizeBytes(lastSeq) + binHeaderSizeBytes(answer.length) + answer.length + uintSizeBytes(lastSeenMs);
-  const stored = allocateRecord(size);
+  const stored = carveBytes(size);
   let pos = CHECKSUM_SIZE_BYTES;
   stored[pos++] = 0x94;
   stored[pos++] = RECORD_FORMAT;
@@ -149,7 +148,7 @@ export function decodeSession(partition: GroupId, storageKey: Uint8Array, stored
 }
 
 export function encodeApplied(storageKey: Uint8Array, index: number): Uint8Array {
-  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + 8);
+  const record = carveBytes(CHECKSUM_SIZE_BYTES + 8);
   writeU64BE(record, CHECKSUM_SIZE_BYTES, index);
   return sealRecord(record, storageKey);
 }

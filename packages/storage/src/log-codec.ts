@@ -1,13 +1,14 @@
 /**
  * Stored forms of the Raft log's records. Entries use a fixed binary header (they are the hot
  * path: one per proposal); the hard state and the compaction point are small msgpackr arrays.
- * Every record starts with a CRC32C of the rest, and carries its own group (and index), so a
+ * Records are carved (stdx carveBytes): each goes to LevelDB, a native call. Every record starts with a CRC32C of the rest, and carries its own group (and index), so a
  * record that is torn, flipped or stored under the wrong key is reported, never returned.
  *
  *   entry: crc:u32le format:u8 type:u8 group:u32be index:u64be term:u64be data...
  */
 import { Packr } from 'msgpackr';
 import type { GroupId, NodeId } from '@ringkv/stdx';
+import { carveBytes } from '@ringkv/stdx';
 import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
 import { CorruptionError } from './errors';
 import type { LogConfState, LogEntry, LogHardState, LogSnapshot } from './interfaces';
@@ -20,7 +21,7 @@ const META_FORMAT = 1;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 export function encodeEntry(group: GroupId, entry: LogEntry): Uint8Array {
-  const record = new Uint8Array(ENTRY_HEADER_SIZE_BYTES + entry.data.length);
+  const record = carveBytes(ENTRY_HEADER_SIZE_BYTES + entry.data.length);
   record[4] = ENTRY_FORMAT;
   record[5] = entry.type === 'normal' ? 0 : 1;
   writeU32BE(record, 6, group);
@@ -46,7 +47,7 @@ export function decodeEntry(group: GroupId, index: number, record: Uint8Array): 
 
 function sealMeta(body: unknown[]): Uint8Array {
   const packed = packr.pack(body);
-  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + packed.length);
+  const record = carveBytes(CHECKSUM_SIZE_BYTES + packed.length);
   record.set(packed, CHECKSUM_SIZE_BYTES);
   return sealRecord(record);
 }

@@ -9,6 +9,7 @@
  * range operations, and groups never interleave.
  */
 import type { GroupId } from '@ringkv/stdx';
+import { carveBytes } from '@ringkv/stdx';
 import { readU32BE, readU64BE, writeU32BE, writeU64BE } from './key-bytes';
 
 export const ENTRY_TAG = 0x6c; // 'l'
@@ -17,8 +18,9 @@ export const SNAPSHOT_TAG = 0x73; // 's'
 
 export const ENTRY_KEY_SIZE_BYTES = 13;
 
+/** Carved (stdx carveBytes), as groupKey's: both go to LevelDB, a native call, once per write. */
 export function entryKey(group: GroupId, index: number): Uint8Array {
-  const key = new Uint8Array(ENTRY_KEY_SIZE_BYTES);
+  const key = carveBytes(ENTRY_KEY_SIZE_BYTES);
   key[0] = ENTRY_TAG;
   writeU32BE(key, 1, group);
   writeU64BE(key, 5, index);
@@ -43,7 +45,7 @@ export function entryRangeEnd(group: GroupId): Uint8Array {
 }
 
 export function groupKey(tag: number, group: GroupId): Uint8Array {
-  const key = new Uint8Array(5);
+  const key = carveBytes(5);
   key[0] = tag;
   writeU32BE(key, 1, group);
   return key;
