@@ -130,7 +130,10 @@ async function main(): Promise<void> {
     `${writers} writers, ${cluster.partitions} partitions, ${elapsedS.toFixed(1)} s: ${(done / elapsedS).toFixed(0)} writes/s, ` +
       `CPU ${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}% of a core, ${((cpu.user + cpu.system) / done).toFixed(0)} µs CPU per write (3 replicas), errors ${errors}`,
   );
-  console.log(`  per write, summed over the 3 nodes: rounds ${perWrite((s) => s.rounds)}, log writes ${perWrite((s) => s.logWrites)}, fsyncs ${perWrite((s) => s.logSyncs)}`);
+  console.log(
+    `  per write, summed over the 3 nodes: rounds ${perWrite((s) => s.rounds)}, log writes ${perWrite((s) => s.logWrites)}, fsyncs ${perWrite((s) => s.logSyncs)}, ` +
+      `value cache misses ${perWrite((s) => s.cache.misses)}, session cache misses ${perWrite((s) => s.cache.sessionMisses)}`,
+  );
   for (const close of closers) await close();
   await rm(dir, { recursive: true, force: true });
 }

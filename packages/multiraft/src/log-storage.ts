@@ -8,14 +8,12 @@ import type { ConfState, Entry, HardState, LogStorage, Snapshot } from '@ringkv/
 import { LogCompactedError, LogUnavailableError } from '@ringkv/storage';
 import type { GroupLog } from '@ringkv/storage';
 
-function translate<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    if (error instanceof LogCompactedError) throw new CompactedError();
-    if (error instanceof LogUnavailableError) throw new UnavailableError();
-    throw error;
-  }
+/** What to throw for `error` from the GroupLog. (A try/catch in each method, not a wrapper taking
+ *  a closure: the core asks for terms on every message, and each closure was garbage.) */
+function translated(error: unknown): unknown {
+  if (error instanceof LogCompactedError) return new CompactedError();
+  if (error instanceof LogUnavailableError) return new UnavailableError();
+  return error;
 }
 
 export class GroupLogStorage implements LogStorage {
@@ -37,11 +35,19 @@ export class GroupLogStorage implements LogStorage {
   }
 
   entries(lo: number, hi: number, maxSizeBytes: number): Entry[] {
-    return translate(() => this.log.entries(lo, hi, maxSizeBytes));
+    try {
+      return this.log.entries(lo, hi, maxSizeBytes);
+    } catch (error) {
+      throw translated(error);
+    }
   }
 
   term(index: number): number {
-    return translate(() => this.log.term(index));
+    try {
+      return this.log.term(index);
+    } catch (error) {
+      throw translated(error);
+    }
   }
 
   firstIndex(): number {

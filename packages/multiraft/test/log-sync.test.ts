@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupId, nodeId } from '@ringkv/stdx';
 import { openLogEngine, openMemoryLogEngine } from '@ringkv/storage';
+import { CompactedError, UnavailableError } from '@ringkv/raft';
 import { GroupLogStorage } from '../src/log-storage';
 import { TestCluster } from './cluster';
 
@@ -82,6 +83,25 @@ describe('restart after a lost commit-only hard state', () => {
     expect(new GroupLogStorage(log, 9).initialState().hardState.commit).toBe(5);
     expect(new GroupLogStorage(log, 1).initialState().hardState.commit).toBe(2);
     expect(new GroupLogStorage(log).initialState().hardState.commit).toBe(2);
+    await engine.close();
+  });
+
+  it("translates the storage log's range errors into the core's", async () => {
+    const engine = await openMemoryLogEngine();
+    const log = await engine.openGroup(groupId(1));
+    const b = engine.newBatch();
+    b.append(log, [1, 2, 3].map((index) => ({ index, term: 1, type: 'normal' as const, data: new Uint8Array([index]) })));
+    await engine.commit(b);
+    const c = engine.newBatch();
+    c.compact(log, 2, { index: 2, term: 1, confState: { voters: [nodeId(1)], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } });
+    await engine.commit(c);
+    const storage = new GroupLogStorage(log);
+    expect(storage.term(3)).toBe(1);
+    expect(storage.entries(3, 4, 1 << 20).map((e) => e.index)).toEqual([3]);
+    expect(() => storage.term(1)).toThrow(CompactedError);
+    expect(() => storage.entries(1, 3, 1 << 20)).toThrow(CompactedError);
+    expect(() => storage.term(9)).toThrow(UnavailableError);
+    expect(() => storage.entries(3, 9, 1 << 20)).toThrow(UnavailableError);
     await engine.close();
   });
 

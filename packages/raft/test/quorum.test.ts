@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jointCommitted, jointVoteResult } from '../src/quorum/joint';
 import { majorityCommitted, majorityVoteResult } from '../src/quorum/majority';
@@ -14,6 +15,21 @@ describe('majority', () => {
     expect(majorityCommitted(set(1, 2, 3), acked({ 1: 5 }))).toBe(0);
     expect(majorityCommitted(set(1, 2, 3, 4), acked({ 1: 9, 2: 8, 3: 7, 4: 6 }))).toBe(7);
     expect(majorityCommitted(set(1, 2, 3, 4, 5), acked({ 1: 9, 2: 8, 3: 7, 4: 6, 5: 1 }))).toBe(7);
+  });
+
+  it('committed is the value at the majority position of the acknowledgements sorted high to low, for any voters', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 50 }), { maxLength: 9 }), fc.array(fc.nat({ max: 1000 }), { minLength: 9, maxLength: 9 }), (ids, values) => {
+        const m = Object.fromEntries(ids.map((id, i) => [id, values[i]!]));
+        const sorted = ids.map((id) => m[id]!).sort((a, b) => b - a);
+        const want = ids.length === 0 ? Number.MAX_SAFE_INTEGER : sorted[Math.floor(ids.length / 2)];
+        expect(majorityCommitted(new Set(ids), acked(m))).toBe(want);
+        // Twice in a row, a larger set then a smaller one: nothing of one call leaks into the next.
+        expect(majorityCommitted(new Set([...ids, 99]), acked({ ...m, 99: 0 }))).toBe([...sorted, 0].sort((a, b) => b - a)[Math.floor((ids.length + 1) / 2)]);
+        expect(majorityCommitted(new Set(ids), acked(m))).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('vote result needs a strict majority', () => {
