@@ -88,6 +88,8 @@ export class Raft {
   heartbeatElapsed = 0;
   /** Ticks since this node became leader: the lease clock. */
   private leaderTicks = 0;
+  /** The heartbeat round of the last periodic heartbeat (MsgBeat), as opposed to read rounds. */
+  private beatRound = 0;
   /** Set once a MsgTimeoutNow was sent: another node may be elected without our voters' lease. */
   private leaseRevoked = false;
   /** After a restart we may have acknowledged a leader we no longer remember: honour its lease. */
@@ -202,6 +204,27 @@ export class Raft {
     this.maybeSendAppend(to, true);
   }
 
+  /**
+   * On a heartbeat response from a follower that is behind: send it what it lacks. etcd sends an
+   * append on every such response, which recovers appends that were lost (an empty MsgApp that the
+   * follower rejects moves the leader back to probing). Here heartbeats also confirm reads, one
+   * round per batch of ReadIndex requests, and a busy follower is nearly always behind by the
+   * appends in flight: that rule sent an empty MsgApp per follower per read round (72 % of the
+   * heartbeat responses in the bench's 50/50 mix), each a follower round and an answer for
+   * nothing. So: a follower being probed, or one with entries not yet sent, gets them at once; the
+   * recovery append goes at most once per periodic heartbeat (MsgBeat), on the first response to
+   * that round or a later one, which is as often as etcd sends it without reads.
+   */
+  private maybeCatchUp(pr: Progress, m: Message): void {
+    const last = this.raftLog.lastIndex();
+    if (pr.state === 'probe' || (pr.match < last && pr.next <= last)) {
+      this.sendAppend(m.from);
+    } else if (pr.match < last && m.index >= this.beatRound && pr.catchUpRound < this.beatRound) {
+      pr.catchUpRound = this.beatRound;
+      this.sendAppend(m.from);
+    }
+  }
+
   private maybeSendSnapshot(to: NodeId, pr: Progress): boolean {
     if (!pr.recentActive) return false;
     let snapshot;
@@ -251,11 +274,12 @@ export class Raft {
   }
 
   /** A heartbeat broadcast is a numbered round: it confirms leadership for reads and the lease. */
-  private bcastHeartbeat(): void {
+  private bcastHeartbeat(): number {
     const round = this.readOnly.startRound(this.leaderTicks);
     this.trk.progress.get(this.id)!.ackedRound = round;
     for (const id of this.trk.ids()) if (id !== this.id) this.sendHeartbeat(id, round);
     this.maybeAdvanceReadRound();
+    return round;
   }
 
   // ---- commit ----
@@ -298,6 +322,7 @@ export class Raft {
       pr.next = last + 1;
       pr.recentActive = false;
       pr.ackedRound = 0;
+      pr.catchUpRound = 0;
       pr.becomeProbe();
       pr.next = last + 1;
       if (id === this.id) pr.match = this.raftLog.lastPersistedIndex();
@@ -305,6 +330,7 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.uncommittedSizeBytes = 0;
     this.readOnly = new ReadOnly();
+    this.beatRound = 0;
     this.pendingReadsBeforeCommit = [];
     this.leaderTicks = 0;
     this.leaseRevoked = false;
@@ -523,7 +549,7 @@ export class Raft {
   private stepLeader(m: Message): void {
     switch (m.type) {
       case 'MsgBeat':
-        this.bcastHeartbeat();
+        this.beatRound = this.bcastHeartbeat();
         return;
       case 'MsgCheckQuorum':
         if (!this.trk.quorumActive(this.id)) {
@@ -581,7 +607,7 @@ export class Raft {
           pr.ackedRound = m.index;
           this.maybeAdvanceReadRound();
         }
-        if (pr.match < this.raftLog.lastIndex() || pr.state === 'probe') this.sendAppend(m.from);
+        this.maybeCatchUp(pr, m);
         return;
       case 'MsgSnapStatus':
         if (pr.state !== 'snapshot') return;

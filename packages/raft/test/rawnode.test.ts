@@ -293,6 +293,61 @@ describe('RawNode', () => {
       for (const id of [2, 3]) expect(g.applied.get(nodeId(id))).toEqual(['a']);
     });
   });
+  describe('catch-up appends on heartbeat responses', () => {
+    const enc = new TextEncoder();
+    /** A group led by node 1 whose proposal 'a' went out to both followers and was lost on the way. */
+    function appendsLost(): { g: Group; leader: RawNode } {
+      const g = new Group(3);
+      g.node(1).campaign();
+      g.settle();
+      const leader = g.node(1);
+      leader.propose(enc.encode('a'));
+      g.handle(nodeId(1));
+      expect(g.queue.filter((m) => m.type === 'MsgApp' && m.entries!.length > 0).map((m) => m.to)).toEqual([2, 3]);
+      g.queue = []; // lost
+      return { g, leader };
+    }
+    /** Delivers the leader's heartbeats of its next Ready to both followers and their answers back;
+     *  returns the MsgApps the leader sends after stepping the answers. */
+    function heartbeatRoundTrip(g: Group, leader: RawNode): Message[] {
+      const rd = leader.ready();
+      leader.advance();
+      const hbs = rd.messages.filter((m) => m.type === 'MsgHeartbeat');
+      expect(hbs.map((m) => m.to)).toEqual([2, 3]);
+      for (const hb of hbs) for (const r of g.node(hb.to).stepHeartbeat(hb)!.messages) leader.step(r);
+      return leader.hasReady() ? leader.ready().messages.filter((m) => m.type === 'MsgApp') : [];
+    }
+
+    it('a read round sends no append to followers whose appends are in flight', () => {
+      const { g, leader } = appendsLost();
+      for (let i = 0; i < 5; i++) {
+        leader.readIndex(enc.encode(`r${i}`));
+        expect(heartbeatRoundTrip(g, leader)).toEqual([]);
+        leader.advance();
+      }
+    });
+
+    it('a periodic heartbeat recovers lost appends, once per follower per heartbeat', () => {
+      const { g, leader } = appendsLost();
+      leader.tick(); // heartbeatTick 1: a periodic heartbeat (MsgBeat)
+      const catchUp = heartbeatRoundTrip(g, leader);
+      leader.advance();
+      // One empty append per follower, from where the leader believes it is: each rejects it...
+      expect(catchUp.map((m) => [m.to, m.entries!.length])).toEqual([
+        [2, 0],
+        [3, 0],
+      ]);
+      // ...and a read round right after the same heartbeat sends none again.
+      leader.readIndex(enc.encode('r'));
+      expect(heartbeatRoundTrip(g, leader)).toEqual([]);
+      leader.advance();
+      // The rejections move the leader back to probing, and 'a' reaches and commits everywhere.
+      g.queue = catchUp.map((m) => structuredClone(m));
+      g.settle();
+      for (const id of [1, 2, 3]) expect(g.applied.get(nodeId(id))).toEqual(['a']);
+    });
+  });
+
   describe('stepHeartbeat', () => {
     /** A 3-voter group led by 1. */
     function ledByOne(): { g: Group; leader: RawNode } {

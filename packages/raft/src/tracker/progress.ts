@@ -26,6 +26,9 @@ export class Progress {
   sentCommit = 0;
   /** Highest heartbeat round this peer acknowledged (read-only.ts). */
   ackedRound = 0;
+  /** The periodic heartbeat round whose response last made the leader send this peer a catch-up
+   *  append (raft.ts maybeCatchUp): at most one per round. */
+  catchUpRound = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflight: number, isLearner: boolean) {
