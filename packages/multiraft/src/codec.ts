@@ -11,8 +11,19 @@ export function pack(value: unknown): Uint8Array {
   return packr.pack(value);
 }
 
+/**
+ * Decodes from a throwaway view of `bytes`, never from `bytes` itself: msgpackr caches a DataView
+ * on its source as a new property (`source.dataView`), and the bytes decoded here are mostly kept
+ * (a log entry's command, kept in the in-memory log and decoded again on every replica). Each then
+ * carried a DataView and a property array of its own (37,000 of them on a node's heap in the put
+ * bench, promoted with the entry) and had another hidden class than the byte arrays it travels
+ * with, which made functions handling log data polymorphic. Store bench, 10 alternating pairs:
+ * ~6% less CPU per write (medians 165 vs 178 and 161 vs 172 µs); the cluster bench, 9 pairs, no
+ * change beyond its noise. The view is also a plain Uint8Array, so the byte strings decoded from
+ * it are too (not Buffers).
+ */
 export function unpack(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  return packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 /** msgpackr returns Buffers; callers of the Store get plain Uint8Array views. */

@@ -7,6 +7,7 @@ import { WatchHub } from '../src/watch-hub';
 import { SnapshotAssembler } from '../src/snapshot-transfer';
 import { ExpiryIndex } from '../src/expiry-index';
 import { StoreError } from '../src/errors';
+import { pack, unpack } from '../src/codec';
 import type { WatchEvent } from '../src/facade';
 
 const base: Message = {
@@ -120,5 +121,23 @@ describe('watch history', () => {
     hub.watch({ key: utf8Encode('a') }, [0], undefined, () => 3, { onEvent: () => undefined, onError: (e) => errors.push(e) });
     hub.reset(0, 50);
     expect(errors.map((e) => e.code)).toEqual(['COMPACTED']);
+  });
+});
+
+describe('msgpack decoding (codec.ts)', () => {
+  it('leaves the bytes it decodes as they were: no cached DataView added to them', () => {
+    // A received frame, and a log entry's command decoded at apply: both are kept afterwards.
+    const frame = Buffer.from(encodePeerFrame({ messages: [{ group: 1, message: base }], chunks: [] }));
+    const command = pack({ a: new Uint8Array([1, 2]) });
+    expect(decodePeerFrame(frame).messages[0]!.message.entries[0]!.data).toEqual(new Uint8Array([1, 2, 3]));
+    expect(unpack(command)).toEqual({ a: new Uint8Array([1, 2]) });
+    expect(Object.getOwnPropertyNames(frame).filter((name) => !/^\d+$/.test(name))).toEqual([]);
+    expect(Object.getOwnPropertyNames(command).filter((name) => !/^\d+$/.test(name))).toEqual([]);
+  });
+
+  it('decodes byte strings as plain Uint8Arrays, also from a Buffer', () => {
+    const decoded = unpack(Buffer.from(pack([new Uint8Array([7, 8])]))) as Uint8Array[];
+    expect(decoded[0]!.constructor).toBe(Uint8Array);
+    expect(Array.from(decoded[0]!)).toEqual([7, 8]);
   });
 });
