@@ -16,12 +16,24 @@ function translated(error: unknown): unknown {
   return error;
 }
 
+/**
+ * Whether a Ready's hard state must be written: only when its term or vote changed. The commit
+ * index is volatile state in Raft (the leader repeats it in every append and heartbeat), and on a
+ * restart GroupLogStorage raises the stored one to the applied index, so the Store writes it only
+ * along with a term or vote. Writing it whenever it moved was a record per group per round on
+ * every replica, each group that took a write in a round: store bench, 8 alternating pairs,
+ * 174 -> 161 µs of CPU per write (medians).
+ */
+export function termOrVoteChanged(stored: HardState, next: HardState): boolean {
+  return next.term !== stored.term || next.vote !== stored.vote;
+}
+
 export class GroupLogStorage implements LogStorage {
   /**
    * `appliedIndex`: what the KV engine already applied of this group. Applied entries were known
-   * committed, and a commit-only hard state is written without an fsync (store.ts), so after a
-   * power cut the stored commit index can lag the applied one: the core restarts with the commit
-   * index raised to the applied index (as far as the log holds entries).
+   * committed, and the stored commit index moves only with a term or vote (termOrVoteChanged), so
+   * it usually lags the applied one: the core restarts with the commit index raised to the
+   * applied index (as far as the log holds entries).
    */
   constructor(
     readonly log: GroupLog,

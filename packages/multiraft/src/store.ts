@@ -62,7 +62,7 @@ import type {
   WatchSink,
 } from './facade';
 import { Group } from './group';
-import { GroupLogStorage } from './log-storage';
+import { GroupLogStorage, termOrVoteChanged } from './log-storage';
 import type { GroupMessage, PeerFrameContent, SnapshotChunk } from './peer-frame';
 import { decodePeerFrame, encodePeerFrame, messageSizeBytes } from './peer-frame';
 import { SnapshotAssembler } from './snapshot-transfer';
@@ -662,7 +662,7 @@ export class Store implements KvService {
     for (const { g, rd } of readies) {
       if (rd.snapshot !== undefined && rd.snapshot.metadata.index > g.log.firstIndex() - 1) logBatch.applySnapshot(g.log, rd.snapshot);
       if (rd.entries.length > 0) logBatch.append(g.log, rd.entries);
-      if (rd.hardState !== undefined) logBatch.setHardState(g.log, rd.hardState);
+      if (rd.hardState !== undefined && termOrVoteChanged(g.log.storedHardState(), rd.hardState)) logBatch.setHardState(g.log, rd.hardState);
     }
     const compactions = this.stageCompactions(logBatch, new Set(readies.filter((r) => r.rd.snapshot !== undefined).map((r) => r.g)));
     // A compaction or an installed snapshot lets the log forget entries: the KV state they led
@@ -682,9 +682,10 @@ export class Store implements KvService {
     for (const { g, rd } of readies) {
       onDisk.set(g, rd.snapshot !== undefined ? 0 : Math.min(g.log.lastIndex(), rd.entries.length > 0 ? rd.entries[0]!.index - 1 : Number.MAX_SAFE_INTEGER));
     }
-    // Raft asks for an fsync only when entries, term, vote or a snapshot changed; a round whose
-    // only change is a commit index (a follower learning of a commit) writes without one.
-    // Compaction points are synced too: the log forgets entries only durably.
+    // Raft asks for an fsync only when entries, term, vote or a snapshot changed. A commit index
+    // is not written at all (termOrVoteChanged), so a round whose only change is one (a follower
+    // learning of a commit) writes nothing. Compaction points are synced: the log forgets entries
+    // only durably.
     const mustSync = compactions.length > 0 || readies.some((r) => r.rd.mustSync);
     const logWrite = this.logEngine.commit(logBatch, { sync: mustSync });
     logWrite.catch(() => undefined); // awaited below; a failure there must not surface as unhandled first

@@ -1,8 +1,9 @@
 /**
  * A round fsyncs its log write only when Raft needs it (entries, term, vote, snapshot; Ready's
- * mustSync) or a compaction point moves. A follower learning of a commit writes its hard state
- * without an fsync: losing that write to a power cut only loses a commit index the leader
- * repeats. Regression guard for the CPU an fsync per commit-only round cost on every follower.
+ * mustSync) or a compaction point moves, and writes a hard state only when its term or vote
+ * changed: a commit index is volatile (the leader repeats it; a restart raises it to the applied
+ * index), so a follower learning of a commit writes nothing. Regression guards for the CPU an
+ * fsync per commit-only round, and then a hard-state record per group per round, cost.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupId, nodeId } from '@ringkv/stdx';
@@ -12,6 +13,7 @@ import { GroupLogStorage } from '../src/log-storage';
 import { TestCluster } from './cluster';
 
 const ENTRY_KEY_TAG = 0x6c; // the log engine's entry keys start with 'l' (storage/src/log-keys.ts)
+const HARD_STATE_KEY_TAG = 0x68; // and its hard-state keys with 'h'
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -22,6 +24,7 @@ afterEach(async () => {
 interface LoggedWrite {
   readonly sync: boolean;
   readonly writesEntries: boolean;
+  readonly writesHardState: boolean;
 }
 
 /** Records every batch written to a node's log database with its sync flag. */
@@ -32,14 +35,16 @@ function spyOnLogWrites(c: TestCluster, id: number): LoggedWrite[] {
   (db as { batch: unknown }).batch = () => {
     const batch = original();
     let writesEntries = false;
+    let writesHardState = false;
     const put = batch.put.bind(batch);
     batch.put = (key: Uint8Array, value: Uint8Array) => {
       if (key[0] === ENTRY_KEY_TAG) writesEntries = true;
+      if (key[0] === HARD_STATE_KEY_TAG) writesHardState = true;
       return put(key, value);
     };
     const write = batch.write.bind(batch) as (options?: { sync?: boolean }) => Promise<void>;
     (batch as { write: unknown }).write = (options?: { sync?: boolean }) => {
-      writes.push({ sync: options?.sync === true, writesEntries });
+      writes.push({ sync: options?.sync === true, writesEntries, writesHardState });
       return write(options);
     };
     return batch;
@@ -48,7 +53,7 @@ function spyOnLogWrites(c: TestCluster, id: number): LoggedWrite[] {
 }
 
 describe('log write sync', () => {
-  it('syncs every write that holds entries and skips the fsync of commit-only rounds', async () => {
+  it('syncs every write that holds entries, and writes nothing for a commit index alone', async () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
@@ -56,18 +61,41 @@ describe('log write sync', () => {
     const follower = spyOnLogWrites(c, followerId);
     const leader = spyOnLogWrites(c, leaderId);
     const before = c.store(followerId).stats();
+    const commitBefore = c.store(followerId).stats().partitions[0]!.commit;
     for (let i = 0; i < 10; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'log-sync', seq: i + 1 } }));
     await c.runFor(30);
 
     for (const w of [...follower, ...leader]) if (w.writesEntries) expect(w.sync).toBe(true);
     expect(follower.filter((w) => w.writesEntries).length).toBeGreaterThan(0);
-    // The follower learns each commit after it stored the entry: those rounds need no fsync.
-    expect(follower.filter((w) => !w.sync).length).toBeGreaterThan(0);
+    // The term and vote stay put, so no hard state is written, and a round that only learns a
+    // commit index (the follower learns each after it stored the entry) writes nothing.
+    expect([...follower, ...leader].filter((w) => w.writesHardState)).toEqual([]);
+    expect(follower.filter((w) => !w.writesEntries)).toEqual([]);
+    expect(c.store(followerId).stats().partitions[0]!.commit).toBeGreaterThanOrEqual(commitBefore + 10);
     const after = c.store(followerId).stats();
     expect(after.logSyncs - before.logSyncs).toBe(follower.filter((w) => w.sync).length);
     expect(after.logWrites - before.logWrites).toBe(follower.length);
     // Every acknowledged write is on every replica, commit index included once the leader repeats it.
     for (const id of c.ids) expect(c.store(id).stats().partitions[0]!.applied).toBe(c.store(leaderId).stats().partitions[0]!.commit);
+  });
+
+  it('writes the hard state, commit index included, when the term changes', async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    await c.waitForPreferredLeaders();
+    const leaderId = c.leaderIdOf(0)!;
+    for (let i = 0; i < 3; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'log-sync-term', seq: i + 1 } }));
+    await c.runFor(30);
+    const followerId = c.followerIdOf(0);
+    const writes = spyOnLogWrites(c, followerId);
+    const term = c.store(followerId).stats().partitions[0]!.term;
+    const commit = c.store(followerId).stats().partitions[0]!.commit;
+    await c.stop(leaderId);
+    await c.waitFor(() => (c.store(followerId).stats().partitions[0]!.term ?? 0) > term, 5_000, 'a new term');
+    expect(writes.some((w) => w.writesHardState && w.sync)).toBe(true);
+    const engine = c.nodes.get(followerId)!.logEngine!;
+    const stored = (await engine.openGroup(groupId(0))).storedHardState();
+    expect(stored.term).toBeGreaterThan(term);
+    expect(stored.commit).toBeGreaterThanOrEqual(commit);
   });
 });
 

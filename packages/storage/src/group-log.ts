@@ -57,7 +57,8 @@ export class MemoryGroupLog implements GroupLog {
     return { hardState: this.hardState, confState: this.snapshotMeta.confState };
   }
 
-  hardStateNow(): LogHardState {
+  storedHardState(): LogHardState {
+    this.checkLive();
     return this.hardState;
   }
 

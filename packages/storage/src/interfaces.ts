@@ -84,6 +84,8 @@ export interface LogWriteBatch {
 export interface GroupLog {
   readonly group: GroupId;
   initialState(): { hardState: LogHardState; confState: LogConfState };
+  /** The hard state as last written (initialState's, without the allocation). */
+  storedHardState(): LogHardState;
   entries(lo: number, hi: number, maxSizeBytes: number): LogEntry[];
   term(index: number): number;
   firstIndex(): number;
