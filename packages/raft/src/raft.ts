@@ -217,7 +217,8 @@ export class Raft {
    */
   private maybeCatchUp(pr: Progress, m: Message): void {
     const last = this.raftLog.lastIndex();
-    if (pr.state === 'probe' || (pr.match < last && pr.next <= last)) {
+    // next > match always: a follower with entries not sent yet is behind.
+    if (pr.state === 'probe' || pr.next <= last) {
       this.sendAppend(m.from);
     } else if (pr.match < last && m.index >= this.beatRound && pr.catchUpRound < this.beatRound) {
       pr.catchUpRound = this.beatRound;

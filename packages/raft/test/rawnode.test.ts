@@ -346,6 +346,69 @@ describe('RawNode', () => {
       g.settle();
       for (const id of [1, 2, 3]) expect(g.applied.get(nodeId(id))).toEqual(['a']);
     });
+
+    it('a follower being probed gets its entries on every heartbeat response, read rounds included', () => {
+      const { g, leader } = appendsLost();
+      leader.tick();
+      const catchUp = heartbeatRoundTrip(g, leader);
+      leader.advance();
+      // The followers reject the empty appends; the leader probes them with 'a', and loses the probes.
+      for (const m of catchUp) g.node(m.to).step(structuredClone(m));
+      g.queue = [];
+      for (const id of [2, 3]) g.handle(nodeId(id));
+      for (const m of g.queue) leader.step(m);
+      g.queue = [];
+      expect(leader.ready().messages.filter((m) => m.type === 'MsgApp').map((m) => [m.to, m.entries!.length])).toEqual([
+        [2, 1],
+        [3, 1],
+      ]);
+      leader.advance();
+      // Two read rounds within the same periodic heartbeat: each response sends the probe again.
+      for (let i = 0; i < 2; i++) {
+        leader.readIndex(enc.encode(`r${i}`));
+        expect(heartbeatRoundTrip(g, leader).map((m) => [m.to, m.entries!.length])).toEqual([
+          [2, 1],
+          [3, 1],
+        ]);
+        leader.advance();
+      }
+    });
+
+    it('a caught-up follower moved to probing (unreachable) gets an append on a read round, to resume pipelining', () => {
+      const g = new Group(3);
+      g.node(1).campaign();
+      g.settle();
+      const leader = g.node(1);
+      leader.propose(enc.encode('a'));
+      g.settle();
+      leader.reportUnreachable(nodeId(3)); // replicating -> probing, with nothing left to send
+      leader.readIndex(enc.encode('r'));
+      expect(heartbeatRoundTrip(g, leader).map((m) => [m.to, m.entries!.length])).toEqual([[3, 0]]);
+      leader.advance();
+    });
+
+    it('a follower with entries the leader has not sent yet gets an append on every heartbeat response', () => {
+      // One entry per message and one message in flight: 'b' waits for the pipeline.
+      const g = new Group(3, { maxSizePerMsgBytes: 1, maxInflightMsgs: 1 });
+      g.node(1).campaign();
+      g.settle();
+      const leader = g.node(1);
+      for (const v of ['a', 'b']) leader.propose(enc.encode(v));
+      const first = leader.ready();
+      g.persist(nodeId(1), first);
+      leader.advance();
+      expect(first.messages.filter((m) => m.type === 'MsgApp').map((m) => [m.to, m.entries!.map((e) => new TextDecoder().decode(e.data))])).toEqual([
+        [2, ['a']],
+        [3, ['a']],
+      ]); // and lost
+      // Each read round's response sends an append (empty while the window is full: its answer
+      // clears the window), not only the first response after a periodic heartbeat.
+      for (let i = 0; i < 2; i++) {
+        leader.readIndex(enc.encode(`r${i}`));
+        expect(heartbeatRoundTrip(g, leader).map((m) => m.to)).toEqual([2, 3]);
+        leader.advance();
+      }
+    });
   });
 
   describe('stepHeartbeat', () => {
