@@ -26,7 +26,7 @@ export function unpack(bytes: Uint8Array): unknown {
   return packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
-/** msgpackr returns Buffers; callers of the Store get plain Uint8Array views. */
+/** Checks a decoded value is bytes; a Buffer (as other decoders give) becomes a plain Uint8Array view. */
 export function asBytes(value: unknown): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new TypeError('expected bytes');
   return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);

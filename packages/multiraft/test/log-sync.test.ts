@@ -61,7 +61,6 @@ describe('log write sync', () => {
     const follower = spyOnLogWrites(c, followerId);
     const leader = spyOnLogWrites(c, leaderId);
     const before = c.store(followerId).stats();
-    const commitBefore = c.store(followerId).stats().partitions[0]!.commit;
     for (let i = 0; i < 10; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'log-sync', seq: i + 1 } }));
     await c.runFor(30);
 
@@ -71,7 +70,7 @@ describe('log write sync', () => {
     // commit index (the follower learns each after it stored the entry) writes nothing.
     expect([...follower, ...leader].filter((w) => w.writesHardState)).toEqual([]);
     expect(follower.filter((w) => !w.writesEntries)).toEqual([]);
-    expect(c.store(followerId).stats().partitions[0]!.commit).toBeGreaterThanOrEqual(commitBefore + 10);
+    expect(c.store(followerId).stats().partitions[0]!.commit).toBeGreaterThanOrEqual(before.partitions[0]!.commit + 10);
     const after = c.store(followerId).stats();
     expect(after.logSyncs - before.logSyncs).toBe(follower.filter((w) => w.sync).length);
     expect(after.logWrites - before.logWrites).toBe(follower.length);
@@ -87,8 +86,7 @@ describe('log write sync', () => {
     await c.runFor(30);
     const followerId = c.followerIdOf(0);
     const writes = spyOnLogWrites(c, followerId);
-    const term = c.store(followerId).stats().partitions[0]!.term;
-    const commit = c.store(followerId).stats().partitions[0]!.commit;
+    const { term, commit } = c.store(followerId).stats().partitions[0]!;
     await c.stop(leaderId);
     await c.waitFor(() => (c.store(followerId).stats().partitions[0]!.term ?? 0) > term, 5_000, 'a new term');
     expect(writes.some((w) => w.writesHardState && w.sync)).toBe(true);

@@ -76,6 +76,14 @@ class Group {
   }
 }
 
+/** A 3-voter group led by 1. */
+function ledByOne(extra: Partial<RaftConfig> = {}): { g: Group; leader: RawNode } {
+  const g = new Group(3, extra);
+  g.node(1).campaign();
+  g.settle();
+  return { g, leader: g.node(1) };
+}
+
 describe('RawNode', () => {
   it('a single voter elects itself but commits only after its own entry is persisted', () => {
     const s = new MemoryStorage(confState([1]));
@@ -297,10 +305,7 @@ describe('RawNode', () => {
     const enc = new TextEncoder();
     /** A group led by node 1 whose proposal 'a' went out to both followers and was lost on the way. */
     function appendsLost(): { g: Group; leader: RawNode } {
-      const g = new Group(3);
-      g.node(1).campaign();
-      g.settle();
-      const leader = g.node(1);
+      const { g, leader } = ledByOne();
       leader.propose(enc.encode('a'));
       g.handle(nodeId(1));
       expect(g.queue.filter((m) => m.type === 'MsgApp' && m.entries!.length > 0).map((m) => m.to)).toEqual([2, 3]);
@@ -375,10 +380,7 @@ describe('RawNode', () => {
     });
 
     it('a caught-up follower moved to probing (unreachable) gets an append on a read round, to resume pipelining', () => {
-      const g = new Group(3);
-      g.node(1).campaign();
-      g.settle();
-      const leader = g.node(1);
+      const { g, leader } = ledByOne();
       leader.propose(enc.encode('a'));
       g.settle();
       leader.reportUnreachable(nodeId(3)); // replicating -> probing, with nothing left to send
@@ -389,10 +391,7 @@ describe('RawNode', () => {
 
     it('a follower with entries the leader has not sent yet gets an append on every heartbeat response', () => {
       // One entry per message and one message in flight: 'b' waits for the pipeline.
-      const g = new Group(3, { maxSizePerMsgBytes: 1, maxInflightMsgs: 1 });
-      g.node(1).campaign();
-      g.settle();
-      const leader = g.node(1);
+      const { g, leader } = ledByOne({ maxSizePerMsgBytes: 1, maxInflightMsgs: 1 });
       for (const v of ['a', 'b']) leader.propose(enc.encode(v));
       const first = leader.ready();
       g.persist(nodeId(1), first);
@@ -412,14 +411,6 @@ describe('RawNode', () => {
   });
 
   describe('stepHeartbeat', () => {
-    /** A 3-voter group led by 1. */
-    function ledByOne(): { g: Group; leader: RawNode } {
-      const g = new Group(3);
-      g.node(1).campaign();
-      g.settle();
-      return { g, leader: g.node(1) };
-    }
-
     /** Starts a linearizable read on the leader: the heartbeat its Ready sends to node 2. */
     function readRound(leader: RawNode, context: string): Message {
       leader.readIndex(enc.encode(context));
