@@ -117,6 +117,26 @@ describe('SDK against a 3-node cluster', () => {
     expect(answers[32]).toMatchObject({ key: 'it/pipe/1', value: 'v1' });
   }, 60_000);
 
+  it('concurrent puts and deletes, sent to each leader as one pipeline, each get their own answer or error', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `it/wpipe/${i}`);
+    await Promise.all([...keys, 'it/wpipe/cond'].map((k) => kv.put(k, 'first')));
+    const answers = await Promise.all([
+      ...keys.slice(0, 20).map((k) => kv.put(k, 'second')),
+      ...keys.slice(20).map((k) => kv.delete(k)),
+      kv.put('it/wpipe/cond', 'never', { ifVersion: 7 }).catch((e: unknown) => e),
+      kv.put('it/wpipe/new', 'created', { ifVersion: 0 }),
+      kv.delete('it/wpipe/missing'),
+    ]);
+    for (const a of answers.slice(0, 20)) expect(a).toMatchObject({ version: 2 });
+    for (const a of answers.slice(20, 30)) expect(a).toMatchObject({ deleted: true });
+    expect(answers[30]).toBeInstanceOf(RingKVError);
+    expect(answers[30]).toMatchObject({ code: 'CONDITION_FAILED', data: { currentVersion: 1 } });
+    expect(answers[31]).toMatchObject({ version: 1 });
+    expect(answers[32]).toMatchObject({ deleted: false });
+    const after = await kv.getMany([...keys, 'it/wpipe/cond', 'it/wpipe/new']);
+    expect(after.map((e) => e?.value ?? null)).toEqual([...keys.map((_, i) => (i < 20 ? 'second' : null)), 'first', 'created']);
+  }, 60_000);
+
   it('too large and malformed requests come back as typed errors', async () => {
     await expect(kv.put('x'.repeat(2000), 'v')).rejects.toMatchObject({ code: 'TOO_LARGE' });
     await expect(kv.put('', 'v')).rejects.toMatchObject({ code: 'BAD_REQUEST' });

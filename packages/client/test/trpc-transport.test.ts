@@ -52,6 +52,8 @@ const router = t.router({
           if (c.input.key === 'moved') return { ok: false, error: { code: 'PRECONDITION_FAILED', message: 'not the leader', ringkv: { code: 'NOT_LEADER', leaderHint: 2, partition: 5 } } };
           if (c.input.key === 'bug') return { ok: false, error: { code: 'INTERNAL_SERVER_ERROR', message: 'kaput' } };
           if (c.input.key === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+          if (c.path === 'kv.put') return { ok: true, data: { version: 1, createRevision: 3, modRevision: 3 } };
+          if (c.path === 'kv.delete') return { ok: true, data: { deleted: true, revision: 4 } };
           return { ok: true, data: { entry: null, revision: 7 } };
         }),
       );
@@ -197,30 +199,56 @@ describe('TrpcTransport', () => {
     }
   });
 
-  it('sends the gets queued for a node in one tick as one pipeline, each answered in its slot; writes on their own', async () => {
+  it("sends the gets queued for a node in one tick as one pipeline and its writes as another, each answered in its slot", async () => {
     const server = await startServer();
     cleanups.push(server.stop);
     const tr = transport();
-    const call = (path: 'kv.get' | 'kv.put', key: string) => tr.call(server.endpoint, path, { key }, { cancel: new CancelToken() }).catch((e: unknown) => e);
-    const [a, b, moved, bug] = await Promise.all([call('kv.get', 'a'), call('kv.put', 'b'), call('kv.get', 'moved'), call('kv.get', 'bug')]);
-    expect(seen.map((s) => s.type).sort()).toEqual(['mutation', 'pipeline']);
-    expect(seen.find((s) => s.type === 'pipeline')!.input).toEqual({
-      calls: [
-        { path: 'kv.get', input: { key: 'a' } },
-        { path: 'kv.get', input: { key: 'moved' } },
-        { path: 'kv.get', input: { key: 'bug' } },
-      ],
-    });
+    const call = (path: 'kv.get' | 'kv.put' | 'kv.delete', key: string) => tr.call(server.endpoint, path, { key }, { cancel: new CancelToken() }).catch((e: unknown) => e);
+    const [a, b, moved, bug, d, writeMoved] = await Promise.all([
+      call('kv.get', 'a'),
+      call('kv.put', 'b'),
+      call('kv.get', 'moved'),
+      call('kv.get', 'bug'),
+      call('kv.delete', 'd'),
+      call('kv.put', 'moved'),
+    ]);
+    expect(seen.map((s) => s.type)).toEqual(['pipeline', 'pipeline']);
+    expect(seen.map((s) => s.input)).toEqual([
+      {
+        calls: [
+          { path: 'kv.get', input: { key: 'a' } },
+          { path: 'kv.get', input: { key: 'moved' } },
+          { path: 'kv.get', input: { key: 'bug' } },
+        ],
+      },
+      {
+        calls: [
+          { path: 'kv.put', input: { key: 'b' } },
+          { path: 'kv.delete', input: { key: 'd' } },
+          { path: 'kv.put', input: { key: 'moved' } },
+        ],
+      },
+    ]);
     expect(a).toEqual({ entry: null, revision: 7 });
     expect(b).toEqual({ version: 1, createRevision: 3, modRevision: 3 });
+    expect(d).toEqual({ deleted: true, revision: 4 });
+    expect(writeMoved).toMatchObject({ code: 'NOT_LEADER', data: { leaderHint: 2, partition: 5, endpoint: server.endpoint } });
     // A slot's error maps exactly as the same error of a call on its own.
     expect(moved).toBeInstanceOf(RingKVError);
     expect(moved).toMatchObject({ code: 'NOT_LEADER', message: 'not the leader', data: { leaderHint: 2, partition: 5, endpoint: server.endpoint } });
     expect(bug).toMatchObject({ code: 'INTERNAL' });
-    // A get alone in its tick goes on its own.
+    // A get or a write alone in its tick goes on its own.
     seen.length = 0;
     await call('kv.get', 'c');
-    expect(seen.map((s) => s.type)).toEqual(['query']);
+    await call('kv.put', 'c');
+    expect(seen.map((s) => s.type)).toEqual(['query', 'mutation']);
+    // Without pipelining every call goes on its own.
+    seen.length = 0;
+    const plain = new TrpcTransport({ WebSocket: WebSocket as unknown as WebSocketClass, pipelining: false });
+    cleanups.push(() => plain.close());
+    const opts = { cancel: new CancelToken() };
+    await Promise.all([plain.call(server.endpoint, 'kv.get', { key: 'e' }, opts), plain.call(server.endpoint, 'kv.get', { key: 'f' }, opts), plain.call(server.endpoint, 'kv.put', { key: 'g' }, opts)]);
+    expect(seen.map((s) => s.type).sort()).toEqual(['mutation', 'query', 'query']);
   });
 
   it('a pipelined call cancelled in flight settles alone; a malformed answer or a dead node fails every call', async () => {
