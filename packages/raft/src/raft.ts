@@ -449,7 +449,7 @@ export class Raft {
       voteMsg = 'MsgVote';
       term = this.term;
     }
-    const res = this.poll(this.id, voteMsg === 'MsgPreVote' ? 'MsgPreVoteResp' : 'MsgVoteResp', true);
+    const res = this.poll(this.id, true);
     if (res === 'won') {
       if (t === 'preElection') this.campaign('election');
       else this.becomeLeader();
@@ -468,7 +468,7 @@ export class Raft {
     }
   }
 
-  private poll(id: NodeId, _t: MessageType, granted: boolean): 'won' | 'lost' | 'pending' {
+  private poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
     this.trk.recordVote(id, granted);
     return this.trk.tallyVotes().result;
   }
@@ -658,7 +658,7 @@ export class Raft {
       case 'MsgPreVoteResp':
       case 'MsgVoteResp': {
         if (m.type !== myVoteResp) return;
-        const res = this.poll(m.from, m.type, !m.reject);
+        const res = this.poll(m.from, !m.reject);
         if (res === 'won') {
           if (this.state === 'preCandidate') {
             this.campaign('election');

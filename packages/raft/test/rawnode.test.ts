@@ -27,6 +27,8 @@ class Group {
   nodes = new Map<NodeId, RawNode>();
   queue: Message[] = [];
   applied = new Map<NodeId, string[]>();
+  /** Every read state each node's Ready answered, as [index, context]. */
+  reads = new Map<NodeId, Array<[number, string]>>();
 
   constructor(n: number, extra: Partial<RaftConfig> = {}) {
     const voters = Array.from({ length: n }, (_, i) => i + 1);
@@ -35,6 +37,7 @@ class Group {
       this.storages.set(nodeId(v), s);
       this.nodes.set(nodeId(v), new RawNode(config(v, s, extra)));
       this.applied.set(nodeId(v), []);
+      this.reads.set(nodeId(v), []);
     }
   }
 
@@ -55,6 +58,7 @@ class Group {
     const rd = n.ready();
     this.persist(id, rd);
     this.queue.push(...rd.messages.map((m) => structuredClone(m)), ...rd.messagesAfterPersist.map((m) => structuredClone(m)));
+    for (const r of rd.readStates) this.reads.get(id)!.push([r.index, new TextDecoder().decode(r.context)]);
     for (const e of rd.committedEntries) {
       if (e.type === 'confChange') n.applyConfChange(decodeConfChange(e.data));
       else if (e.data.length > 0) this.applied.get(id)!.push(new TextDecoder().decode(e.data));
@@ -208,6 +212,108 @@ describe('RawNode', () => {
     const rd2 = g.node(1).ready();
     expect(rd2.readStates).toEqual([]); // falls back to a heartbeat round
     expect(rd2.messages.map((m) => m.type)).toEqual(['MsgHeartbeat', 'MsgHeartbeat']);
+  });
+
+  it('a heartbeat round acknowledged a tick after it was sent still gives the lease', () => {
+    const { g, leader } = ledByOne({ checkQuorum: true });
+    expect(leader.raft.leaseValid()).toBe(false); // no heartbeat round acknowledged yet
+    leader.tick(); // round 1 leaves
+    g.handle(nodeId(1));
+    const round1 = g.queue.filter((m) => m.type === 'MsgHeartbeat');
+    expect(round1).toHaveLength(2);
+    g.queue = [];
+    leader.tick(); // its acknowledgements are still on their way (round 2 is lost)
+    g.handle(nodeId(1));
+    g.queue = [];
+    for (const m of round1) g.node(m.to).step(m);
+    g.settle();
+    expect(leader.raft.leaseValid()).toBe(true);
+    leader.readIndex(enc.encode('lease'), 'lease');
+    const rd = leader.ready();
+    expect(rd.readStates).toEqual([{ index: leader.status().commit, context: enc.encode('lease') }]);
+    expect(rd.messages.filter((m) => m.type === 'MsgHeartbeat')).toEqual([]);
+  });
+
+  describe('reads', () => {
+    /** A 3-voter group led by 1 whose first heartbeat round was acknowledged (the lease holds with check-quorum). */
+    function withRound(extra: Partial<RaftConfig>): { g: Group; leader: RawNode } {
+      const led = ledByOne(extra);
+      led.leader.tick();
+      led.g.settle();
+      return led;
+    }
+
+    it('a new leader answers no read before an entry of its term commits, then the reads that waited', () => {
+      const g = new Group(3);
+      const n1 = g.node(1);
+      n1.campaign();
+      g.handle(nodeId(1));
+      const votes = g.queue.splice(0);
+      for (const m of votes) g.node(m.to).step(m);
+      g.handle(nodeId(2));
+      g.handle(nodeId(3));
+      for (const m of g.queue.splice(0)) n1.step(m);
+      expect(n1.status()).toMatchObject({ role: 'leader', commit: 0 });
+      n1.readIndex(enc.encode('early'));
+      expect(n1.raft.pendingReadCount()).toBe(1);
+      const rd = n1.ready();
+      expect(rd.readStates).toEqual([]);
+      expect(rd.messages.map((m) => m.type)).toEqual(['MsgApp', 'MsgApp']); // the term's entry, no heartbeat round yet
+      g.persist(nodeId(1), rd);
+      g.queue.push(...rd.messages, ...rd.messagesAfterPersist);
+      n1.advance();
+      g.settle();
+      // Answered at the index that includes the term's first entry, after a heartbeat round.
+      expect(g.reads.get(nodeId(1))).toEqual([[1, 'early']]);
+      expect(n1.raft.pendingReadCount()).toBe(0);
+    });
+
+    it('a safe read waits for a heartbeat round even while the lease holds; a lease read does not', () => {
+      const { g, leader } = withRound({ checkQuorum: true });
+      expect(leader.raft.leaseValid()).toBe(true);
+      leader.readIndex(enc.encode('safe'), 'safe');
+      let rd = leader.ready();
+      expect(rd.readStates).toEqual([]);
+      expect(rd.messages.map((m) => m.type)).toEqual(['MsgHeartbeat', 'MsgHeartbeat']);
+      leader.advance();
+      leader.readIndex(enc.encode('lease'), 'lease');
+      rd = leader.ready();
+      expect(rd.readStates).toEqual([{ index: 1, context: enc.encode('lease') }]);
+      leader.advance();
+      g.queue = [];
+    });
+
+    it('without check-quorum, or once MsgTimeoutNow has gone to a transferee, the lease serves no read', () => {
+      const plain = withRound({});
+      expect(plain.leader.raft.leaseValid()).toBe(false);
+      plain.leader.readIndex(enc.encode('l'), 'lease');
+      expect(plain.leader.ready().messages.map((m) => m.type)).toEqual(['MsgHeartbeat', 'MsgHeartbeat']);
+
+      const { leader } = withRound({ checkQuorum: true });
+      expect(leader.raft.leaseValid()).toBe(true);
+      leader.transferLeader(nodeId(2)); // node 2 is up to date: MsgTimeoutNow leaves at once
+      expect(leader.ready().messages.map((m) => m.type)).toContain('MsgTimeoutNow');
+      leader.advance();
+      expect(leader.raft.leaseValid()).toBe(false);
+      leader.readIndex(enc.encode('l'), 'lease');
+      expect(leader.ready().readStates).toEqual([]);
+    });
+
+    it('refuses a read past the bound of waiting reads, and a read on a follower that knows no leader', () => {
+      const { g, leader } = ledByOne();
+      for (let i = 0; i < 4096; i++) leader.readIndex(enc.encode(`r${i}`));
+      expect(leader.raft.pendingReadCount()).toBe(4096);
+      expect(() => leader.readIndex(enc.encode('one too many'))).toThrow(ProposalDroppedError);
+      // A follower's forwarded read is dropped without an answer (the follower times it out).
+      leader.step({ type: 'MsgReadIndex', from: nodeId(2), to: nodeId(1), term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, context: enc.encode('f') });
+      expect(leader.raft.pendingReadCount()).toBe(4096);
+      expect(leader.ready().messages.filter((m) => m.type === 'MsgReadIndexResp')).toEqual([]);
+      leader.advance();
+      g.queue = [];
+
+      const fresh = new Group(3);
+      expect(() => fresh.node(2).readIndex(enc.encode('x'))).toThrow(ProposalDroppedError);
+    });
   });
 
   it('bounds uncommitted bytes but always admits one entry', () => {
