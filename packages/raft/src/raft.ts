@@ -702,8 +702,12 @@ export class Raft {
         this.hup('transfer');
         return;
       case 'MsgReadIndex':
+        // Another node's read (it took us for the leader): pass it on as ITS read, so the leader
+        // answers it and not us. Sent as ours, the answer would land in our readStates with the
+        // other node's context, where it could confirm a read of ours that happens to share it,
+        // at an index the leader fixed before that read began.
         if (this.lead === NO_NODE) return;
-        this.send({ type: 'MsgReadIndex', to: this.lead, ...(m.context !== undefined ? { context: m.context } : {}) });
+        this.send({ type: 'MsgReadIndex', to: this.lead, from: m.from, ...(m.context !== undefined ? { context: m.context } : {}) });
         return;
       case 'MsgReadIndexResp':
         this.readStates.push({ index: m.index, context: m.context ?? EMPTY });

@@ -167,6 +167,25 @@ describe('Raft.step: votes', () => {
   });
 });
 
+describe('Raft.step: reads', () => {
+  it("a follower passes another node's read on to its leader as that node's, and drops it when it knows no leader", () => {
+    const r = followerOf(newRaft(1), 2, 3);
+    const context = new TextEncoder().encode('r7');
+    r.step(msg('MsgReadIndex', 3, 1, 3, { context }));
+    expect(sent(r)).toMatchObject([{ type: 'MsgReadIndex', from: 3, to: 2, context }]);
+    // The leader answers the node that asked.
+    const leader = newRaft(2, { voters: [2] });
+    leader.step(msg('MsgHup', 2, 2, 0));
+    leader.raftLog.commitTo(leader.raftLog.lastIndex()); // its term's entry, as if persisted and committed
+    leader.step(msg('MsgReadIndex', 3, 2, 1, { context }));
+    expect(sent(leader).filter((m) => m.type === 'MsgReadIndexResp')).toMatchObject([{ from: 2, to: 3, context }]);
+
+    const orphan = newRaft(1);
+    orphan.step(msg('MsgReadIndex', 3, 1, 1, { context }));
+    expect(sent(orphan)).toEqual([]);
+  });
+});
+
 describe('Raft elections', () => {
   it('campaigns exactly when its ticks reach the randomized election timeout', () => {
     const r = newRaft(1);
