@@ -3,7 +3,7 @@
  * raft_test.go style): what a node does with a message from an older or a newer term, when it
  * grants a vote, when its lease makes it ignore one, and when its ticks start an election.
  */
-import { NO_NODE, nodeId, Prng } from '@ringkv/stdx';
+import { AssertionError, NO_NODE, nodeId, Prng } from '@ringkv/stdx';
 import { describe, expect, it } from 'vitest';
 import { encodeConfChange, MemoryStorage, type HardState, type Message, type MessageType } from '../src/index';
 import { Raft, type RaftConfig } from '../src/raft';
@@ -48,6 +48,48 @@ function followerOf(r: Raft, leader: number, term: number): Raft {
   sent(r);
   return r;
 }
+
+describe('Raft construction', () => {
+  it('refuses a configuration it cannot run with', () => {
+    const bad: Array<[Partial<RaftConfig>, RegExp]> = [
+      [{ id: NO_NODE }, /cannot use none as id/],
+      [{ heartbeatTick: 0 }, /heartbeatTick must be > 0/],
+      [{ heartbeatTick: ELECTION }, /electionTick must be > heartbeatTick/],
+      [{ maxInflightMsgs: 0 }, /maxInflightMsgs must be > 0/],
+      [{ maxSizePerMsgBytes: 0 }, /maxSizePerMsgBytes must be > 0/],
+      [{ maxUncommittedEntriesSizeBytes: 0 }, /maxUncommittedEntriesSizeBytes must be > 0/],
+    ];
+    for (const [extra, message] of bad) {
+      expect(() => newRaft(1, { extra })).toThrow(AssertionError);
+      expect(() => newRaft(1, { extra })).toThrow(message);
+    }
+    expect(() => newRaft(1, { extra: { heartbeatTick: ELECTION - 1, maxInflightMsgs: 1, maxSizePerMsgBytes: 1, maxUncommittedEntriesSizeBytes: 1 } })).not.toThrow();
+  });
+
+  it('refuses a stored commit index outside the log it holds', () => {
+    const beyond = new MemoryStorage(confState([1, 2, 3]));
+    beyond.append([ent(1, 1), ent(2, 1)]);
+    expect(() => newRaft(1, { storage: beyond, hardState: { term: 1, vote: NO_NODE, commit: 3 } })).toThrow(/state.commit 3 is out of range \[0, 2\]/);
+    const below = new MemoryStorage(confState([1, 2, 3]));
+    below.applySnapshot({ metadata: { index: 5, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+    expect(() => newRaft(1, { storage: below, hardState: { term: 1, vote: NO_NODE, commit: 4 } })).toThrow(/state.commit 4 is out of range \[5, 5\]/);
+    expect(newRaft(1, { storage: below, hardState: { term: 1, vote: NO_NODE, commit: 5 } }).raftLog.committed).toBe(5);
+  });
+
+  it('knows from its configuration whether it is a learner', () => {
+    expect(newRaft(1, { voters: [2, 3], learners: [1] }).isLearner).toBe(true);
+    expect(newRaft(1).isLearner).toBe(false);
+  });
+
+  it('will not send a vote message without the term it is about', () => {
+    const r = newRaft(1);
+    for (const type of ['MsgVote', 'MsgPreVote', 'MsgVoteResp', 'MsgPreVoteResp'] as const) {
+      expect(() => r.send({ type, to: nodeId(2) })).toThrow(/term should be set when sending/);
+    }
+    r.send({ type: 'MsgAppResp', to: nodeId(2) }); // other messages carry the node's own term
+    expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', term: 0 }]);
+  });
+});
 
 describe('Raft.step: messages from an older term', () => {
   it('answers a stale append or heartbeat with its own term under check-quorum or pre-vote, and ignores it otherwise', () => {
@@ -186,6 +228,33 @@ describe('Raft.step: reads', () => {
   });
 });
 
+describe('Raft.step: snapshots on a follower', () => {
+  const snap = (index: number, term: number) => ({ metadata: { index, term, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+
+  it('refuses a snapshot at or below its commit index, answering with that index', () => {
+    const storage = new MemoryStorage(confState([1, 2, 3]));
+    storage.append([ent(1, 1), ent(2, 1), ent(3, 1)]);
+    const r = newRaft(1, { storage, hardState: { term: 1, vote: NO_NODE, commit: 3 } });
+    r.step(msg('MsgSnap', 2, 1, 1, { snapshot: snap(3, 1) }));
+    expect(r.raftLog.unstable.snapshot).toBeUndefined();
+    expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', to: 2, index: 3 }]);
+  });
+
+  it('only moves its commit index for a snapshot its log already holds, keeping the entries after it', () => {
+    const storage = new MemoryStorage(confState([1, 2, 3]));
+    storage.append([1, 2, 3, 4, 5].map((i) => ent(i, 1)));
+    const r = newRaft(1, { storage, hardState: { term: 1, vote: NO_NODE, commit: 2 } });
+    r.step(msg('MsgSnap', 2, 1, 1, { snapshot: snap(3, 1) }));
+    expect(r.raftLog.unstable.snapshot).toBeUndefined();
+    expect({ committed: r.raftLog.committed, last: r.raftLog.lastIndex() }).toEqual({ committed: 3, last: 5 });
+    expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', to: 2, index: 3 }]);
+    // One whose term differs from the log's at its index replaces the log.
+    r.step(msg('MsgSnap', 2, 1, 2, { snapshot: snap(4, 2) }));
+    expect(r.raftLog.unstable.snapshot?.metadata).toMatchObject({ index: 4, term: 2 });
+    expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', to: 2, index: 4 }]);
+  });
+});
+
 describe('Raft elections', () => {
   it('campaigns exactly when its ticks reach the randomized election timeout', () => {
     const r = newRaft(1);
@@ -267,6 +336,28 @@ describe('Raft leader ticks', () => {
     expect(r.leadTransferee).toBe(3);
     r.tick();
     expect({ state: r.state, leadTransferee: r.leadTransferee }).toEqual({ state: 'leader', leadTransferee: NO_NODE });
+  });
+
+  it('takes one leader transfer at a time: a repeat changes nothing, another target replaces it, a learner or itself is no target', () => {
+    const r = leader();
+    r.step(msg('MsgTransferLeader', 3, 1, 0));
+    for (let i = 0; i < 5; i++) r.tick();
+    r.step(msg('MsgTransferLeader', 3, 1, 0)); // the same transfer: its deadline stays
+    expect(r.leadTransferee).toBe(3);
+    for (let i = 0; i < 5; i++) r.tick();
+    expect(r.leadTransferee).toBe(NO_NODE);
+
+    r.step(msg('MsgTransferLeader', 3, 1, 0));
+    r.step(msg('MsgTransferLeader', 2, 1, 0));
+    expect(r.leadTransferee).toBe(2);
+    r.step(msg('MsgTransferLeader', 1, 1, 0)); // to itself: the transfer to 2 is abandoned
+    expect(r.leadTransferee).toBe(NO_NODE);
+
+    const withLearner = newRaft(1, { voters: [1, 2, 3], learners: [4] });
+    withLearner.step(msg('MsgHup', 1, 1, 0));
+    withLearner.step(msg('MsgVoteResp', 2, 1, 1));
+    withLearner.step(msg('MsgTransferLeader', 4, 1, 0));
+    expect(withLearner.leadTransferee).toBe(NO_NODE);
   });
 
   it('sends a heartbeat every heartbeatTick ticks, not on every tick', () => {
