@@ -255,6 +255,55 @@ describe('Raft.step: snapshots on a follower', () => {
   });
 });
 
+describe('Raft.step: a candidate, a follower and a leader between them', () => {
+  it('a candidate steps down for a heartbeat or a snapshot from the leader of its own term', () => {
+    for (const type of ['MsgHeartbeat', 'MsgSnap'] as const) {
+      const r = newRaft(1);
+      r.step(msg('MsgHup', 1, 1, 0));
+      expect({ state: r.state, term: r.term }).toEqual({ state: 'candidate', term: 1 });
+      const snapshot = { metadata: { index: 3, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) };
+      r.step(msg(type, 2, 1, 1, type === 'MsgSnap' ? { snapshot } : {}));
+      expect({ state: r.state, term: r.term, lead: r.lead }).toEqual({ state: 'follower', term: 1, lead: 2 });
+    }
+  });
+
+  it('a follower passes a leader transfer request on to its leader, and drops it when it knows no leader', () => {
+    const r = followerOf(newRaft(1), 2, 3);
+    r.step(msg('MsgTransferLeader', 3, 1, 0));
+    expect(sent(r)).toMatchObject([{ type: 'MsgTransferLeader', from: 3, to: 2 }]);
+    const orphan = newRaft(1);
+    orphan.step(msg('MsgTransferLeader', 3, 1, 0));
+    expect(sent(orphan)).toEqual([]);
+  });
+
+  it("the leader resumes probing after a snapshot's status: past the snapshot when it was applied, from the follower's match when it failed", () => {
+    const snapshotLeader = (): Raft => {
+      const storage = new MemoryStorage(confState([1, 2, 3]));
+      storage.applySnapshot({ metadata: { index: 5, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+      const r = newRaft(1, { storage, hardState: { term: 1, vote: NO_NODE, commit: 5 } });
+      r.step(msg('MsgHup', 1, 1, 0));
+      r.step(msg('MsgVoteResp', 2, 1, 2));
+      expect(r.state).toBe('leader');
+      sent(r);
+      // Follower 2 has nothing: its rejection sends the leader back below its compaction point.
+      r.step(msg('MsgAppResp', 2, 1, 2, { index: 5, reject: true, rejectHint: 0 }));
+      expect(sent(r)).toMatchObject([{ type: 'MsgSnap', to: 2, snapshot: { metadata: { index: 5 } } }]);
+      expect(r.trk.progress.get(nodeId(2))).toMatchObject({ state: 'snapshot', pendingSnapshot: 5 });
+      return r;
+    };
+    const applied = snapshotLeader();
+    applied.step(msg('MsgSnapStatus', 2, 1, 0));
+    expect(applied.trk.progress.get(nodeId(2))).toMatchObject({ state: 'probe', next: 6, msgAppFlowPaused: true });
+    const failed = snapshotLeader();
+    failed.step(msg('MsgSnapStatus', 2, 1, 0, { reject: true }));
+    expect(failed.trk.progress.get(nodeId(2))).toMatchObject({ state: 'probe', next: 1, pendingSnapshot: 0, msgAppFlowPaused: true });
+    // A status for a follower that is not being sent a snapshot changes nothing.
+    const before = { ...failed.trk.progress.get(nodeId(3))! };
+    failed.step(msg('MsgSnapStatus', 3, 1, 0, { reject: true }));
+    expect(failed.trk.progress.get(nodeId(3))).toMatchObject({ state: before.state, next: before.next, msgAppFlowPaused: before.msgAppFlowPaused });
+  });
+});
+
 describe('Raft elections', () => {
   it('campaigns exactly when its ticks reach the randomized election timeout', () => {
     const r = newRaft(1);
