@@ -470,7 +470,7 @@ export class Raft {
 
   private poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
     this.trk.recordVote(id, granted);
-    return this.trk.tallyVotes().result;
+    return this.trk.voteResult();
   }
 
   // ---- step ----

@@ -45,6 +45,10 @@ describe('RaftLog', () => {
     const l = logWith([[1, 1], [2, 2], [3, 3]]);
     l.commitTo(3);
     expect(() => l.maybeAppend(1, 1, 3, ents([2, 5]))).toThrow(/conflicts with committed/);
+    expect(() => l.maybeAppend(2, 2, 3, ents([3, 5]))).toThrow(/conflicts with committed/); // at the commit index itself
+    // Appending straight over committed entries is a bug as well; right after the commit index is not.
+    expect(() => l.append(ents([3, 5]))).toThrow(/out of range \[committed\(3\)\]/);
+    expect(l.append(ents([4, 5]))).toBe(4);
   });
 
   it('truncates a conflicting uncommitted suffix', () => {
@@ -91,6 +95,11 @@ describe('RaftLog', () => {
     expect(() => l.term(5)).toThrow(UnavailableError);
     expect(l.termOrUndefined(5)).toBeUndefined();
     expect(() => l.slice(1, 3, 100)).toThrow(CompactedError);
+    // A log compacted up to its last entry: the next index is not compacted, just not there yet.
+    s.compact(4);
+    const empty = new RaftLog(s, 1 << 20);
+    expect(empty.term(4)).toBe(2);
+    expect(() => empty.term(5)).toThrow(UnavailableError);
   });
 
   it('slices across storage and unstable, honouring the size limit but returning at least one entry', () => {
@@ -110,6 +119,8 @@ describe('RaftLog', () => {
     l.appliedTo(2);
     expect(l.hasNextCommittedEntries()).toBe(false);
     expect(() => l.appliedTo(3)).toThrow(/out of range/);
+    l.appliedTo(2); // the same index again is fine; going back is a bug
+    expect(() => l.appliedTo(1)).toThrow(/out of range/);
   });
 
   it('lastPersistedIndex stops at the unstable offset', () => {

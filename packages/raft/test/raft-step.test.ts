@@ -151,6 +151,24 @@ describe('Raft.step: messages from a newer term', () => {
 });
 
 describe('Raft.step: votes', () => {
+  it("counts each voter's first answer in an election: a later one from the same voter changes nothing", () => {
+    const r = newRaft(1, { voters: [1, 2, 3, 4, 5] });
+    r.step(msg('MsgHup', 1, 1, 0));
+    r.step(msg('MsgVoteResp', 2, 1, 1));
+    r.step(msg('MsgVoteResp', 2, 1, 1, { reject: true }));
+    expect(r.state).toBe('candidate');
+    r.step(msg('MsgVoteResp', 3, 1, 1)); // 1, 2 and 3 of 5
+    expect(r.state).toBe('leader');
+
+    const lost = newRaft(1, { voters: [1, 2, 3] });
+    lost.step(msg('MsgHup', 1, 1, 0));
+    lost.step(msg('MsgVoteResp', 2, 1, 1, { reject: true }));
+    lost.step(msg('MsgVoteResp', 2, 1, 1));
+    expect(lost.state).toBe('candidate');
+    lost.step(msg('MsgVoteResp', 3, 1, 1, { reject: true }));
+    expect({ state: lost.state, term: lost.term }).toEqual({ state: 'follower', term: 1 });
+  });
+
   it('grants its vote again to the candidate it voted for, and to no one else in that term', () => {
     const r = newRaft(1);
     r.step(msg('MsgVote', 2, 1, 1));

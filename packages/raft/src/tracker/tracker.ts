@@ -113,15 +113,8 @@ export class ProgressTracker {
     if (!this.votes.has(id)) this.votes.set(id, granted);
   }
 
-  tallyVotes(): { granted: number; rejected: number; result: VoteResult } {
-    let granted = 0;
-    let rejected = 0;
-    for (const [id, pr] of this.progress) {
-      if (pr.isLearner) continue;
-      const v = this.votes.get(id);
-      if (v === true) granted++;
-      else if (v === false) rejected++;
-    }
-    return { granted, rejected, result: jointVoteResult(this.config.incoming, this.config.outgoing, this.votes) };
+  /** The election's outcome so far under the current configuration (learners' votes do not count). */
+  voteResult(): VoteResult {
+    return jointVoteResult(this.config.incoming, this.config.outgoing, this.votes);
   }
 }
