@@ -316,6 +316,65 @@ describe('RawNode', () => {
     });
   });
 
+  describe('mustSync', () => {
+    const m = (type: Message['type'], from: number, term: number, rest: Partial<Message> = {}): Message => ({
+      type, from: nodeId(from), to: nodeId(2), term, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...rest,
+    });
+    /** Takes node 2's Ready, persists it and advances; returns it. */
+    function cycle(n: RawNode, s: MemoryStorage): Ready {
+      const rd = n.ready();
+      if (rd.snapshot !== undefined) s.applySnapshot(rd.snapshot);
+      if (rd.hardState !== undefined) s.setHardState(rd.hardState);
+      s.append(rd.entries);
+      n.advance();
+      return rd;
+    }
+
+    it('asks for a synced write when the term, the vote, entries or a snapshot changed, and only then', () => {
+      const s = new MemoryStorage(confState([1, 2, 3]));
+      const n = new RawNode(config(2, s));
+      n.step(m('MsgAppResp', 3, 1)); // a newer term that names no leader: only the term moves
+      let rd = cycle(n, s);
+      expect({ hardState: rd.hardState, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ hardState: { term: 1, vote: NO_NODE, commit: 0 }, entries: 0, mustSync: true });
+      n.step(m('MsgVote', 1, 1)); // only the vote moves
+      rd = cycle(n, s);
+      expect({ hardState: rd.hardState, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ hardState: { term: 1, vote: 1, commit: 0 }, entries: 0, mustSync: true });
+      n.step(m('MsgApp', 1, 1, { entries: [{ index: 1, term: 1, type: 'normal', data: enc.encode('a') }] })); // only entries
+      rd = cycle(n, s);
+      expect({ hardState: rd.hardState, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ hardState: undefined, entries: 1, mustSync: true });
+      n.step(m('MsgHeartbeat', 1, 1, { commit: 1 })); // only the commit index: nothing to sync
+      rd = cycle(n, s);
+      expect({ commit: rd.hardState?.commit, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ commit: 1, entries: 0, mustSync: false });
+      const snapshot = { metadata: { index: 9, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) };
+      n.step(m('MsgSnap', 1, 1, { snapshot })); // only a snapshot (its commit rides along)
+      rd = cycle(n, s);
+      expect({ snapshot: rd.snapshot?.metadata.index, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ snapshot: 9, entries: 0, mustSync: true });
+      // Once the snapshot's Ready is advanced, the node counts as having applied it.
+      expect(n.status()).toMatchObject({ commit: 9, applied: 9 });
+    });
+  });
+
+  it('reportSnapshot: a delivered snapshot resumes probing past it, a failed one from the follower\'s match', () => {
+    const leaderWithSnapshot = (): RawNode => {
+      const s = new MemoryStorage(confState([1, 2, 3]));
+      s.applySnapshot({ metadata: { index: 5, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+      s.setHardState({ term: 1, vote: NO_NODE, commit: 5 });
+      const n = new RawNode(config(1, s));
+      n.campaign();
+      n.step({ type: 'MsgVoteResp', from: nodeId(2), to: nodeId(1), term: 2, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 });
+      expect(n.status().role).toBe('leader');
+      n.step({ type: 'MsgAppResp', from: nodeId(2), to: nodeId(1), term: 2, logTerm: 0, index: 5, entries: [], commit: 0, reject: true, rejectHint: 0 });
+      expect(n.status().progress.get(nodeId(2))).toMatchObject({ state: 'snapshot' });
+      return n;
+    };
+    const delivered = leaderWithSnapshot();
+    delivered.reportSnapshot(nodeId(2), true);
+    expect(delivered.status().progress.get(nodeId(2))).toMatchObject({ state: 'probe', next: 6 });
+    const failed = leaderWithSnapshot();
+    failed.reportSnapshot(nodeId(2), false);
+    expect(failed.status().progress.get(nodeId(2))).toMatchObject({ state: 'probe', next: 1 });
+  });
+
   it('bounds uncommitted bytes but always admits one entry', () => {
     const g = new Group(3, { maxUncommittedEntriesSizeBytes: 4 });
     g.node(1).campaign();
