@@ -86,4 +86,31 @@ describe('confchange', () => {
     const b = encodeConfChange(cc);
     expect(() => decodeConfChange(b.slice(0, b.length - 1))).toThrow();
   });
+
+  it('decodes from a view into a larger buffer (log entries are views into frames)', () => {
+    const cc: ConfChange = { transition: 'implicit', changes: [add(4), remove(2)], context: new Uint8Array([9]) };
+    const b = encodeConfChange(cc);
+    const frame = new Uint8Array(b.length + 7);
+    frame.set(b, 3);
+    expect(decodeConfChange(frame.subarray(3, 3 + b.length))).toEqual(cc);
+  });
+
+  it('refuses bytes that are not a well-formed ConfChange, naming what is wrong', () => {
+    const b = encodeConfChange({ transition: 'auto', changes: [add(4)] }); // 4 + 5 + 4 = 13 bytes
+    const edited = (at: number, value: number): Uint8Array => {
+      const c = b.slice();
+      c[at] = value;
+      return c;
+    };
+    expect(() => decodeConfChange(b.slice(0, 7))).toThrow(/bad length or version/);
+    expect(() => decodeConfChange(edited(1, 3))).toThrow(/unknown transition/);
+    expect(() => decodeConfChange(edited(4, 3))).toThrow(/unknown change type/);
+    expect(() => decodeConfChange(edited(2, 2))).toThrow(/truncated/); // says 2 changes, holds 1
+    expect(() => decodeConfChange(edited(9, 1))).toThrow(/bad context length/); // a context byte that is not there
+    const longer = new Uint8Array(b.length + 1);
+    longer.set(b);
+    expect(() => decodeConfChange(longer)).toThrow(/bad context length/); // a trailing byte
+    expect(() => encodeConfChange({ transition: 'auto', changes: Array.from({ length: 0x10000 }, () => add(4)) })).toThrow(/too many changes/);
+    expect(encodeConfChange({ transition: 'auto', changes: Array.from({ length: 0xffff }, () => add(4)) }).length).toBe(8 + 0xffff * 5);
+  });
 });
