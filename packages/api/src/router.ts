@@ -52,6 +52,9 @@ type BatchOpInput = z.output<typeof writeBatchInput>['ops'][number];
  * One call's answer in a pipeline: its procedure's output, or the error it ended with, in the
  * shape a call's error has on its own (the message, tRPC's code and the RingKV error data).
  */
+/** The procedures a kv.pipeline may call (the schema's list). */
+export type PipelinedPath = z.output<typeof pipelineInput>['calls'][number]['path'];
+
 export type PipelinedResult =
   | { readonly ok: true; readonly data: unknown }
   | { readonly ok: false; readonly error: { readonly message: string; readonly code: TRPC_ERROR_CODE_KEY; readonly ringkv?: RingkvErrorData } };

@@ -15,7 +15,7 @@ import type { RingKVErrorCode, RingKVErrorData } from './errors';
 import { RingKVError } from './errors';
 import type { CallOptions, ClientTransport, SubscriptionHandlers, TransportSubscription } from './transport';
 import type { CancelSignal } from './cancel';
-import type { PipelinedResult } from '@ringkv/api';
+import type { PipelinedPath, PipelinedResult } from '@ringkv/api';
 import { SystemClock } from '@ringkv/stdx';
 import type { ProcedurePath } from './wire';
 import { isMutation } from './wire';
@@ -104,9 +104,6 @@ class PendingCall {
     return true;
   }
 }
-
-/** The calls that may go in a pipeline (the api's kv.pipeline takes these three). */
-type PipelinedPath = 'kv.get' | 'kv.put' | 'kv.delete';
 
 /** A get, put or delete waiting in a node's queue for this tick's pipeline. */
 interface QueuedCall {

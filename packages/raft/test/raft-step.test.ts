@@ -3,34 +3,19 @@
  * raft_test.go style): what a node does with a message from an older or a newer term, when it
  * grants a vote, when its lease makes it ignore one, and when its ticks start an election.
  */
-import { AssertionError, NO_NODE, nodeId, Prng } from '@ringkv/stdx';
+import { AssertionError, NO_NODE, nodeId } from '@ringkv/stdx';
 import { describe, expect, it } from 'vitest';
-import { encodeConfChange, MemoryStorage, type HardState, type Message, type MessageType } from '../src/index';
-import { Raft, type RaftConfig } from '../src/raft';
-import { confState, ent } from './helpers';
+import { encodeConfChange, MemoryStorage, type HardState, type Message, type RaftConfig } from '../src/index';
+import { Raft } from '../src/raft';
+import { confState, ent, msg, raftConfig, snapshotAt } from './helpers';
 
+/** raftConfig's election timeout in ticks. */
 const ELECTION = 10;
 
 function newRaft(id: number, opts: { voters?: number[]; learners?: number[]; extra?: Partial<RaftConfig>; hardState?: HardState; storage?: MemoryStorage } = {}): Raft {
   const storage = opts.storage ?? new MemoryStorage(confState(opts.voters ?? [1, 2, 3], opts.learners ?? []));
   if (opts.hardState !== undefined) storage.setHardState(opts.hardState);
-  return new Raft({
-    id: nodeId(id),
-    storage,
-    prng: new Prng(id),
-    electionTick: ELECTION,
-    heartbeatTick: 1,
-    maxSizePerMsgBytes: 1 << 20,
-    maxInflightMsgs: 16,
-    maxUncommittedEntriesSizeBytes: 1 << 20,
-    preVote: false,
-    checkQuorum: false,
-    ...opts.extra,
-  });
-}
-
-function msg(type: MessageType, from: number, to: number, term: number, rest: Partial<Message> = {}): Message {
-  return { type, from: nodeId(from), to: nodeId(to), term, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...rest };
+  return new Raft(raftConfig(id, storage, opts.extra));
 }
 
 /** Everything the node queued to send, in order, and clears its queues. */
@@ -71,7 +56,7 @@ describe('Raft construction', () => {
     beyond.append([ent(1, 1), ent(2, 1)]);
     expect(() => newRaft(1, { storage: beyond, hardState: { term: 1, vote: NO_NODE, commit: 3 } })).toThrow(/state.commit 3 is out of range \[0, 2\]/);
     const below = new MemoryStorage(confState([1, 2, 3]));
-    below.applySnapshot({ metadata: { index: 5, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+    below.applySnapshot(snapshotAt(5, 1));
     expect(() => newRaft(1, { storage: below, hardState: { term: 1, vote: NO_NODE, commit: 4 } })).toThrow(/state.commit 4 is out of range \[5, 5\]/);
     expect(newRaft(1, { storage: below, hardState: { term: 1, vote: NO_NODE, commit: 5 } }).raftLog.committed).toBe(5);
   });
@@ -247,13 +232,11 @@ describe('Raft.step: reads', () => {
 });
 
 describe('Raft.step: snapshots on a follower', () => {
-  const snap = (index: number, term: number) => ({ metadata: { index, term, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
-
   it('refuses a snapshot at or below its commit index, answering with that index', () => {
     const storage = new MemoryStorage(confState([1, 2, 3]));
     storage.append([ent(1, 1), ent(2, 1), ent(3, 1)]);
     const r = newRaft(1, { storage, hardState: { term: 1, vote: NO_NODE, commit: 3 } });
-    r.step(msg('MsgSnap', 2, 1, 1, { snapshot: snap(3, 1) }));
+    r.step(msg('MsgSnap', 2, 1, 1, { snapshot: snapshotAt(3, 1) }));
     expect(r.raftLog.unstable.snapshot).toBeUndefined();
     expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', to: 2, index: 3 }]);
   });
@@ -262,12 +245,12 @@ describe('Raft.step: snapshots on a follower', () => {
     const storage = new MemoryStorage(confState([1, 2, 3]));
     storage.append([1, 2, 3, 4, 5].map((i) => ent(i, 1)));
     const r = newRaft(1, { storage, hardState: { term: 1, vote: NO_NODE, commit: 2 } });
-    r.step(msg('MsgSnap', 2, 1, 1, { snapshot: snap(3, 1) }));
+    r.step(msg('MsgSnap', 2, 1, 1, { snapshot: snapshotAt(3, 1) }));
     expect(r.raftLog.unstable.snapshot).toBeUndefined();
     expect({ committed: r.raftLog.committed, last: r.raftLog.lastIndex() }).toEqual({ committed: 3, last: 5 });
     expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', to: 2, index: 3 }]);
     // One whose term differs from the log's at its index replaces the log.
-    r.step(msg('MsgSnap', 2, 1, 2, { snapshot: snap(4, 2) }));
+    r.step(msg('MsgSnap', 2, 1, 2, { snapshot: snapshotAt(4, 2) }));
     expect(r.raftLog.unstable.snapshot?.metadata).toMatchObject({ index: 4, term: 2 });
     expect(sent(r)).toMatchObject([{ type: 'MsgAppResp', to: 2, index: 4 }]);
   });
@@ -279,7 +262,7 @@ describe('Raft.step: a candidate, a follower and a leader between them', () => {
       const r = newRaft(1);
       r.step(msg('MsgHup', 1, 1, 0));
       expect({ state: r.state, term: r.term }).toEqual({ state: 'candidate', term: 1 });
-      const snapshot = { metadata: { index: 3, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) };
+      const snapshot = snapshotAt(3, 1);
       r.step(msg(type, 2, 1, 1, type === 'MsgSnap' ? { snapshot } : {}));
       expect({ state: r.state, term: r.term, lead: r.lead }).toEqual({ state: 'follower', term: 1, lead: 2 });
     }
@@ -297,7 +280,7 @@ describe('Raft.step: a candidate, a follower and a leader between them', () => {
   it("the leader resumes probing after a snapshot's status: past the snapshot when it was applied, from the follower's match when it failed", () => {
     const snapshotLeader = (): Raft => {
       const storage = new MemoryStorage(confState([1, 2, 3]));
-      storage.applySnapshot({ metadata: { index: 5, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+      storage.applySnapshot(snapshotAt(5, 1));
       const r = newRaft(1, { storage, hardState: { term: 1, vote: NO_NODE, commit: 5 } });
       r.step(msg('MsgHup', 1, 1, 0));
       r.step(msg('MsgVoteResp', 2, 1, 2));
@@ -352,7 +335,7 @@ describe('Raft elections', () => {
 
   it('does not campaign while a snapshot it received waits to be persisted', () => {
     const r = newRaft(1);
-    r.step(msg('MsgSnap', 2, 1, 2, { snapshot: { metadata: { index: 5, term: 2, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) } }));
+    r.step(msg('MsgSnap', 2, 1, 2, { snapshot: snapshotAt(5, 2) }));
     expect(r.raftLog.unstable.snapshot).toBeDefined();
     r.step(msg('MsgHup', 1, 1, 0));
     expect({ state: r.state, term: r.term }).toEqual({ state: 'follower', term: 2 });

@@ -1,26 +1,10 @@
 /** RawNode's contract with its caller: Ready contents, persist-before-reply, typed refusals. */
-import { AssertionError, NO_NODE, nodeId, Prng, type NodeId } from '@ringkv/stdx';
+import { AssertionError, NO_NODE, nodeId, type NodeId } from '@ringkv/stdx';
 import { describe, expect, it } from 'vitest';
 import { decodeConfChange, encodeConfChange, MemoryStorage, ProposalDroppedError, RawNode, type Message, type RaftConfig, type Ready } from '../src/index';
-import { confState } from './helpers';
+import { confState, msg, raftConfig as config, snapshotAt } from './helpers';
 
 const enc = new TextEncoder();
-
-function config(id: number, storage: MemoryStorage, extra: Partial<RaftConfig> = {}): RaftConfig {
-  return {
-    id: nodeId(id),
-    storage,
-    prng: new Prng(id),
-    electionTick: 10,
-    heartbeatTick: 1,
-    maxSizePerMsgBytes: 1 << 20,
-    maxInflightMsgs: 16,
-    maxUncommittedEntriesSizeBytes: 1 << 20,
-    preVote: false,
-    checkQuorum: false,
-    ...extra,
-  };
-}
 
 class Group {
   storages = new Map<NodeId, MemoryStorage>();
@@ -140,7 +124,7 @@ describe('RawNode', () => {
     expect(() => n.ready()).toThrow(AssertionError);
     expect(() => n.advance()).not.toThrow();
     expect(() => n.advance()).toThrow(AssertionError);
-    const local: Message = { type: 'MsgHup', from: nodeId(1), to: nodeId(1), term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 };
+    const local = msg('MsgHup', 1, 1, 0);
     expect(() => n.step(local)).toThrow(/local message/);
     expect(() => n.step({ ...local, type: 'MsgProp', term: 1 })).toThrow(/not forwarded/);
   });
@@ -305,7 +289,7 @@ describe('RawNode', () => {
       expect(leader.raft.pendingReadCount()).toBe(4096);
       expect(() => leader.readIndex(enc.encode('one too many'))).toThrow(ProposalDroppedError);
       // A follower's forwarded read is dropped without an answer (the follower times it out).
-      leader.step({ type: 'MsgReadIndex', from: nodeId(2), to: nodeId(1), term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, context: enc.encode('f') });
+      leader.step(msg('MsgReadIndex', 2, 1, 1, { context: enc.encode('f') }));
       expect(leader.raft.pendingReadCount()).toBe(4096);
       expect(leader.ready().messages.filter((m) => m.type === 'MsgReadIndexResp')).toEqual([]);
       leader.advance();
@@ -317,9 +301,8 @@ describe('RawNode', () => {
   });
 
   describe('mustSync', () => {
-    const m = (type: Message['type'], from: number, term: number, rest: Partial<Message> = {}): Message => ({
-      type, from: nodeId(from), to: nodeId(2), term, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...rest,
-    });
+    /** A message to node 2. */
+    const m = (type: Message['type'], from: number, term: number, rest: Partial<Message> = {}): Message => msg(type, from, 2, term, rest);
     /** Takes node 2's Ready, persists it and advances; returns it. */
     function cycle(n: RawNode, s: MemoryStorage): Ready {
       const rd = n.ready();
@@ -345,7 +328,7 @@ describe('RawNode', () => {
       n.step(m('MsgHeartbeat', 1, 1, { commit: 1 })); // only the commit index: nothing to sync
       rd = cycle(n, s);
       expect({ commit: rd.hardState?.commit, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ commit: 1, entries: 0, mustSync: false });
-      const snapshot = { metadata: { index: 9, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) };
+      const snapshot = snapshotAt(9, 1);
       n.step(m('MsgSnap', 1, 1, { snapshot })); // only a snapshot (its commit rides along)
       rd = cycle(n, s);
       expect({ snapshot: rd.snapshot?.metadata.index, entries: rd.entries.length, mustSync: rd.mustSync }).toEqual({ snapshot: 9, entries: 0, mustSync: true });
@@ -357,13 +340,13 @@ describe('RawNode', () => {
   it('reportSnapshot: a delivered snapshot resumes probing past it, a failed one from the follower\'s match', () => {
     const leaderWithSnapshot = (): RawNode => {
       const s = new MemoryStorage(confState([1, 2, 3]));
-      s.applySnapshot({ metadata: { index: 5, term: 1, confState: confState([1, 2, 3]) }, data: new Uint8Array(0) });
+      s.applySnapshot(snapshotAt(5, 1));
       s.setHardState({ term: 1, vote: NO_NODE, commit: 5 });
       const n = new RawNode(config(1, s));
       n.campaign();
-      n.step({ type: 'MsgVoteResp', from: nodeId(2), to: nodeId(1), term: 2, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 });
+      n.step(msg('MsgVoteResp', 2, 1, 2));
       expect(n.status().role).toBe('leader');
-      n.step({ type: 'MsgAppResp', from: nodeId(2), to: nodeId(1), term: 2, logTerm: 0, index: 5, entries: [], commit: 0, reject: true, rejectHint: 0 });
+      n.step(msg('MsgAppResp', 2, 1, 2, { index: 5, reject: true }));
       expect(n.status().progress.get(nodeId(2))).toMatchObject({ state: 'snapshot' });
       return n;
     };
