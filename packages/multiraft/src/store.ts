@@ -177,7 +177,13 @@ export class Store implements KvService {
   private started = false;
   private stopped = false;
   private handingOff = false;
-  private nextReadId = 1;
+  /**
+   * Read contexts (`r<id>`) match a ReadIndex answer to the reads waiting for it. They start at a
+   * random point each boot, so an answer delayed across a restart (a read forwarded by a node
+   * that had just lost leadership) cannot meet a new read with the same id and confirm it at an
+   * index fixed before that read began. [1, 2^48): 2^53 is centuries of reads away.
+   */
+  private nextReadId: number;
   private nextTransferId = 1;
   private inflightProposals = 0;
   private pendingReads = 0;
@@ -192,6 +198,7 @@ export class Store implements KvService {
     this.nodeId = options.nodeId;
     this.clock = options.clock;
     this.prng = options.prng;
+    this.nextReadId = 1 + this.prng.fork('read-ids').int(2 ** 32) * 2 ** 16;
     this.transport = options.transport;
     this.logEngine = options.logEngine;
     this.kvEngine = options.kvEngine;

@@ -16,6 +16,7 @@ interface NodeState {
   readonly id: NodeId;
   readonly logDb: StorageDb;
   readonly kvDb: StorageDb;
+  boots: number;
   store?: Store;
   logEngine?: RaftLogEngine;
   kvEngine?: KvEngine;
@@ -49,7 +50,7 @@ export class TestCluster {
     for (const id of c.ids) {
       const logDb = options.dataDir === undefined ? await openMemoryDb() : await openDiskDb(`${options.dataDir}/${id}-log`);
       const kvDb = options.dataDir === undefined ? await openMemoryDb() : await openDiskDb(`${options.dataDir}/${id}-kv`);
-      c.nodes.set(id, { id, logDb, kvDb });
+      c.nodes.set(id, { id, logDb, kvDb, boots: 0 });
     }
     for (const id of c.ids) await c.start(id);
     return c;
@@ -61,10 +62,12 @@ export class TestCluster {
     n.logEngine = await openLogEngine({ db: n.logDb });
     n.kvEngine = await openKvEngine({ db: n.kvDb, cacheSizeBytes: 1024 * 1024 });
     n.transport = this.net.transport(n.id);
+    const boot = n.boots++;
     const store = new Store({
       nodeId: n.id,
       clock: this.clock,
-      prng: new Prng(this.seed).fork(`node/${id}`),
+      // A new stream each boot, as a real node seeds from the OS (the first keeps the old label).
+      prng: new Prng(this.seed).fork(boot === 0 ? `node/${id}` : `node/${id}#${boot}`),
       transport: n.transport,
       logEngine: n.logEngine,
       kvEngine: n.kvEngine,

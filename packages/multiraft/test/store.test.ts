@@ -301,6 +301,31 @@ describe('Store', () => {
     expect(calls).toBe(1);
   });
 
+  it('does not reuse read contexts after a restart: an answer from before it cannot confirm a new read', async () => {
+    const c = await setup({ partitions: 1 });
+    // The contexts the leader's Store hands its Raft node for one linearizable read.
+    const readThroughLeader = async () => {
+      const leader = c.leaderOf(0);
+      const raft = (leader as unknown as { groups: Map<number, { raft: { readIndex: (context: Uint8Array, mode: string) => void } }> }).groups.get(0)!.raft;
+      const seen: string[] = [];
+      const original = raft.readIndex.bind(raft);
+      raft.readIndex = (context, mode) => {
+        seen.push(utf8Decode(context));
+        original(context, mode);
+      };
+      await c.drive(leader.get(c.keyIn(0), { consistency: 'linearizable' }));
+      expect(seen).toHaveLength(1);
+      return seen[0]!;
+    };
+    const before = await readThroughLeader();
+    for (const id of c.ids) await c.stop(id);
+    for (const id of c.ids) await c.start(id);
+    await c.waitForLeaders();
+    // Each boot counts read ids from a new random start (a MsgReadIndexResp delayed across the
+    // restart carries an old one); counting from 1 again, the first read would reuse `before`.
+    expect(await readThroughLeader()).not.toBe(before);
+  });
+
   it('refuses a data directory bootstrapped for another cluster', async () => {
     const c = await setup();
     await c.stop(1);
