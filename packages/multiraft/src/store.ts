@@ -64,10 +64,11 @@ import type {
 import { Group } from './group';
 import { GroupLogStorage, termOrVoteChanged } from './log-storage';
 import type { GroupMessage, PeerFrameContent, SnapshotChunk } from './peer-frame';
-import { decodePeerFrame, encodePeerFrame, messageSizeBytes } from './peer-frame';
+import { decodePeerFrame, encodePeerFrame } from './peer-frame';
 import { SnapshotAssembler } from './snapshot-transfer';
 import type { AssembledSnapshot } from './snapshot-transfer';
 import type { PeerTransport } from './transport';
+import { Outbox } from './outbox';
 import { ReplicaFreshness } from './replica-freshness';
 import type { StoreStats } from './store-stats';
 import { StoreCounters, partitionStats } from './store-stats';
@@ -192,6 +193,7 @@ export class Store implements KvService {
   /** Outgoing snapshot transfers, so one follower is not sent the same partition twice at once. */
   private readonly sendingSnapshots = new Set<string>();
   private readonly quarantine = new Quarantine<Group>();
+  private readonly leaderSyncOf = (g: Group, message: Message) => this.freshness.leaderSync(g, message);
   private fatalError: unknown;
 
   constructor(options: StoreOptions) {
@@ -661,8 +663,8 @@ export class Store implements KvService {
     // writes its own log in parallel with replicating it, Raft thesis §10.2.1), so followers'
     // fsyncs overlap the leader's instead of following it.
     const snapshotRequests: Array<{ g: Group; message: Message }> = [];
-    const unreachable = new Map<NodeId, Set<Group>>();
-    this.sendFrames(this.collectOutbox(readies, 'messages', snapshotRequests), unreachable);
+    const unreachable = { groups: new Map<NodeId, Set<Group>>(), groupOf: (partition: number) => this.groups.get(partition)! };
+    this.newOutbox().addReadies(readies, 'messages', snapshotRequests).send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
 
     // 5. one synced log write for every group (and the compactions decided last round)
     const logBatch = this.logEngine.newBatch();
@@ -708,7 +710,7 @@ export class Store implements KvService {
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
-    this.sendFrames(this.collectOutbox(readies, 'messagesAfterPersist', snapshotRequests), unreachable);
+    this.newOutbox().addReadies(readies, 'messagesAfterPersist', snapshotRequests).send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
     await early;
 
     // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
@@ -722,7 +724,7 @@ export class Store implements KvService {
 
     // 8. advance, then what must wait for it
     for (const { g } of readies) g.raft.advance();
-    for (const [to, groups] of unreachable) for (const g of groups) g.raft.reportUnreachable(to);
+    for (const [to, groups] of unreachable.groups) for (const g of groups) g.raft.reportUnreachable(to);
     for (const { g, message } of snapshotRequests) await this.sendSnapshot(g, message);
     for (const g of touched) this.maybeScheduleCompaction(g);
 
@@ -818,7 +820,7 @@ export class Store implements KvService {
    */
   private stepHeartbeatsNow(from: NodeId, content: PeerFrameContent): PeerFrameContent {
     const rest: GroupMessage[] = [];
-    const outbox = new Map<NodeId, GroupMessage[]>();
+    const outbox = this.newOutbox();
     for (const gm of content.messages) {
       const { group, message, sync } = gm;
       const g = this.addressee(from, group, message);
@@ -832,13 +834,13 @@ export class Store implements KvService {
       }
       if (out === undefined) continue; // refused: spent, as in a round
       this.freshness.onInbound(g, message, sync);
-      for (const m of out.messages) this.addToOutbox(outbox, g, m);
+      for (const m of out.messages) outbox.add(g, m);
       if (out.readStates.length > 0) {
         this.confirmReads(g, out.readStates);
         this.releaseReads(g);
       }
     }
-    if (outbox.size > 0) this.sendFrames(outbox);
+    if (!outbox.isEmpty) outbox.send(this.transport, this.config.frameSizeBytesSoftMax);
     return rest.length === content.messages.length ? content : { messages: rest, chunks: content.chunks };
   }
 
@@ -1038,52 +1040,8 @@ export class Store implements KvService {
     g.readsAwaitingApply = still;
   }
 
-  /** One round's messages of one kind, by destination node; MsgSnap goes to `snapshotRequests`. */
-  private collectOutbox(
-    readies: ReadonlyArray<{ g: Group; rd: Ready }>,
-    kind: 'messages' | 'messagesAfterPersist',
-    snapshotRequests: Array<{ g: Group; message: Message }>,
-  ): Map<NodeId, GroupMessage[]> {
-    const outbox = new Map<NodeId, GroupMessage[]>();
-    for (const { g, rd } of readies) {
-      for (const message of rd[kind]) {
-        if (message.type === 'MsgSnap') snapshotRequests.push({ g, message });
-        else this.addToOutbox(outbox, g, message);
-      }
-    }
-    return outbox;
-  }
-
-  private addToOutbox(outbox: Map<NodeId, GroupMessage[]>, g: Group, message: Message): void {
-    let out = outbox.get(message.to);
-    if (out === undefined) outbox.set(message.to, (out = []));
-    const sync = g.isLeader ? this.freshness.leaderSync(g, message) : undefined;
-    out.push(sync === undefined ? { group: g.partition, message } : { group: g.partition, message, sync });
-  }
-
-  /** Sends messages, one frame per destination (split past the soft size limit); records the
-   *  peers that were not reachable, with their groups, in `unreachable` when given. */
-  private sendFrames(outbox: Map<NodeId, GroupMessage[]>, unreachable?: Map<NodeId, Set<Group>>): void {
-    for (const [to, messages] of outbox) {
-      if (unreachable !== undefined && !this.transport.isReachable(to)) {
-        let groups = unreachable.get(to);
-        if (groups === undefined) unreachable.set(to, (groups = new Set<Group>()));
-        for (const m of messages) groups.add(this.groups.get(m.group)!);
-      }
-      let frame: GroupMessage[] = [];
-      let sizeBytes = 0;
-      for (const m of messages) {
-        const size = messageSizeBytes(m.message);
-        if (frame.length > 0 && sizeBytes + size > this.config.frameSizeBytesSoftMax) {
-          this.transport.send(to, encodePeerFrame({ messages: frame, chunks: [] }));
-          frame = [];
-          sizeBytes = 0;
-        }
-        frame.push(m);
-        sizeBytes += size;
-      }
-      if (frame.length > 0) this.transport.send(to, encodePeerFrame({ messages: frame, chunks: [] }));
-    }
+  private newOutbox(): Outbox {
+    return new Outbox(this.leaderSyncOf);
   }
 
   // ---- snapshots and compaction -------------------------------------------------------------
