@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
-import { CorruptionError, LevelKvEngine, openMemoryDb, openMemoryKvEngine } from '../src/index';
+import { CorruptionError, IMPORT_SIZE_BYTES_MAX, LevelKvEngine, LimitError, openMemoryDb, openMemoryKvEngine } from '../src/index';
 import type { KvEngine } from '../src/index';
+import { sealRecord } from '../src/checksum';
+import { readU32BE, writeU32BE } from '../src/key-bytes';
+import { ChunkWriter, parseChunk } from '../src/kv-chunks';
+import { APPLIED_TAG, DATA_TAG, SESSION_TAG } from '../src/kv-keys';
 
 const P = groupId(11);
 const k = (s: string): Uint8Array => utf8Encode(s);
@@ -22,6 +26,13 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
   const out: Uint8Array[] = [];
   for await (const c of chunks) out.push(c);
   return out;
+}
+
+/** A copy of `chunk` changed by `edit` and sealed again: its checksum is right, its content is not. */
+function resealed(chunk: Uint8Array, edit: (c: Uint8Array) => void): Uint8Array {
+  const copy = Uint8Array.from(chunk);
+  edit(copy);
+  return sealRecord(copy);
 }
 
 describe('partition snapshots: export, import elsewhere, equal digests', () => {
@@ -98,16 +109,19 @@ describe('partition snapshots: export, import elsewhere, equal digests', () => {
     const flipped = chunks.map((c) => Uint8Array.from(c));
     const last = flipped[flipped.length - 1]!;
     last[last.length - 3] = last[last.length - 3]! ^ 0x40;
-    const variants: Uint8Array[][] = [
-      flipped,
-      chunks.filter((_, i) => i !== 1),
-      [chunks[1]!, chunks[0]!, ...chunks.slice(2)],
-      chunks.slice(0, -1),
-      [...chunks, chunks[0]!],
+    // Each refused by its own check (the message says which).
+    const variants: Array<[Uint8Array[], RegExp]> = [
+      [flipped, /snapshot chunk: checksum mismatch/],
+      [chunks.filter((_, i) => i !== 1), /snapshot chunk 2 arrived where 1 was expected/],
+      [[chunks[1]!, chunks[0]!, ...chunks.slice(2)], /snapshot chunk 1 arrived where 0 was expected/],
+      [chunks.slice(0, -1), /snapshot stream ended before its last chunk/],
+      [[...chunks, chunks[0]!], /snapshot chunk after the last one/],
+      [[chunks[0]!, resealed(chunks[1]!, (c) => writeU32BE(c, 18, readU32BE(c, 18) + 1)), ...chunks.slice(2)], /snapshot chunk 1 follows \d+ items, \d+ arrived/],
     ];
-    for (const bad of variants) {
+    for (const [bad, message] of variants) {
       const err = await target.importPartition(P, bad).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CorruptionError);
+      expect((err as Error).message).toMatch(message);
       expect((err as CorruptionError).group).toBe(P);
       expect(await target.digest(P)).toBe(before);
       expect(await target.appliedIndex(P)).toBe(17);
@@ -126,5 +140,72 @@ describe('partition snapshots: export, import elsewhere, equal digests', () => {
     expect(await target.scan(P, { prefix: k(''), limit: 10 })).toEqual([]);
     expect(await target.appliedIndex(P)).toBe(0);
     expect(await target.digest(P)).toBe(await source.digest(P));
+  });
+
+  it('parses only well-framed chunks: every framing fault is named', () => {
+    const writer = new ChunkWriter(P, 1 << 20);
+    writer.add({ tag: DATA_TAG, key: k('a'), value: Uint8Array.of(1, 2) });
+    writer.add({ tag: SESSION_TAG, key: k('client'), value: Uint8Array.of(3) });
+    const good = writer.finish();
+    expect(parseChunk(P, good)).toStrictEqual({
+      seq: 0,
+      last: true,
+      itemsBefore: 0,
+      items: [
+        { tag: DATA_TAG, key: k('a'), value: Uint8Array.of(1, 2) },
+        { tag: SESSION_TAG, key: k('client'), value: Uint8Array.of(3) },
+      ],
+    });
+    const header = 26;
+    const firstItem = header;
+    const secondItem = header + 1 + 4 + 1 + 4 + 2;
+    const faults: Array<[Uint8Array, RegExp]> = [
+      [good.subarray(0, header - 1), /25 bytes is shorter than a chunk header/],
+      [resealed(good, (c) => (c[5] = 0x00)), /not a RingKV partition chunk/],
+      [resealed(good, (c) => (c[7] = 0x00)), /not a RingKV partition chunk/],
+      [resealed(good, (c) => (c[8] = 2)), /not a RingKV partition chunk/],
+      [resealed(good, (c) => (c[17] = 2)), /bad last flag/],
+      [resealed(good, (c) => writeU32BE(c, 22, 3)), /item header runs past the end/],
+      [resealed(good.subarray(0, secondItem + 4), () => undefined), /item header runs past the end/],
+      [resealed(good, (c) => writeU32BE(c, firstItem + 1, 1000)), /item key runs past the end/],
+      [resealed(good, (c) => writeU32BE(c, secondItem + 1, good.length - secondItem - 5 - 3)), /item key runs past the end/],
+      [resealed(good, (c) => writeU32BE(c, firstItem + 6, 1000)), /item value runs past the end/],
+      [resealed(good, (c) => writeU32BE(c, secondItem + 5 + 6, 2)), /item value runs past the end/],
+      [resealed(good, (c) => writeU32BE(c, 22, 1)), /trailing bytes after the last item/],
+    ];
+    for (const [chunk, message] of faults) {
+      let error: unknown;
+      try {
+        parseChunk(P, chunk);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CorruptionError);
+      expect((error as CorruptionError).message).toMatch(message);
+      expect((error as CorruptionError).group).toBe(P);
+    }
+    // A byte after the last item the count announces.
+    const withTrailer = new Uint8Array(good.length + 1);
+    withTrailer.set(good);
+    expect(() => parseChunk(P, sealRecord(withTrailer))).toThrow(/trailing bytes after the last item/);
+  });
+
+  it('refuses an item of an unknown kind, an applied index under a key, and a stream past the size limit', async () => {
+    const target = await openMemoryKvEngine();
+    await fill(target, P, 3);
+    const before = await target.digest(P);
+    const chunkOf = (tag: number, key: Uint8Array, value: Uint8Array): Uint8Array => {
+      const writer = new ChunkWriter(P, 1 << 20);
+      writer.add({ tag, key, value });
+      return writer.finish();
+    };
+    await expect(target.importPartition(P, [chunkOf(0x7a, k('x'), Uint8Array.of(1))])).rejects.toThrow(/snapshot item has unknown tag 122/);
+    await expect(target.importPartition(P, [chunkOf(APPLIED_TAG, k('x'), new Uint8Array(12))])).rejects.toThrow(/snapshot item has unknown tag 97/);
+    // A stream is refused as soon as its bytes pass the bound, before the chunk is even parsed.
+    const huge = chunkOf(DATA_TAG, k('x'), Uint8Array.of(1));
+    Object.defineProperty(huge, 'length', { value: IMPORT_SIZE_BYTES_MAX + 1 });
+    await expect(target.importPartition(P, [huge])).rejects.toThrow(LimitError);
+    expect(await target.digest(P)).toBe(before);
+    expect(await target.appliedIndex(P)).toBe(4242);
   });
 });

@@ -235,6 +235,118 @@ describe('log engine: the LogStorage contract', () => {
   });
 });
 
+describe('log engine: several changes to one group in one batch', () => {
+  /** Commits `stage` on a fresh engine holding `initial`; checks the result survives a reopen. */
+  async function afterBatch(initial: LogEntry[], stage: (b: ReturnType<LevelRaftLogEngine['newBatch']>, log: GroupLog) => void) {
+    const db = await openMemoryDb();
+    const engine = new LevelRaftLogEngine(db);
+    const log = await engine.openGroup(G1);
+    if (initial.length > 0) await appendCommit(engine, log, initial);
+    const b = engine.newBatch();
+    stage(b, log);
+    await engine.commit(b);
+    expect(dump(await new LevelRaftLogEngine(db).openGroup(G1))).toEqual(dump(log));
+    const terms = log.lastIndex() >= log.firstIndex() ? log.entries(log.firstIndex(), log.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((e) => `${e.index}:${e.term}`) : [];
+    return { log, terms, batchWasEmpty: b.isEmpty };
+  }
+
+  it("appends, then compacts into the new entries (a round's entries with last round's compaction)", async () => {
+    const { log, terms } = await afterBatch(range(1, 4, 1), (b, l) => {
+      b.append(l, range(5, 8, 2));
+      b.compact(l, 6, meta(6, 2));
+    });
+    expect(log.firstIndex()).toBe(7);
+    expect(log.term(6)).toBe(2);
+    expect(terms).toEqual(['7:2', '8:2']);
+  });
+
+  it('compacts, then appends after the compaction point', async () => {
+    const { log, terms } = await afterBatch(range(1, 4, 1), (b, l) => {
+      b.compact(l, 3, meta(3, 1));
+      b.append(l, range(4, 6, 2));
+    });
+    expect(log.firstIndex()).toBe(4);
+    expect(terms).toEqual(['4:2', '5:2', '6:2']);
+  });
+
+  it('compacts only staged entries, below what the batch already appended', async () => {
+    const { log, terms } = await afterBatch([], (b, l) => {
+      b.append(l, range(1, 3, 1));
+      b.append(l, range(4, 5, 1));
+      b.compact(l, 2, meta(2, 1));
+    });
+    expect(log.firstIndex()).toBe(3);
+    expect(terms).toEqual(['3:1', '4:1', '5:1']);
+  });
+
+  it('overwrites, within the batch, a suffix the batch itself appended', async () => {
+    const { terms } = await afterBatch(range(1, 2, 1), (b, l) => {
+      b.append(l, range(3, 6, 1));
+      b.append(l, range(5, 5, 2));
+      // The predecessor's term is read from the staged entries: 4 has term 1, so term 2 at 5 is fine.
+      b.append(l, range(6, 7, 2));
+    });
+    expect(terms).toEqual(['1:1', '2:1', '3:1', '4:1', '5:2', '6:2', '7:2']);
+  });
+
+  it('overwrites, within the batch, entries it appended over stored ones', async () => {
+    const { terms } = await afterBatch(range(1, 6, 1), (b, l) => {
+      b.append(l, range(3, 4, 2));
+      b.append(l, range(2, 2, 3));
+    });
+    expect(terms).toEqual(['1:1', '2:3']);
+  });
+
+  it('skips entries at or below the compaction point, writing only what follows it', async () => {
+    const below = await afterBatch(range(1, 6, 1), (b, l) => {
+      b.compact(l, 4, meta(4, 1));
+      b.append(l, range(2, 4, 1));
+    });
+    expect(below.terms).toEqual(['5:1', '6:1']);
+    const straddling = await afterBatch(range(1, 6, 1), (b, l) => {
+      b.compact(l, 4, meta(4, 1));
+      b.append(l, range(3, 5, 2));
+    });
+    expect(straddling.log.firstIndex()).toBe(5);
+    expect(straddling.terms).toEqual(['5:2']);
+    const nothing = await afterBatch(range(1, 6, 1), (b, l) => b.append(l, []));
+    expect(nothing.batchWasEmpty).toBe(true);
+    expect(nothing.terms).toEqual(['1:1', '2:1', '3:1', '4:1', '5:1', '6:1']);
+  });
+
+  it('installs a snapshot, then appends after it; entries before it are gone', async () => {
+    const { log, terms } = await afterBatch(range(1, 5, 1), (b, l) => {
+      b.applySnapshot(l, { metadata: meta(3, 1), data: new Uint8Array(0) });
+      b.append(l, range(4, 4, 2));
+      b.append(l, range(5, 5, 2));
+    });
+    expect(log.firstIndex()).toBe(4);
+    expect(terms).toEqual(['4:2', '5:2']);
+  });
+
+  it('refuses what breaks the log: broken runs, falling terms, an old snapshot, a foreign or dropped log', async () => {
+    const engine = await openMemoryLogEngine();
+    const log = await engine.openGroup(G1);
+    await appendCommit(engine, log, range(1, 4, 2));
+    const b = engine.newBatch();
+    expect(() => b.append(log, [entry(5, 2), entry(7, 2)])).toThrow(/not contiguous at position 1/);
+    expect(() => b.append(log, [entry(5, 3), entry(6, 2)])).toThrow(/terms decrease at index 6/);
+    expect(() => b.append(log, [entry(5, 1)])).toThrow(/entry 5 has term 1 below its predecessor's 2/);
+    expect(() => b.compact(log, 3, meta(2, 2))).toThrow(/compact\(3\) with snapshot metadata at 2/);
+    b.compact(log, 2, meta(2, 2));
+    expect(() => b.applySnapshot(log, { metadata: meta(2, 2), data: new Uint8Array(0) })).toThrow(/not newer than the compaction point 2/);
+    expect(b.isEmpty).toBe(false);
+
+    const other = await openMemoryLogEngine();
+    const foreign = await other.openGroup(G1);
+    expect(() => engine.newBatch().append(foreign, range(1, 1, 1))).toThrow(/not opened by the engine that made the batch/);
+    const second = await engine.openGroup(G2);
+    await engine.dropGroup(G2);
+    // A dropped group's log is no longer one of the engine's open logs.
+    expect(() => engine.newBatch().append(second, range(1, 1, 1))).toThrow(/group 2: this GroupLog was not opened by the engine/);
+  });
+});
+
 describe('log engine: corruption', () => {
   const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const;
 
