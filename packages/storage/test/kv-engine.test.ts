@@ -7,6 +7,7 @@ import {
   LevelKvEngine,
   LimitError,
   NOT_CACHED,
+  SESSION_ANSWER_SIZE_BYTES_MAX,
   VALUE_SIZE_BYTES_MAX,
   openMemoryDb,
   openMemoryKvEngine,
@@ -134,6 +135,10 @@ describe('KV engine: writes, scans, sessions, applied index', () => {
     expect(await engine.scan(P, { prefix: k('user/'), after: page2[1]!.key, limit: 2 })).toEqual([]);
     expect(keys(await engine.scan(P, { prefix: new Uint8Array(0), limit: 100 }))).toEqual(['other', 'user', 'user/a', 'user/b', 'user/c', 'user/\xff', 'usex']);
     expect(keys(await engine.scan(P, { prefix: k('user/'), after: k('a'), limit: 1 }))).toEqual(['user/a']);
+    // `after` is exclusive even when it is the prefix itself (a page that ended on the key equal to it).
+    expect(keys(await engine.scan(P, { prefix: k('user'), limit: 10 }))).toEqual(['user', 'user/a', 'user/b', 'user/c', 'user/\xff']);
+    expect(keys(await engine.scan(P, { prefix: k('user'), after: k('user'), limit: 10 }))).toEqual(['user/a', 'user/b', 'user/c', 'user/\xff']);
+    await expect(engine.scan(P, { prefix: k('user/'), after: new Uint8Array(KEY_SIZE_BYTES_MAX + 1), limit: 1 })).rejects.toThrow(LimitError);
     expect(page1[0]!.record.value).toBe('user/a');
     await expect(engine.scan(P, { prefix: k(''), limit: 1_000_000 })).rejects.toThrow(LimitError);
     await engine.close();
@@ -200,6 +205,9 @@ describe('KV engine: limits are checked before anything is written', () => {
     expect(() => b.put(P, k('big'), rec({ s: 'x'.repeat(VALUE_SIZE_BYTES_MAX) }))).toThrow(LimitError);
     expect(() => b.delete(P, new Uint8Array(KEY_SIZE_BYTES_MAX + 1))).toThrow(LimitError);
     expect(() => b.setSession(P, 'c'.repeat(300), { lastSeq: 1, answer: new Uint8Array(0), lastSeenMs: 0 })).toThrow(LimitError);
+    expect(() => b.setSession(P, 'c', { lastSeq: 1, answer: new Uint8Array(SESSION_ANSWER_SIZE_BYTES_MAX + 1), lastSeenMs: 0 })).toThrow(LimitError);
+    expect(() => b.put(P, k('ttl'), { ...rec('v'), expiresAtMs: -1 })).toThrow(/expiresAtMs must be a non-negative safe integer/);
+    expect(() => b.put(P, k('v0'), { ...rec('v'), version: 0 })).toThrow(/record version must be >= 1/);
     b.put(P, new Uint8Array(KEY_SIZE_BYTES_MAX), rec(new Uint8Array(VALUE_SIZE_BYTES_MAX)));
     await engine.write(b);
     expect(((await engine.get(P, new Uint8Array(KEY_SIZE_BYTES_MAX)))!.value as Uint8Array).length).toBe(VALUE_SIZE_BYTES_MAX);

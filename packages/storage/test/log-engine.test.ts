@@ -8,6 +8,7 @@ import {
   LogCompactedError,
   LogUnavailableError,
   openMemoryDb,
+  logEntrySizeBytes,
   openMemoryLogEngine,
 } from '../src/index';
 import type { GroupLog, LogEntry, LogSnapshot, StorageDb } from '../src/index';
@@ -30,16 +31,15 @@ function meta(index: number, term: number): LogSnapshot['metadata'] {
   return { index, term, confState: { voters: [nodeId(1), nodeId(2), nodeId(3)], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } };
 }
 
-function dump(log: GroupLog): { first: number; last: number; snap: LogSnapshot['metadata']; entries: LogEntry[]; hs: unknown } {
+/** A log's whole visible state; its sizeBytes must be what its entries count for (the Store
+ *  compacts by it), whether it was kept up through appends, truncations and compactions or
+ *  summed when the log was loaded. */
+function dump(log: GroupLog): { first: number; last: number; snap: LogSnapshot['metadata']; entries: LogEntry[]; hs: unknown; sizeBytes: number } {
   const first = log.firstIndex();
   const last = log.lastIndex();
-  return {
-    first,
-    last,
-    snap: log.snapshot().metadata,
-    entries: last >= first ? log.entries(first, last + 1, Number.MAX_SAFE_INTEGER).map((e) => ({ ...e, data: Uint8Array.from(e.data) })) : [],
-    hs: log.initialState().hardState,
-  };
+  const entries = last >= first ? log.entries(first, last + 1, Number.MAX_SAFE_INTEGER).map((e) => ({ ...e, data: Uint8Array.from(e.data) })) : [];
+  expect(log.sizeBytes).toBe(entries.reduce((sum, e) => sum + logEntrySizeBytes(e), 0));
+  return { first, last, snap: log.snapshot().metadata, entries, hs: log.initialState().hardState, sizeBytes: log.sizeBytes };
 }
 
 async function appendCommit(engine: LevelRaftLogEngine, log: GroupLog, entries: LogEntry[]): Promise<void> {
@@ -463,6 +463,7 @@ describe('log engine: random rounds match a model', () => {
               snap: m.snap,
               entries: m.entries.map((e) => ({ ...e, data: Uint8Array.from(e.data) })),
               hs: m.hs,
+              sizeBytes: m.entries.reduce((sum, e) => sum + logEntrySizeBytes(e), 0),
             };
             expect(dump(logs[i]!)).toEqual(expected);
           }
