@@ -6,12 +6,12 @@
 import { TRPCClientError } from '@trpc/client';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { CancelToken } from '../src/cancel';
 import { RingKVError } from '../src/errors';
-import { TrpcTransport, estimatedCallBytes, toRingKVError, webSocketUrl } from '../src/trpc-transport';
+import { PendingPipeline, TrpcTransport, estimatedCallBytes, toRingKVError, webSocketUrl } from '../src/trpc-transport';
 import type { WebSocketClass } from '../src/trpc-transport';
 
 class Refusal extends Error {
@@ -278,6 +278,30 @@ describe('TrpcTransport', () => {
     const inFlight = ['slow', 'slow'].map((key) => tr.call(server.endpoint, 'kv.get', { key }, { cancel: new CancelToken() }).catch((e: unknown) => e));
     setTimeout(() => void server.stop(), 20);
     for (const e of await Promise.all(inFlight)) expect(e).toMatchObject({ code: 'UNAVAILABLE', data: { connection: true, endpoint: server.endpoint } });
+  });
+
+  it('a pipeline completed after its answer builds no error; one completed before it fails every call as ABORTED', () => {
+    const settled: string[] = [];
+    const calls = ['a', 'b'].map((name) => ({
+      path: 'kv.put' as const,
+      input: { key: name },
+      cancel: new CancelToken(),
+      resolve: () => settled.push(`${name} ok`),
+      reject: (e: RingKVError) => settled.push(`${name} ${e.code}`),
+    }));
+    const node = { calls: new Set() } as never;
+    const answered = new PendingPipeline(node, 'n1', calls);
+    const fail = vi.spyOn(answered, 'fail');
+    answered.next({ result: { data: { results: [{ ok: true, data: 1 }, { ok: true, data: 2 }] } } });
+    // tRPC completes every request after its answer: nothing is left to fail, so nothing is built.
+    answered.complete();
+    expect(fail).not.toHaveBeenCalled();
+    expect(settled).toEqual(['a ok', 'b ok']);
+
+    settled.length = 0;
+    const dropped = new PendingPipeline(node, 'n1', calls);
+    dropped.complete();
+    expect(settled).toEqual(['a ABORTED', 'b ABORTED']);
   });
 
   it("estimates a call's size from its key and string or bytes value, and declines to guess a JSON value", () => {
