@@ -48,6 +48,52 @@ describe('kv model step', () => {
   });
 });
 
+describe('kv model: every answer that contradicts the state is illegal', () => {
+  const s = { value: 'a', version: 3 };
+  it('reads: a value on an absent key, and an answer of the wrong shape', () => {
+    expect(kvModel.step(null, { op: 'get' }, { found: true, value: 'a', version: 1 })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'get' }, { found: false })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'get' }, { found: true, value: 'x', version: 3 })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'get' }, { ok: true, version: 3 } as KvOutput)).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'get' }, null)).toBe(s);
+  });
+
+  it('puts and deletes: an answer of the wrong shape', () => {
+    expect(kvModel.step(s, { op: 'put', value: 'b' }, { found: false } as KvOutput)).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'delete' }, { found: false } as KvOutput)).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'put', value: 'b' }, { ok: true, deleted: true } as KvOutput)).toBe(ILLEGAL);
+  });
+
+  it("deletes: 'deleted' must say whether the key existed, and a failed condition must be a real one", () => {
+    expect(kvModel.step(s, { op: 'delete' }, { ok: true, deleted: false })).toBe(ILLEGAL);
+    expect(kvModel.step(null, { op: 'delete' }, { ok: true, deleted: true })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'delete' }, { ok: true, version: 4 } as KvOutput)).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'delete', ifVersion: 2 }, { ok: true, deleted: true })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'delete', ifVersion: 3 }, { ok: false, code: 'CONDITION_FAILED', currentVersion: 3 })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'delete', ifVersion: 2 }, { ok: false, code: 'CONDITION_FAILED', currentVersion: 2 })).toBe(ILLEGAL);
+    expect(kvModel.step(s, { op: 'delete', ifVersion: 2 }, null)).toBe(s);
+    expect(kvModel.step(null, { op: 'delete', ifVersion: 0 }, { ok: true, deleted: false })).toBe(null);
+  });
+
+  it('puts: the acknowledged version must be the next one, and only when the condition holds', () => {
+    expect(kvModel.step(s, { op: 'put', value: 'b' }, { ok: true, version: 3 })).toBe(ILLEGAL);
+    expect(kvModel.step(null, { op: 'put', value: 'b', ifVersion: 1 }, { ok: true, version: 1 })).toBe(ILLEGAL);
+    expect(kvModel.step(null, { op: 'put', value: 'b', ifVersion: 1 }, null)).toBe(null);
+  });
+
+  it('tells states apart by value and version (the search memoizes by them)', () => {
+    const same = { value: 'a', version: 3 };
+    expect(kvModel.equal(s, same)).toBe(true);
+    expect(kvModel.hash(s)).toBe(kvModel.hash(same));
+    expect(kvModel.equal(null, null)).toBe(true);
+    for (const other of [null, { value: 'b', version: 3 }, { value: 'a', version: 4 }]) {
+      expect(kvModel.equal(s, other)).toBe(false);
+      expect(kvModel.equal(other, s)).toBe(false);
+      expect(kvModel.hash(other)).not.toBe(kvModel.hash(s));
+    }
+  });
+});
+
 describe('kv histories', () => {
   it('accepts a consistent sequential history and rejects a lost acknowledged write', () => {
     const put1 = op({ op: 'put', value: 'a' }, { ok: true, version: 1 });
