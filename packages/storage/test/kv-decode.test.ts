@@ -4,13 +4,12 @@
  * or imported from a peer's snapshot) is a CorruptionError naming what is wrong, never data.
  * Each malformed body below breaks exactly one rule, so each check is pinned on its own.
  */
-import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
 import { CHECKSUM_SIZE_BYTES, sealRecord } from '../src/checksum';
-import { CorruptionError } from '../src/errors';
 import { decodeApplied, decodeRecord, decodeSession, encodeApplied, encodeRecord, encodeSession } from '../src/kv-codec';
 import { appliedKey, dataKey, sessionKey } from '../src/kv-keys';
+import { corruption, sealedBody } from './helpers';
 
 const P = groupId(3);
 const userKey = utf8Encode('user/1');
@@ -18,28 +17,10 @@ const storageKey = dataKey(P, userKey);
 const sKey = sessionKey(P, 'client-1');
 const aKey = appliedKey(P);
 
-/** A stored record with a correct checksum (seeded with `seed`) around `body` packed by msgpackr. */
-function sealed(body: unknown, seed: Uint8Array): Uint8Array {
-  const packed = pack(body);
-  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + packed.length);
-  record.set(packed, CHECKSUM_SIZE_BYTES);
-  return sealRecord(record, seed);
-}
-
-function corruption(read: () => unknown): CorruptionError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CorruptionError);
-    return error as CorruptionError;
-  }
-  throw new Error('expected a CorruptionError, the record was accepted');
-}
-
 const bytes = Uint8Array.of(1, 2, 3);
 
 describe('data records', () => {
-  const read = (body: unknown, seed = storageKey) => decodeRecord(P, userKey, storageKey, sealed(body, seed));
+  const read = (body: unknown, seed = storageKey) => decodeRecord(P, userKey, storageKey, sealedBody(body, seed));
 
   it('read back each value kind, with or without an expiry', () => {
     expect(read([1, 0, 'text', 1, 2, 3])).toStrictEqual({ value: 'text', version: 1, createRevision: 2, modRevision: 3 });
@@ -92,7 +73,7 @@ describe('data records', () => {
 });
 
 describe('session records', () => {
-  const read = (body: unknown) => decodeSession(P, sKey, sealed(body, sKey));
+  const read = (body: unknown) => decodeSession(P, sKey, sealedBody(body, sKey));
 
   it('read back what encodeSession wrote, the answer as a plain Uint8Array', () => {
     const session = decodeSession(P, sKey, encodeSession(sKey, { lastSeq: 12, answer: bytes, lastSeenMs: 1_700_000_000_000 }));

@@ -6,6 +6,7 @@ import { sealRecord } from '../src/checksum';
 import { readU32BE, writeU32BE } from '../src/key-bytes';
 import { ChunkWriter, parseChunk } from '../src/kv-chunks';
 import { APPLIED_TAG, DATA_TAG, SESSION_TAG } from '../src/kv-keys';
+import { corruption, resealed } from './helpers';
 
 const P = groupId(11);
 const k = (s: string): Uint8Array => utf8Encode(s);
@@ -26,13 +27,6 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
   const out: Uint8Array[] = [];
   for await (const c of chunks) out.push(c);
   return out;
-}
-
-/** A copy of `chunk` changed by `edit` and sealed again: its checksum is right, its content is not. */
-function resealed(chunk: Uint8Array, edit: (c: Uint8Array) => void): Uint8Array {
-  const copy = Uint8Array.from(chunk);
-  edit(copy);
-  return sealRecord(copy);
 }
 
 describe('partition snapshots: export, import elsewhere, equal digests', () => {
@@ -174,15 +168,9 @@ describe('partition snapshots: export, import elsewhere, equal digests', () => {
       [resealed(good, (c) => writeU32BE(c, 22, 1)), /trailing bytes after the last item/],
     ];
     for (const [chunk, message] of faults) {
-      let error: unknown;
-      try {
-        parseChunk(P, chunk);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(CorruptionError);
-      expect((error as CorruptionError).message).toMatch(message);
-      expect((error as CorruptionError).group).toBe(P);
+      const error = corruption(() => parseChunk(P, chunk));
+      expect(error.message).toMatch(message);
+      expect(error.group).toBe(P);
     }
     // A byte after the last item the count announces.
     const withTrailer = new Uint8Array(good.length + 1);

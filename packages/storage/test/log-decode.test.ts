@@ -4,42 +4,17 @@
  * record whose checksum is right but whose content is not is a CorruptionError naming what is
  * wrong. Each malformed record below breaks exactly one rule.
  */
-import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { groupId, nodeId, utf8Encode } from '@ringkv/stdx';
-import { CHECKSUM_SIZE_BYTES, sealRecord } from '../src/checksum';
-import { CorruptionError } from '../src/errors';
+import { sealRecord } from '../src/checksum';
 import type { LogEntry, LogSnapshot } from '../src/interfaces';
 import { readU64BE, writeU32BE } from '../src/key-bytes';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta, encodeEntry, encodeHardState, encodeSnapshotMeta } from '../src/log-codec';
 import { openMemoryDb } from '../src/db';
 import { LevelRaftLogEngine } from '../src/log-engine';
+import { corruption, resealed, sealedBody } from './helpers';
 
 const G = groupId(5);
-
-function corruption(read: () => unknown): CorruptionError {
-  try {
-    read();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CorruptionError);
-    return error as CorruptionError;
-  }
-  throw new Error('expected a CorruptionError, the record was accepted');
-}
-
-/** A copy of `record` changed by `edit` and sealed again (unseeded, as log records are). */
-function resealed(record: Uint8Array, edit: (r: Uint8Array) => void): Uint8Array {
-  const copy = Uint8Array.from(record);
-  edit(copy);
-  return sealRecord(copy);
-}
-
-function sealedMeta(body: unknown[]): Uint8Array {
-  const packed = pack(body);
-  const record = new Uint8Array(CHECKSUM_SIZE_BYTES + packed.length);
-  record.set(packed, CHECKSUM_SIZE_BYTES);
-  return sealRecord(record);
-}
 
 const normal: LogEntry = { index: 7, term: 3, type: 'normal', data: utf8Encode('put k v') };
 const confChange: LogEntry = { index: 8, term: 3, type: 'confChange', data: Uint8Array.of(1, 2, 3) };
@@ -111,7 +86,7 @@ describe('hard states', () => {
       [[1, 5, 1, 'two', 3], /hard state fields are malformed/],
       [[1, 5, 1, 2, 3.5], /hard state fields are malformed/],
     ];
-    for (const [body, message] of faults) expect(corruption(() => decodeHardState(G, sealedMeta(body))).message).toMatch(message);
+    for (const [body, message] of faults) expect(corruption(() => decodeHardState(G, sealedBody(body))).message).toMatch(message);
     expect(corruption(() => decodeHardState(G, sealRecord(Uint8Array.of(0, 0, 0, 0, 0x92, 0x01)))).message).toMatch(/hard state does not decode/);
     const flipped = encodeHardState(G, { term: 1, vote: nodeId(1), commit: 1 });
     flipped[flipped.length - 1] = flipped[flipped.length - 1]! ^ 1;
@@ -135,13 +110,13 @@ describe('snapshot metadata (the compaction point)', () => {
     for (let field = 2; field < base.length; field++) {
       const body = [...base];
       body[field] = field === 8 ? 1 : field < 4 ? -1 : [1, 'x'];
-      expect(corruption(() => decodeSnapshotMeta(G, sealedMeta(body))).message).toMatch(/snapshot metadata fields are malformed/);
+      expect(corruption(() => decodeSnapshotMeta(G, sealedBody(body))).message).toMatch(/snapshot metadata fields are malformed/);
     }
     for (let field = 4; field < 8; field++) {
       const body = [...base];
       body[field] = 'not a list';
-      expect(corruption(() => decodeSnapshotMeta(G, sealedMeta(body))).message).toMatch(/snapshot metadata fields are malformed/);
+      expect(corruption(() => decodeSnapshotMeta(G, sealedBody(body))).message).toMatch(/snapshot metadata fields are malformed/);
     }
-    expect(corruption(() => decodeSnapshotMeta(G, sealedMeta('x' as unknown as unknown[]))).message).toMatch(/snapshot metadata has an unknown format/);
+    expect(corruption(() => decodeSnapshotMeta(G, sealedBody('x' as unknown as unknown[]))).message).toMatch(/snapshot metadata has an unknown format/);
   });
 });
