@@ -3,6 +3,11 @@
  * background deletions. Every replica keeps one (built from its data at start, updated on apply),
  * so a new leader knows what to expire. `live` says which record each key holds now; a heap
  * entry whose modRevision no longer matches is stale and skipped.
+ *
+ * Stale entries are also dropped in bulk: a key rewritten with a TTL leaves its older entries in
+ * the heap until their expiry, so a key refreshed every second with a one-hour TTL (a session
+ * kept alive) would hold 3600 of them. Once the heap holds more than twice the live keys (plus
+ * STALE_ENTRIES_FLOOR), it is rebuilt from the live entries alone: amortized O(log n) per track.
  */
 import { toHex } from '@ringkv/stdx';
 
@@ -12,24 +17,36 @@ export interface ExpiryCandidate {
   readonly expiresAtMs: number;
 }
 
+/** Stale heap entries tolerated before a rebuild, on top of one per live key. */
+export const STALE_ENTRIES_FLOOR = 1024;
+
 export class ExpiryIndex {
   private readonly heap: ExpiryCandidate[] = [];
   /** hex(key) → modRevision of the current record with a TTL. */
   private readonly live = new Map<string, number>();
 
+  constructor(private readonly staleEntriesFloor = STALE_ENTRIES_FLOOR) {}
+
   get size(): number {
     return this.live.size;
+  }
+
+  /** Entries in the heap, stale ones included (at most 2 * size + the floor, after any track or untrack). */
+  get heapSize(): number {
+    return this.heap.length;
   }
 
   /** A record with a TTL was written (or found at start). */
   track(key: Uint8Array, modRevision: number, expiresAtMs: number): void {
     this.live.set(toHex(key), modRevision);
     this.push({ key, modRevision, expiresAtMs });
+    this.maybeDropStale();
   }
 
   /** The key was deleted or overwritten without a TTL. */
   untrack(key: Uint8Array): void {
     this.live.delete(toHex(key));
+    this.maybeDropStale();
   }
 
   clear(): void {
@@ -53,6 +70,23 @@ export class ExpiryIndex {
     }
     for (const c of out) this.push({ ...c, expiresAtMs: retryAtMs });
     return out;
+  }
+
+  /** Rebuilds the heap from its live entries once stale ones outnumber them (see the header). */
+  private maybeDropStale(): void {
+    if (this.heap.length <= 2 * this.live.size + this.staleEntriesFloor) return;
+    // One entry per live (key, modRevision): the earliest, as the heap would have yielded it first.
+    const kept = new Map<string, ExpiryCandidate>();
+    for (const c of this.heap) {
+      const hex = toHex(c.key);
+      if (this.live.get(hex) !== c.modRevision) continue;
+      const other = kept.get(hex);
+      if (other === undefined || c.expiresAtMs < other.expiresAtMs) kept.set(hex, c);
+    }
+    // An array sorted by expiry is a valid min-heap.
+    const rebuilt = [...kept.values()].sort((a, b) => a.expiresAtMs - b.expiresAtMs);
+    this.heap.length = 0;
+    for (const c of rebuilt) this.heap.push(c);
   }
 
   private push(item: ExpiryCandidate): void {
