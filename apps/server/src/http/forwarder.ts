@@ -3,6 +3,12 @@
  * partition's leader as one HTTP call, marked forwarded so the leader never forwards it again.
  * A remote RingKV error comes back as the same StoreError (code and data); a node we cannot reach
  * becomes UNAVAILABLE, which the SDK retries.
+ *
+ * Bounded per leader: at most `inFlightMax` calls at once (fetch opens a connection per concurrent
+ * call, so a burst of a thousand requests on a follower would otherwise be a thousand sockets to
+ * the leader), then up to `queuedMax` waiting in line (the wait counts against the call's
+ * timeout); beyond that the request is refused at once with UNAVAILABLE and a retry hint, and
+ * nothing is forwarded.
  */
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter, Forwarder, ForwardablePath, RingkvErrorData } from '@ringkv/api';
@@ -21,26 +27,86 @@ const KIND: Record<ForwardablePath, 'query' | 'mutate'> = {
   'kv.scanPartition': 'query',
 };
 
+export const FORWARDS_IN_FLIGHT_MAX = 128;
+export const FORWARDS_QUEUED_MAX = 4096;
+
+/** Calls to one leader: those in flight and those waiting for a slot. */
+interface Lane {
+  inFlight: number;
+  readonly waiting: Array<() => void>;
+}
+
+export interface ForwarderLimits {
+  /** Calls to one leader at once. */
+  readonly inFlightMax?: number;
+  /** Calls to one leader waiting for a slot. */
+  readonly queuedMax?: number;
+}
+
 export class TrpcForwarder implements Forwarder {
   private readonly clients = new Map<number, Client>();
+  private readonly lanes = new Map<number, Lane>();
+  private readonly inFlightMax: number;
+  private readonly queuedMax: number;
   forwardedTotal = 0;
 
   constructor(
     private readonly apiAddressOf: (node: number) => string | undefined,
     private readonly timeoutMs: number,
-  ) {}
+    limits: ForwarderLimits = {},
+  ) {
+    this.inFlightMax = limits.inFlightMax ?? FORWARDS_IN_FLIGHT_MAX;
+    this.queuedMax = limits.queuedMax ?? FORWARDS_QUEUED_MAX;
+  }
 
   async forward(leader: NodeId, path: ForwardablePath, input: unknown): Promise<unknown> {
     const client = this.clientFor(leader);
-    this.forwardedTotal++;
     const [namespace, procedure] = path.split('.') as [string, string];
     // The path is one of six known procedures; the typed proxy is indexed by name here.
     const target = (client as unknown as Record<string, Record<string, Record<string, (input: unknown, opts: object) => Promise<unknown>>>>)[namespace]![procedure]!;
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    const lane = await this.enter(leader);
+    this.forwardedTotal++;
     try {
-      return await target[KIND[path]]!(input, { signal: AbortSignal.timeout(this.timeoutMs) });
+      return await target[KIND[path]]!(input, { signal });
     } catch (error) {
       throw toStoreError(error, leader);
+    } finally {
+      this.leave(lane);
     }
+  }
+
+  /** Calls to `leader` in flight and waiting (for metrics and tests). */
+  load(leader: number): { inFlight: number; waiting: number } {
+    const lane = this.lanes.get(leader);
+    return { inFlight: lane?.inFlight ?? 0, waiting: lane?.waiting.length ?? 0 };
+  }
+
+  /** Takes a slot to `leader`, waiting in line if all are taken; refuses when the line is full. */
+  private async enter(leader: number): Promise<Lane> {
+    let lane = this.lanes.get(leader);
+    if (lane === undefined) this.lanes.set(leader, (lane = { inFlight: 0, waiting: [] }));
+    if (lane.inFlight < this.inFlightMax) {
+      lane.inFlight++;
+      return lane;
+    }
+    if (lane.waiting.length >= this.queuedMax) {
+      throw new StoreError('UNAVAILABLE', `this node already has ${lane.inFlight} requests in flight and ${lane.waiting.length} waiting to be forwarded to leader node ${leader}, its limit; retry shortly or send requests to the leader`, {
+        leaderHint: leader,
+        retryAfterMs: 50,
+      });
+    }
+    // In line until a call ends and hands its slot over (leave()). Every holder ends by its own
+    // timeout, which started before this one's, so the line always moves; a call whose time ran
+    // out while it waited fails at once on its aborted signal and hands the slot on.
+    await new Promise<void>((resolve) => lane.waiting.push(resolve));
+    return lane;
+  }
+
+  private leave(lane: Lane): void {
+    const next = lane.waiting.shift();
+    if (next !== undefined) next();
+    else lane.inFlight--;
   }
 
   private clientFor(node: number): Client {
