@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createAppRouter, KEY_SIZE_BYTES_MAX } from '@ringkv/api';
 import type { ApiServer } from '../src/http/api-server';
-import { startApiServer } from '../src/http/api-server';
+import { API_CONNECTIONS_MAX, startApiServer } from '../src/http/api-server';
 import { coalesceSends } from '../src/http/coalesce-sends';
 import { NodeMetrics } from '../src/http/metrics';
 import { InstantStore } from './instant-store';
@@ -22,7 +22,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function serve(): Promise<{ kv: InstantStore; server: ApiServer; url: string }> {
+async function serve(connectionsMax?: number): Promise<{ kv: InstantStore; server: ApiServer; url: string }> {
   const kv = new InstantStore();
   const metrics = new NodeMetrics({
     transport: () => ({ framesSent: 0, framesReceived: 0, framesDropped: 0, bytesSent: 0, bytesReceived: 0, connectionsRefused: 0, protocolErrors: 0 }),
@@ -34,7 +34,13 @@ async function serve(): Promise<{ kv: InstantStore; server: ApiServer; url: stri
       throw new Error('no Store stats here');
     },
   });
-  const server = await startApiServer({ router: createAppRouter({ kv }), listen: { host: '127.0.0.1', port: 0 }, metrics, notReadyReason: () => undefined });
+  const server = await startApiServer({
+    router: createAppRouter({ kv }),
+    listen: { host: '127.0.0.1', port: 0 },
+    metrics,
+    notReadyReason: () => undefined,
+    ...(connectionsMax === undefined ? {} : { connectionsMax }),
+  });
   cleanups.push(() => server.close());
   return { kv, server, url: `127.0.0.1:${server.address.port}` };
 }
@@ -104,6 +110,33 @@ describe('api server', () => {
     await server.close();
     await closed;
     expect(messages.map((m) => JSON.parse(m) as unknown)).toEqual([{ id: null, method: 'reconnect' }]);
+  });
+
+  it('closes connections past its limit at once and keeps serving the ones it holds', async () => {
+    expect(API_CONNECTIONS_MAX).toBe(10_000);
+    const { url } = await serve(2);
+    const open = async (): Promise<WebSocket> => {
+      const socket = new WebSocket(`ws://${url}`);
+      cleanups.push(() => socket.terminate());
+      await new Promise((resolve) => socket.once('open', resolve));
+      return socket;
+    };
+    const first = await open();
+    await open();
+    const third = new WebSocket(`ws://${url}`);
+    cleanups.push(() => third.terminate());
+    const outcome = await new Promise<string>((resolve) => {
+      third.once('open', () => resolve('open'));
+      third.once('error', () => resolve('refused'));
+    });
+    expect(outcome).toBe('refused');
+    // A connection that closes makes room: a new client connects and is served.
+    const gone = new Promise((resolve) => first.once('close', resolve));
+    first.close();
+    await gone;
+    await new Promise((r) => setTimeout(r, 50));
+    const client = wsClient(url);
+    await expect(client.query('kv.get', { key: 'k' })).resolves.toMatchObject({ entry: null });
   });
 });
 

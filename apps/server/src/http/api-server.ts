@@ -18,7 +18,12 @@ export interface ApiServerOptions {
   readonly metrics: NodeMetrics;
   /** /readyz: undefined when ready, else why not. */
   readonly notReadyReason: () => string | undefined;
+  /** Open client connections (HTTP and WebSocket) at once; more are closed as they arrive. */
+  readonly connectionsMax?: number;
 }
+
+/** Each connection holds sockets, buffers and tRPC state; past this many, new ones are closed at once. */
+export const API_CONNECTIONS_MAX = 10_000;
 
 export interface ApiServer {
   readonly address: HostPort;
@@ -75,7 +80,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     sendJson(res, 404, { error: `no such endpoint ${path}; the API is under ${TRPC_BASE} (or WebSocket), see also /healthz, /readyz, /metrics` });
   });
-  // Slow or idle clients cannot hold sockets forever.
+  // Slow or idle clients cannot hold sockets forever, nor open them without bound.
+  server.maxConnections = options.connectionsMax ?? API_CONNECTIONS_MAX;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
