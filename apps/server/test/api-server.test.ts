@@ -112,7 +112,7 @@ describe('api server', () => {
     expect(messages.map((m) => JSON.parse(m) as unknown)).toEqual([{ id: null, method: 'reconnect' }]);
   });
 
-  it('closes connections past its limit at once and keeps serving the ones it holds', async () => {
+  it('closes connections past its limit at once; a closed one makes room', async () => {
     expect(API_CONNECTIONS_MAX).toBe(10_000);
     const { url } = await serve(2);
     const open = async (): Promise<WebSocket> => {
