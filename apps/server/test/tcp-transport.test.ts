@@ -34,7 +34,7 @@ interface Node {
   received: Array<{ from: number; bytes: number[] }>;
 }
 
-async function startNode(id: number, ports: ReadonlyMap<number, number>, overrides: { clusterId?: string; frameSizeBytesMax?: number } = {}): Promise<Node> {
+async function startNode(id: number, ports: ReadonlyMap<number, number>, overrides: { clusterId?: string; frameSizeBytesMax?: number; inboundConnectionsMax?: number } = {}): Promise<Node> {
   const logs = new LogCapture();
   const peers = new Map<number, HostPort>();
   for (const [peer, port] of ports) if (peer !== id) peers.set(peer, { host: '127.0.0.1', port });
@@ -47,6 +47,7 @@ async function startNode(id: number, ports: ReadonlyMap<number, number>, overrid
     reconnectMinMs: 20,
     reconnectMaxMs: 200,
     frameSizeBytesMax: overrides.frameSizeBytesMax ?? 1024 * 1024,
+    ...(overrides.inboundConnectionsMax === undefined ? {} : { inboundConnectionsMax: overrides.inboundConnectionsMax }),
   });
   const received: Node['received'] = [];
   transport.onReceive((from, frame) => received.push({ from, bytes: [...frame] }));
@@ -160,6 +161,36 @@ describe('TcpTransport', () => {
     b.transport.send(n(1), new Uint8Array([7]));
     await waitFor('node 1 still serving', () => a.received.length === 1);
     expect(a.received[0]).toEqual({ from: 2, bytes: [7] });
+  });
+
+  it('closes inbound connections past its limit: strangers that never handshake cannot crowd out peers', async () => {
+    const ports = await portsFor([1, 2]);
+    const a = await startNode(1, ports, { inboundConnectionsMax: 3 });
+    // Three silent connections take every slot (each would live until the handshake timeout).
+    const silent = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(ports.get(1)!, '127.0.0.1', () => resolve(s));
+            s.on('error', () => undefined);
+          }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const fourth = net.connect(ports.get(1)!, '127.0.0.1');
+    fourth.on('error', () => undefined);
+    fourth.resume();
+    // Closed on arrival, not by the handshake timeout (5 s here).
+    const closedEarly = await Promise.race([new Promise((resolve) => fourth.on('close', () => resolve(true))), new Promise((resolve) => setTimeout(() => resolve(false), 1_000))]);
+    expect(closedEarly).toBe(true);
+    // Once one leaves, a real peer gets in and frames flow.
+    silent[0]!.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const b = await startNode(2, ports);
+    await waitFor('link up', () => b.transport.isReachable(n(1)));
+    b.transport.send(n(1), new Uint8Array([9]));
+    await waitFor('frame through', () => a.received.length === 1);
+    for (const s of silent) s.destroy();
   });
 
   it('drops frames while a peer is down and reconnects after it restarts', async () => {

@@ -38,6 +38,9 @@ export interface TcpTransportOptions {
   readonly reconnectMaxMs?: number;
   /** A connection whose handshake has not completed by then is closed. */
   readonly handshakeTimeoutMs?: number;
+  /** Inbound connections open at once (peers dial one each; the rest is strangers and reconnects
+   *  not yet noticed closed); more are closed as they arrive. */
+  readonly inboundConnectionsMax?: number;
   /** Jitter source for reconnect delays. */
   readonly random?: () => number;
 }
@@ -59,6 +62,7 @@ const DEFAULTS = {
   reconnectMinMs: 50,
   reconnectMaxMs: 2_000,
   handshakeTimeoutMs: 5_000,
+  inboundConnectionsMax: 1024,
 };
 
 const KEEPALIVE_MS = 5_000;
@@ -115,6 +119,9 @@ export class TcpTransport implements PeerTransport {
   /** Starts listening and dialing every peer; resolves once the listener is bound. */
   async start(): Promise<void> {
     const server = net.createServer((socket) => this.accept(socket));
+    // Connections before their handshake live up to handshakeTimeoutMs: without a bound, anything
+    // that can reach the peer port could hold any number of them.
+    server.maxConnections = this.options.inboundConnectionsMax;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
