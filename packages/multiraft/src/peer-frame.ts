@@ -3,6 +3,11 @@
  * group (heartbeats of all partitions travel together, which is what keeps idle partitions cheap)
  * and snapshot chunks. Messages are packed as positional arrays: field names would dominate the
  * size of a heartbeat.
+ *
+ * Decoding checks every field's type and range, not only the frame's outline: a frame from a peer
+ * that passed the handshake is still input, and a term, index or node id of the wrong type would
+ * not throw in Raft but compare wrongly there (a string term, a fractional index), so a
+ * malformed frame is refused whole (the caller drops it and logs why).
  */
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
@@ -63,16 +68,37 @@ function packEntry(e: Entry): PackedEntry {
   return [e.term, e.index, e.type === 'normal' ? 0 : 1, e.data];
 }
 
-function unpackEntry(p: PackedEntry): Entry {
-  return { term: p[0], index: p[1], type: p[2] === 0 ? 'normal' : 'confChange', data: asBytes(p[3]) };
+function count(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`${what} is not a non-negative integer`);
+  return value;
+}
+
+function array(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new TypeError(`${what} is not an array`);
+  return value;
+}
+
+function unpackEntry(raw: unknown): Entry {
+  const p = array(raw, 'an entry');
+  if (p.length !== 4) throw new TypeError('an entry does not have 4 fields');
+  if (p[2] !== 0 && p[2] !== 1) throw new TypeError('an entry type is not 0 or 1');
+  return { term: count(p[0], 'an entry term'), index: count(p[1], 'an entry index'), type: p[2] === 0 ? 'normal' : 'confChange', data: asBytes(p[3]) };
 }
 
 function packConf(c: ConfState): PackedConf {
   return [[...c.voters], [...c.learners], [...c.votersOutgoing], [...c.learnersNext], c.autoLeave];
 }
 
-function unpackConf(p: PackedConf): ConfState {
-  return { voters: p[0] as NodeId[], learners: p[1] as NodeId[], votersOutgoing: p[2] as NodeId[], learnersNext: p[3] as NodeId[], autoLeave: p[4] };
+function nodeList(value: unknown, what: string): NodeId[] {
+  const list = array(value, what);
+  for (const id of list) count(id, `a node id in ${what}`);
+  return list as NodeId[];
+}
+
+function unpackConf(raw: unknown): ConfState {
+  const p = array(raw, 'a snapshot conf state');
+  if (p.length !== 5 || typeof p[4] !== 'boolean') throw new TypeError('a snapshot conf state is malformed');
+  return { voters: nodeList(p[0], 'voters'), learners: nodeList(p[1], 'learners'), votersOutgoing: nodeList(p[2], 'outgoing voters'), learnersNext: nodeList(p[3], 'next learners'), autoLeave: p[4] };
 }
 
 function packMessage(m: Message): unknown[] {
@@ -93,24 +119,30 @@ function packMessage(m: Message): unknown[] {
   return out;
 }
 
-function unpackMessage(p: unknown[]): Message {
-  const type = TYPES[p[0] as number];
+function unpackSnapshot(raw: unknown): Snapshot {
+  const snap = array(raw, 'a snapshot');
+  if (snap.length !== 4) throw new TypeError('a snapshot does not have 4 fields');
+  return { metadata: { index: count(snap[0], 'a snapshot index'), term: count(snap[1], 'a snapshot term'), confState: unpackConf(snap[2]) }, data: asBytes(snap[3]) };
+}
+
+function unpackMessage(raw: unknown): Message {
+  const p = array(raw, 'a message');
+  if (p.length !== 12) throw new TypeError('a message does not have 12 fields');
+  const type = typeof p[0] === 'number' ? TYPES[p[0]] : undefined;
   if (type === undefined) throw new TypeError(`unknown message type code ${String(p[0])}`);
-  const snap = p[10] as [number, number, PackedConf, Uint8Array] | null;
-  const snapshot: Snapshot | undefined =
-    snap === null ? undefined : { metadata: { index: snap[0], term: snap[1], confState: unpackConf(snap[2]) }, data: asBytes(snap[3]) };
+  if (p[8] !== 0 && p[8] !== 1) throw new TypeError('a message reject flag is not 0 or 1');
   const message: Message = {
     type,
-    from: p[1] as NodeId,
-    to: p[2] as NodeId,
-    term: p[3] as number,
-    logTerm: p[4] as number,
-    index: p[5] as number,
-    entries: (p[6] as PackedEntry[]).map(unpackEntry),
-    commit: p[7] as number,
+    from: count(p[1], 'a message sender') as NodeId,
+    to: count(p[2], 'a message addressee') as NodeId,
+    term: count(p[3], 'a message term'),
+    logTerm: count(p[4], 'a message log term'),
+    index: count(p[5], 'a message index'),
+    entries: array(p[6], 'a message entry list').map(unpackEntry),
+    commit: count(p[7], 'a message commit index'),
     reject: p[8] === 1,
-    rejectHint: p[9] as number,
-    ...(snapshot === undefined ? {} : { snapshot }),
+    rejectHint: count(p[9], 'a message reject hint'),
+    ...(p[10] === null ? {} : { snapshot: unpackSnapshot(p[10]) }),
     ...(p[11] === null ? {} : { context: asBytes(p[11]) }),
   };
   return message;
@@ -129,23 +161,29 @@ export function encodePeerFrame(content: PeerFrameContent): Uint8Array {
 /** Decodes a frame from a peer; throws a TypeError on anything malformed (the caller drops it). */
 export function decodePeerFrame(bytes: Uint8Array): PeerFrameContent {
   const raw = unpack(bytes) as unknown[];
-  if (!Array.isArray(raw) || raw[0] !== 1 || !Array.isArray(raw[1]) || !Array.isArray(raw[2])) throw new TypeError('not a RingKV peer frame');
-  const messages = (raw[1] as Array<[number, unknown[], unknown?, unknown?]>).map(([group, m, commit, ageMs]): GroupMessage => {
-    const message = unpackMessage(m);
-    if (commit === undefined) return { group, message };
-    if (!Number.isSafeInteger(commit) || (commit as number) < 0 || typeof ageMs !== 'number' || !(ageMs >= 0)) throw new TypeError('malformed leader sync');
-    return { group, message, sync: { commit: commit as number, ageMs } };
+  if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== 1 || !Array.isArray(raw[1]) || !Array.isArray(raw[2])) throw new TypeError('not a RingKV peer frame');
+  const messages = (raw[1] as unknown[]).map((item): GroupMessage => {
+    const gm = array(item, 'a group message');
+    if (gm.length !== 2 && gm.length !== 4) throw new TypeError('a group message does not have 2 or 4 fields');
+    const group = count(gm[0], 'a group id');
+    const message = unpackMessage(gm[1]);
+    if (gm.length === 2) return { group, message };
+    const ageMs = gm[3];
+    if (typeof ageMs !== 'number' || !(ageMs >= 0) || ageMs === Infinity) throw new TypeError('malformed leader sync');
+    return { group, message, sync: { commit: count(gm[2], 'a leader sync commit'), ageMs } };
   });
-  const chunks = (raw[2] as Array<[number, number, number, number, Uint8Array, unknown[] | null]>).map(
-    ([group, transferId, seq, total, data, m]): SnapshotChunk => ({
-      group,
-      transferId,
-      seq,
-      total,
-      data: asBytes(data),
-      ...(m === null ? {} : { message: unpackMessage(m) }),
-    }),
-  );
+  const chunks = (raw[2] as unknown[]).map((item): SnapshotChunk => {
+    const c = array(item, 'a snapshot chunk');
+    if (c.length !== 6) throw new TypeError('a snapshot chunk does not have 6 fields');
+    return {
+      group: count(c[0], 'a chunk group'),
+      transferId: count(c[1], 'a chunk transfer id'),
+      seq: count(c[2], 'a chunk sequence number'),
+      total: count(c[3], 'a chunk total'),
+      data: asBytes(c[4]),
+      ...(c[5] === null ? {} : { message: unpackMessage(c[5]) }),
+    };
+  });
   return { messages, chunks };
 }
 

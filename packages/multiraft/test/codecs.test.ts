@@ -57,6 +57,64 @@ describe('peer frames', () => {
     expect(() => decodePeerFrame(new Uint8Array([1, 2, 3]))).toThrow();
     expect(() => decodePeerFrame(utf8Encode('hello'))).toThrow();
   });
+
+  it('refuses a well-formed frame with any one field of the wrong type or range', () => {
+    // The positional form encodePeerFrame writes: [1, [[group, message, commit?, ageMs?]], [chunk]].
+    const entry = () => [3, 8, 0, new Uint8Array([1])];
+    const conf = () => [[1, 2], [], [], [], false];
+    const message = () => [3, 1, 2, 3, 2, 7, [entry()], 6, 0, 0, null, null];
+    const frame = () => [1, [[0, message(), 6, 1.5]], [[5, 1, 0, 1, new Uint8Array([4]), null]]];
+    expect(decodePeerFrame(pack(frame())).messages[0]!.sync).toEqual({ commit: 6, ageMs: 1.5 });
+    const withSnapshot = frame();
+    (withSnapshot[1] as unknown[][])[0]![1] = Object.assign(message(), { 10: [5, 2, conf(), new Uint8Array([7])] });
+    expect(decodePeerFrame(pack(withSnapshot)).messages[0]!.message.snapshot?.metadata.index).toBe(5);
+
+    const cases: Array<[string, (f: unknown[]) => void, string]> = [
+      ['extra top-level field', (f) => f.push(0), 'not a RingKV peer frame'],
+      ['a group message of 3 fields', (f) => (f[1] as unknown[][])[0]!.splice(2, 1), 'does not have 2 or 4 fields'],
+      ['a negative group', (f) => ((f[1] as unknown[][])[0]![0] = -1), 'a group id'],
+      ['a string sync commit', (f) => ((f[1] as unknown[][])[0]![2] = '6'), 'a leader sync commit'],
+      ['a negative sync age', (f) => ((f[1] as unknown[][])[0]![3] = -1), 'malformed leader sync'],
+      ['a message of 11 fields', (f) => ((f[1] as unknown[][])[0]![1] as unknown[]).pop(), 'does not have 12 fields'],
+      ['an unknown type code', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[0] = 99), 'unknown message type code 99'],
+      ['a string type code', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[0] = '3'), 'unknown message type code 3'],
+      ['a string sender', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[1] = '1'), 'a message sender'],
+      ['a fractional addressee', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[2] = 2.5), 'a message addressee'],
+      ['a string term', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[3] = '3'), 'a message term'],
+      ['a negative log term', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[4] = -2), 'a message log term'],
+      ['a float index', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[5] = 7.5), 'a message index'],
+      ['entries not an array', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[6] = 5), 'a message entry list'],
+      ['a null commit', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[7] = null), 'a message commit index'],
+      ['a reject flag of 2', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[8] = 2), 'reject flag'],
+      ['a string reject hint', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[9] = 'x'), 'a message reject hint'],
+      ['a context that is not bytes', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[11] = 'ctx'), 'expected bytes'],
+      ['an entry of 3 fields', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[6] as unknown[][])[0]!.pop(), 'an entry does not have 4 fields'],
+      ['an entry with a string term', (f) => ((((f[1] as unknown[][])[0]![1] as unknown[])[6] as unknown[][])[0]![0] = '3'), 'an entry term'],
+      ['an entry with a negative index', (f) => ((((f[1] as unknown[][])[0]![1] as unknown[])[6] as unknown[][])[0]![1] = -8), 'an entry index'],
+      ['an entry type of 2', (f) => ((((f[1] as unknown[][])[0]![1] as unknown[])[6] as unknown[][])[0]![2] = 2), 'an entry type'],
+      ['entry data that is not bytes', (f) => ((((f[1] as unknown[][])[0]![1] as unknown[])[6] as unknown[][])[0]![3] = [1]), 'expected bytes'],
+      ['a snapshot of 3 fields', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = [5, 2, conf()]), 'a snapshot does not have 4 fields'],
+      ['a snapshot with a string index', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = ['5', 2, conf(), new Uint8Array()]), 'a snapshot index'],
+      ['a snapshot with a negative term', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = [5, -2, conf(), new Uint8Array()]), 'a snapshot term'],
+      ['a conf state without autoLeave', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = [5, 2, [[1], [], [], [], 0], new Uint8Array()]), 'conf state is malformed'],
+      ['a voter that is a string', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = [5, 2, [['1'], [], [], [], false], new Uint8Array()]), 'a node id in voters'],
+      ['learners not an array', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = [5, 2, [[1], 7, [], [], false], new Uint8Array()]), 'learners is not an array'],
+      ['snapshot data that is not bytes', (f) => (((f[1] as unknown[][])[0]![1] as unknown[])[10] = [5, 2, conf(), 'data']), 'expected bytes'],
+      ['a chunk of 5 fields', (f) => (f[2] as unknown[][])[0]!.pop(), 'a snapshot chunk does not have 6 fields'],
+      ['a chunk with a string group', (f) => ((f[2] as unknown[][])[0]![0] = 'g'), 'a chunk group'],
+      ['a chunk with a negative transfer id', (f) => ((f[2] as unknown[][])[0]![1] = -1), 'a chunk transfer id'],
+      ['a chunk with a float seq', (f) => ((f[2] as unknown[][])[0]![2] = 0.5), 'a chunk sequence number'],
+      ['a chunk with a string total', (f) => ((f[2] as unknown[][])[0]![3] = '1'), 'a chunk total'],
+      ['chunk data that is not bytes', (f) => ((f[2] as unknown[][])[0]![4] = 4), 'expected bytes'],
+      ['a chunk message that is malformed', (f) => ((f[2] as unknown[][])[0]![5] = [1]), 'does not have 12 fields'],
+    ];
+    for (const [what, spoil, message] of cases) {
+      const f = frame();
+      spoil(f);
+      expect(() => decodePeerFrame(pack(f)), what).toThrow(TypeError);
+      expect(() => decodePeerFrame(pack(f)), what).toThrow(message);
+    }
+  });
 });
 
 describe('snapshot assembly', () => {
