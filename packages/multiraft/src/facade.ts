@@ -161,7 +161,7 @@ export interface PartitionStatus {
   readonly commit: number;
   readonly applied: number;
   readonly lastIndex: number;
-  /** Set when this node's replica failed a checksum and stopped taking part (quarantine.ts). */
+  /** Set when this node's replica found corrupt data (a checksum, an undecodable command) and stopped taking part (quarantine.ts). */
   readonly quarantined?: boolean;
 }
 

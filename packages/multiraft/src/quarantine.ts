@@ -1,6 +1,7 @@
 /**
- * Partitions whose replica on this node stopped taking part because its stored data failed a
- * checksum (a CorruptionError from the KV engine during a read, an apply or a snapshot export).
+ * Partitions whose replica on this node stopped taking part because its stored data is corrupt
+ * (a CorruptionError: a record that failed its checksum in a read, an apply or a snapshot export,
+ * or a committed command that does not decode).
  *
  * Why this and nothing more: a replica that holds corrupt state must never serve it nor apply on
  * top of it, and it cannot repair itself in place (wiping it could let it vote twice, and the
@@ -55,7 +56,7 @@ export class Quarantine<G> {
     const reason = this.byPartition.get(partition)?.reason ?? 'corrupt data';
     return new StoreError(
       'UNAVAILABLE',
-      `node ${nodeId}'s replica of partition ${partition} is quarantined: its stored data failed a checksum (${reason}); the other replicas serve the partition, retry`,
+      `node ${nodeId}'s replica of partition ${partition} is quarantined: its stored data is corrupt (${reason}); the other replicas serve the partition, retry`,
       { partition, retryAfterMs: 100 },
     );
   }

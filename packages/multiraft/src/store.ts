@@ -756,7 +756,7 @@ export class Store implements KvService {
         else if (entry.data.length > 0) {
           try {
             // Synchronous unless the command reads state the engine's caches do not hold.
-            const command = decodeCommand(entry.data);
+            const command = decodeCommand(entry.data, { group: g.id, index: entry.index });
             const fast = applyRound.tryApply(g.partition, entry.index, command, effects);
             answer = fast !== NEEDS_IO ? fast : await applyRound.apply(g.partition, entry.index, command, effects);
           } catch (error) {

@@ -9,6 +9,7 @@ import type { KvEngine } from '@ringkv/storage';
 import { ApplyRound, NEEDS_IO } from '../src/apply';
 import type { ApplyEffects } from '../src/apply';
 import { decodeCommand, encodeAnswer, encodeCommand } from '../src/commands';
+import { pack } from '../src/codec';
 import { isCorruption } from '../src/quarantine';
 import type { Command } from '../src/commands';
 
@@ -139,6 +140,71 @@ describe.each(engines)('apply, $path', ({ open }) => {
       { type: 'expireSessions', wallMs: 8 },
     ];
     for (const c of commands) expect(decodeCommand(encodeCommand(c))).toEqual(c);
+  });
+});
+
+describe('the log codec refuses a command that does not decode', () => {
+  // The positional forms encodeCommand writes.
+  const write = (): unknown[] => [0, 5, 'client', 2, 'batch', [[0, k('a'), [0, 'v'], null, null], [1, k('b'), null]]];
+  const expire = (): unknown[] => [1, 7, [[k('e'), 3]]];
+
+  it('decodes the well-formed forms', () => {
+    expect(decodeCommand(pack(write()))).toMatchObject({ type: 'write', clientId: 'client', seq: 2, kind: 'batch' });
+    expect(decodeCommand(pack(expire()))).toMatchObject({ type: 'expire', wallMs: 7 });
+    expect(decodeCommand(pack([2, -40]))).toEqual({ type: 'expireSessions', wallMs: -40 });
+  });
+
+  it('as a CorruptionError naming the entry, each broken rule on its own', () => {
+    const cases: Array<[string, () => unknown, string]> = [
+      ['not msgpack (cut short)', () => new Uint8Array([0x93, 0x00]), 'not msgpack'],
+      ['not an array', () => 'hello', 'not an array'],
+      ['an unknown tag', () => [9, 1], 'unknown command tag 9'],
+      ['a write of 5 fields', () => write().slice(0, 5), 'a write is not an array of 6'],
+      ['a string wallMs', () => Object.assign(write(), { 1: '5' }), 'wallMs is not a finite number'],
+      ['an infinite wallMs', () => Object.assign(write(), { 1: Infinity }), 'wallMs is not a finite number'],
+      ['an empty clientId', () => Object.assign(write(), { 2: '' }), 'clientId is not a non-empty string'],
+      ['a numeric clientId', () => Object.assign(write(), { 2: 7 }), 'clientId is not a non-empty string'],
+      ['seq 0', () => Object.assign(write(), { 3: 0 }), 'seq is not an integer >= 1'],
+      ['a fractional seq', () => Object.assign(write(), { 3: 1.5 }), 'seq is not an integer >= 1'],
+      ['an unknown kind', () => Object.assign(write(), { 4: 'upsert' }), 'unknown write kind upsert'],
+      ['no ops', () => Object.assign(write(), { 5: [] }), 'a write has no ops'],
+      ['ops not an array', () => Object.assign(write(), { 5: 'ops' }), 'a write has no ops'],
+      ['an op not an array', () => Object.assign(write(), { 5: [5] }), 'an op is not an array'],
+      ['an unknown op tag', () => Object.assign(write(), { 5: [[7, k('a')]] }), 'unknown op tag 7'],
+      ['a put of 4 fields', () => Object.assign(write(), { 5: [[0, k('a'), [0, 'v'], null]] }), 'a put op is not an array of 5'],
+      ['a put key that is a string', () => Object.assign(write(), { 5: [[0, 'a', [0, 'v'], null, null]] }), 'a key is not bytes'],
+      ['an unknown value tag', () => Object.assign(write(), { 5: [[0, k('a'), [3, 'v'], null, null]] }), 'unknown value tag 3'],
+      ['a string value that is a number', () => Object.assign(write(), { 5: [[0, k('a'), [0, 5], null, null]] }), 'a string value is not a string'],
+      ['a bytes value that is a string', () => Object.assign(write(), { 5: [[0, k('a'), [1, 'x'], null, null]] }), 'a bytes value is not bytes'],
+      ['a value of 1 field', () => Object.assign(write(), { 5: [[0, k('a'), [0], null, null]] }), 'a value is not an array of 2'],
+      ['a negative ifVersion', () => Object.assign(write(), { 5: [[0, k('a'), [0, 'v'], -1, null]] }), 'ifVersion is not an integer >= 0'],
+      ['a ttl of 0', () => Object.assign(write(), { 5: [[0, k('a'), [0, 'v'], null, 0]] }), 'ttlMs is not an integer >= 1'],
+      ['a delete of 2 fields', () => Object.assign(write(), { 5: [[1, k('b')]] }), 'a delete op is not an array of 3'],
+      ['a delete ifVersion that is a string', () => Object.assign(write(), { 5: [[1, k('b'), '1']] }), 'ifVersion is not an integer >= 0'],
+      ['a delete key that is a number', () => Object.assign(write(), { 5: [[1, 5, null]] }), 'a key is not bytes'],
+      ['an expire of 2 fields', () => expire().slice(0, 2), 'an expire is not an array of 3'],
+      ['expire keys not an array', () => Object.assign(expire(), { 2: 5 }), 'expire keys are not an array'],
+      ['an expired key of 1 field', () => Object.assign(expire(), { 2: [[k('e')]] }), 'an expired key is not an array of 2'],
+      ['an expired key that is a string', () => Object.assign(expire(), { 2: [['e', 3]] }), 'an expired key is not bytes'],
+      ['an expired modRevision of 0', () => Object.assign(expire(), { 2: [[k('e'), 0]] }), 'modRevision is not an integer >= 1'],
+      ['an expire wallMs that is null', () => Object.assign(expire(), { 1: null }), 'wallMs is not a finite number'],
+      ['an expireSessions of 3 fields', () => [2, 1, 2], 'an expireSessions is not an array of 2'],
+      ['an expireSessions wallMs that is a string', () => [2, 'now'], 'wallMs is not a finite number'],
+    ];
+    for (const [what, make, message] of cases) {
+      const raw = make();
+      const data = raw instanceof Uint8Array ? raw : pack(raw);
+      let caught: unknown;
+      try {
+        decodeCommand(data, { group: groupId(3), index: 41 });
+      } catch (error) {
+        caught = error;
+      }
+      expect(isCorruption(caught), what).toBe(true);
+      expect((caught as Error).message, what).toContain(`the command does not decode: ${message}`);
+      expect((caught as Error).message, what).toContain('group 3');
+      expect((caught as Error).message, what).toContain('index 41');
+    }
   });
 });
 
