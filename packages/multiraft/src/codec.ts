@@ -26,8 +26,27 @@ export function unpack(bytes: Uint8Array): unknown {
   return packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
+/**
+ * What the checked readers below throw for a decoded value of the wrong shape: peer frames drop
+ * the frame on it, the log's commands turn it into a CorruptionError. A TypeError, as a decoder's
+ * refusal has always been.
+ */
+export class DecodeError extends TypeError {}
+
 /** Checks a decoded value is bytes; a Buffer (as other decoders give) becomes a plain Uint8Array view. */
-export function asBytes(value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new TypeError('expected bytes');
+export function asBytes(value: unknown, what?: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new DecodeError(what === undefined ? 'expected bytes' : `${what} is not bytes`);
   return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** Checks a decoded value is a safe integer >= min. */
+export function asCount(value: unknown, min: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new DecodeError(`${what} is not an integer >= ${min}`);
+  return value;
+}
+
+/** Checks a decoded value is an array. */
+export function asList(value: unknown, what: string): unknown[] {
+  if (!Array.isArray(value)) throw new DecodeError(`${what} is not an array`);
+  return value;
 }

@@ -6,7 +6,7 @@
 import type { GroupId } from '@ringkv/stdx';
 import type { Value } from '@ringkv/storage';
 import { CorruptionError, uintSizeBytes, writeUint } from '@ringkv/storage';
-import { asBytes, pack, unpack } from './codec';
+import { DecodeError, asBytes, asCount, asList, pack, unpack } from './codec';
 import type { StoreErrorCode, StoreErrorData } from './errors';
 
 export type CommandOp =
@@ -43,26 +43,13 @@ function packValue(value: Value): PackedValue {
   return [2, value];
 }
 
-/** Thrown by the checks below; decodeCommand turns it into a CorruptionError. */
-class Malformed extends Error {}
-
 function fields(value: unknown, length: number, what: string): unknown[] {
-  if (!Array.isArray(value) || value.length !== length) throw new Malformed(`${what} is not an array of ${length}`);
+  if (!Array.isArray(value) || value.length !== length) throw new DecodeError(`${what} is not an array of ${length}`);
   return value;
-}
-
-function count(value: unknown, min: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new Malformed(`${what} is not an integer >= ${min}`);
-  return value;
-}
-
-function bytes(value: unknown, what: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new Malformed(`${what} is not bytes`);
-  return asBytes(value);
 }
 
 function wallTime(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Malformed('wallMs is not a finite number');
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new DecodeError('wallMs is not a finite number');
   return value;
 }
 
@@ -70,32 +57,32 @@ function unpackValue(raw: unknown): Value {
   const packed = fields(raw, 2, 'a value');
   switch (packed[0]) {
     case 0:
-      if (typeof packed[1] !== 'string') throw new Malformed('a string value is not a string');
+      if (typeof packed[1] !== 'string') throw new DecodeError('a string value is not a string');
       return packed[1];
     case 1:
-      return bytes(packed[1], 'a bytes value');
+      return asBytes(packed[1], 'a bytes value');
     case 2:
       return packed[1] as Value;
     default:
-      throw new Malformed(`unknown value tag ${String(packed[0])}`);
+      throw new DecodeError(`unknown value tag ${String(packed[0])}`);
   }
 }
 
-function unpackOp(raw: unknown): CommandOp {
-  if (!Array.isArray(raw)) throw new Malformed('an op is not an array');
+function unpackOp(value: unknown): CommandOp {
+  const raw = asList(value, 'an op');
   if (raw[0] === 0) {
     const p = fields(raw, 5, 'a put op');
-    const op: { op: 'put'; key: Uint8Array; value: Value; ifVersion?: number; ttlMs?: number } = { op: 'put', key: bytes(p[1], 'a key'), value: unpackValue(p[2]) };
-    if (p[3] !== null) op.ifVersion = count(p[3], 0, 'ifVersion');
-    if (p[4] !== null) op.ttlMs = count(p[4], 1, 'ttlMs');
+    const op: { op: 'put'; key: Uint8Array; value: Value; ifVersion?: number; ttlMs?: number } = { op: 'put', key: asBytes(p[1], 'a key'), value: unpackValue(p[2]) };
+    if (p[3] !== null) op.ifVersion = asCount(p[3], 0, 'ifVersion');
+    if (p[4] !== null) op.ttlMs = asCount(p[4], 1, 'ttlMs');
     return op;
   }
   if (raw[0] === 1) {
     const p = fields(raw, 3, 'a delete op');
-    const key = bytes(p[1], 'a key');
-    return p[2] === null ? { op: 'delete', key } : { op: 'delete', key, ifVersion: count(p[2], 0, 'ifVersion') };
+    const key = asBytes(p[1], 'a key');
+    return p[2] === null ? { op: 'delete', key } : { op: 'delete', key, ifVersion: asCount(p[2], 0, 'ifVersion') };
   }
-  throw new Malformed(`unknown op tag ${String(raw[0])}`);
+  throw new DecodeError(`unknown op tag ${String(raw[0])}`);
 }
 
 type PackedOp = [0, Uint8Array, PackedValue, number | null, number | null] | [1, Uint8Array, number | null];
@@ -134,33 +121,33 @@ export function decodeCommand(data: Uint8Array, where: { group?: GroupId; index?
     try {
       raw = unpack(data);
     } catch (error) {
-      throw new Malformed(`not msgpack (${error instanceof Error ? error.message : String(error)})`);
+      throw new DecodeError(`not msgpack (${error instanceof Error ? error.message : String(error)})`);
     }
-    if (!Array.isArray(raw)) throw new Malformed('not an array');
+    if (!Array.isArray(raw)) throw new DecodeError('not an array');
     switch (raw[0]) {
       case 0: {
         const p = fields(raw, 6, 'a write');
-        if (typeof p[2] !== 'string' || p[2].length === 0) throw new Malformed('clientId is not a non-empty string');
-        if (!KINDS.has(p[4])) throw new Malformed(`unknown write kind ${String(p[4])}`);
-        if (!Array.isArray(p[5]) || p[5].length === 0) throw new Malformed('a write has no ops');
-        return { type: 'write', wallMs: wallTime(p[1]), clientId: p[2], seq: count(p[3], 1, 'seq'), kind: p[4] as WriteKind, ops: p[5].map(unpackOp) };
+        if (typeof p[2] !== 'string' || p[2].length === 0) throw new DecodeError('clientId is not a non-empty string');
+        if (!KINDS.has(p[4])) throw new DecodeError(`unknown write kind ${String(p[4])}`);
+        if (!Array.isArray(p[5]) || p[5].length === 0) throw new DecodeError('a write has no ops');
+        return { type: 'write', wallMs: wallTime(p[1]), clientId: p[2], seq: asCount(p[3], 1, 'seq'), kind: p[4] as WriteKind, ops: p[5].map(unpackOp) };
       }
       case 1: {
         const p = fields(raw, 3, 'an expire');
-        if (!Array.isArray(p[2])) throw new Malformed('expire keys are not an array');
+        if (!Array.isArray(p[2])) throw new DecodeError('expire keys are not an array');
         const keys = p[2].map((k) => {
           const pair = fields(k, 2, 'an expired key');
-          return { key: bytes(pair[0], 'an expired key'), modRevision: count(pair[1], 1, 'modRevision') };
+          return { key: asBytes(pair[0], 'an expired key'), modRevision: asCount(pair[1], 1, 'modRevision') };
         });
         return { type: 'expire', wallMs: wallTime(p[1]), keys };
       }
       case 2:
         return { type: 'expireSessions', wallMs: wallTime(fields(raw, 2, 'an expireSessions')[1]) };
       default:
-        throw new Malformed(`unknown command tag ${String(raw[0])}`);
+        throw new DecodeError(`unknown command tag ${String(raw[0])}`);
     }
   } catch (error) {
-    if (error instanceof Malformed) throw new CorruptionError(`the command does not decode: ${error.message}`, where);
+    if (error instanceof DecodeError) throw new CorruptionError(`the command does not decode: ${error.message}`, where);
     throw error;
   }
 }

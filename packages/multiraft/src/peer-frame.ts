@@ -11,7 +11,7 @@
  */
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
-import { asBytes, pack, unpack } from './codec';
+import { DecodeError, asBytes, asCount, asList, pack, unpack } from './codec';
 import type { LeaderSync } from './replica-freshness';
 
 export interface GroupMessage {
@@ -68,20 +68,12 @@ function packEntry(e: Entry): PackedEntry {
   return [e.term, e.index, e.type === 'normal' ? 0 : 1, e.data];
 }
 
-function count(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new TypeError(`${what} is not a non-negative integer`);
-  return value;
-}
-
-function array(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new TypeError(`${what} is not an array`);
-  return value;
-}
+const count = (value: unknown, what: string): number => asCount(value, 0, what);
 
 function unpackEntry(raw: unknown): Entry {
-  const p = array(raw, 'an entry');
-  if (p.length !== 4) throw new TypeError('an entry does not have 4 fields');
-  if (p[2] !== 0 && p[2] !== 1) throw new TypeError('an entry type is not 0 or 1');
+  const p = asList(raw, 'an entry');
+  if (p.length !== 4) throw new DecodeError('an entry does not have 4 fields');
+  if (p[2] !== 0 && p[2] !== 1) throw new DecodeError('an entry type is not 0 or 1');
   return { term: count(p[0], 'an entry term'), index: count(p[1], 'an entry index'), type: p[2] === 0 ? 'normal' : 'confChange', data: asBytes(p[3]) };
 }
 
@@ -90,14 +82,14 @@ function packConf(c: ConfState): PackedConf {
 }
 
 function nodeList(value: unknown, what: string): NodeId[] {
-  const list = array(value, what);
+  const list = asList(value, what);
   for (const id of list) count(id, `a node id in ${what}`);
   return list as NodeId[];
 }
 
 function unpackConf(raw: unknown): ConfState {
-  const p = array(raw, 'a snapshot conf state');
-  if (p.length !== 5 || typeof p[4] !== 'boolean') throw new TypeError('a snapshot conf state is malformed');
+  const p = asList(raw, 'a snapshot conf state');
+  if (p.length !== 5 || typeof p[4] !== 'boolean') throw new DecodeError('a snapshot conf state is malformed');
   return { voters: nodeList(p[0], 'voters'), learners: nodeList(p[1], 'learners'), votersOutgoing: nodeList(p[2], 'outgoing voters'), learnersNext: nodeList(p[3], 'next learners'), autoLeave: p[4] };
 }
 
@@ -120,17 +112,17 @@ function packMessage(m: Message): unknown[] {
 }
 
 function unpackSnapshot(raw: unknown): Snapshot {
-  const snap = array(raw, 'a snapshot');
-  if (snap.length !== 4) throw new TypeError('a snapshot does not have 4 fields');
+  const snap = asList(raw, 'a snapshot');
+  if (snap.length !== 4) throw new DecodeError('a snapshot does not have 4 fields');
   return { metadata: { index: count(snap[0], 'a snapshot index'), term: count(snap[1], 'a snapshot term'), confState: unpackConf(snap[2]) }, data: asBytes(snap[3]) };
 }
 
 function unpackMessage(raw: unknown): Message {
-  const p = array(raw, 'a message');
-  if (p.length !== 12) throw new TypeError('a message does not have 12 fields');
+  const p = asList(raw, 'a message');
+  if (p.length !== 12) throw new DecodeError('a message does not have 12 fields');
   const type = typeof p[0] === 'number' ? TYPES[p[0]] : undefined;
-  if (type === undefined) throw new TypeError(`unknown message type code ${String(p[0])}`);
-  if (p[8] !== 0 && p[8] !== 1) throw new TypeError('a message reject flag is not 0 or 1');
+  if (type === undefined) throw new DecodeError(`unknown message type code ${String(p[0])}`);
+  if (p[8] !== 0 && p[8] !== 1) throw new DecodeError('a message reject flag is not 0 or 1');
   const message: Message = {
     type,
     from: count(p[1], 'a message sender') as NodeId,
@@ -138,7 +130,7 @@ function unpackMessage(raw: unknown): Message {
     term: count(p[3], 'a message term'),
     logTerm: count(p[4], 'a message log term'),
     index: count(p[5], 'a message index'),
-    entries: array(p[6], 'a message entry list').map(unpackEntry),
+    entries: asList(p[6], 'a message entry list').map(unpackEntry),
     commit: count(p[7], 'a message commit index'),
     reject: p[8] === 1,
     rejectHint: count(p[9], 'a message reject hint'),
@@ -161,20 +153,20 @@ export function encodePeerFrame(content: PeerFrameContent): Uint8Array {
 /** Decodes a frame from a peer; throws a TypeError on anything malformed (the caller drops it). */
 export function decodePeerFrame(bytes: Uint8Array): PeerFrameContent {
   const raw = unpack(bytes) as unknown[];
-  if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== 1 || !Array.isArray(raw[1]) || !Array.isArray(raw[2])) throw new TypeError('not a RingKV peer frame');
+  if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== 1 || !Array.isArray(raw[1]) || !Array.isArray(raw[2])) throw new DecodeError('not a RingKV peer frame');
   const messages = (raw[1] as unknown[]).map((item): GroupMessage => {
-    const gm = array(item, 'a group message');
-    if (gm.length !== 2 && gm.length !== 4) throw new TypeError('a group message does not have 2 or 4 fields');
+    const gm = asList(item, 'a group message');
+    if (gm.length !== 2 && gm.length !== 4) throw new DecodeError('a group message does not have 2 or 4 fields');
     const group = count(gm[0], 'a group id');
     const message = unpackMessage(gm[1]);
     if (gm.length === 2) return { group, message };
     const ageMs = gm[3];
-    if (typeof ageMs !== 'number' || !(ageMs >= 0) || ageMs === Infinity) throw new TypeError('malformed leader sync');
+    if (typeof ageMs !== 'number' || !(ageMs >= 0) || ageMs === Infinity) throw new DecodeError('malformed leader sync');
     return { group, message, sync: { commit: count(gm[2], 'a leader sync commit'), ageMs } };
   });
   const chunks = (raw[2] as unknown[]).map((item): SnapshotChunk => {
-    const c = array(item, 'a snapshot chunk');
-    if (c.length !== 6) throw new TypeError('a snapshot chunk does not have 6 fields');
+    const c = asList(item, 'a snapshot chunk');
+    if (c.length !== 6) throw new DecodeError('a snapshot chunk does not have 6 fields');
     return {
       group: count(c[0], 'a chunk group'),
       transferId: count(c[1], 'a chunk transfer id'),

@@ -19,14 +19,15 @@ function sink(): WatchSink & { events: WatchEvent[]; errors: StoreError[] } {
   return { events, errors, onEvent: (e) => events.push(e), onError: (e) => errors.push(e) };
 }
 
-function compactedError(fn: () => unknown): StoreError {
+/** The StoreError `fn` throws (COMPACTED or UNAVAILABLE below). */
+function storeErrorOf(fn: () => unknown): StoreError {
   try {
     fn();
   } catch (error) {
     expect(error).toBeInstanceOf(StoreError);
     return error as StoreError;
   }
-  throw new Error('expected COMPACTED');
+  throw new Error('expected a StoreError');
 }
 
 describe('watch history bounds', () => {
@@ -47,7 +48,7 @@ describe('watch history bounds', () => {
     // that revision began earlier), so 3 and 4 go: at most eventsMax, never a split revision.
     hub.publish(0, [ev(7)]);
     expect(revs(hub.historyOf(0)?.events)).toEqual([5, 6, 7]);
-    const err = compactedError(() => hub.watch({ key: utf8Encode('k') }, [0], 4, () => 7, sink()));
+    const err = storeErrorOf(() => hub.watch({ key: utf8Encode('k') }, [0], 4, () => 7, sink()));
     expect(err.code).toBe('COMPACTED');
     expect(err.message).toBe('partition 0 no longer holds changes before revision 5 (asked from 4); read the current state and watch from its revision');
     expect(err.data).toMatchObject({ partition: 0, compactedRevision: 4 });
@@ -113,7 +114,7 @@ describe('watch history bounds', () => {
     hub.reset(0, 0);
     hub.watch({ key: utf8Encode('a') }, [0], undefined, () => 0, sink());
     const cancel = hub.watch({ key: utf8Encode('b') }, [0], undefined, () => 0, sink());
-    const err = compactedError(() => hub.watch({ key: utf8Encode('c') }, [0], undefined, () => 0, sink()));
+    const err = storeErrorOf(() => hub.watch({ key: utf8Encode('c') }, [0], undefined, () => 0, sink()));
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.message).toBe('this node already serves 2 watches; try another node or later');
     expect(err.data).toMatchObject({ retryAfterMs: 1_000 });
