@@ -173,6 +173,13 @@ export class Store implements KvService {
   private ticksDue = 0;
   private tickTimer: ReturnType<Clock['setTimer']> | undefined;
   private roundScheduled = false;
+  /** Snapshots Raft asked for while stepping heartbeats between rounds: the next round sends them. */
+  private readonly snapshotsFromHeartbeats: Array<{ g: Group; message: Message }> = [];
+  /** Groups whose reads wait for the next read flush (startReadsNow). */
+  private readonly groupsWithQueuedReads = new Set<Group>();
+  private readFlushScheduled = false;
+  /** A read flush's heartbeat round is out and no answer to it has come back yet. */
+  private readWaveOut = false;
   private roundRunning: Promise<void> | undefined;
   private roundAgain = false;
   private started = false;
@@ -300,8 +307,9 @@ export class Store implements KvService {
         this.logger.warn({ from, err: error }, 'dropped a malformed peer frame');
         return;
       }
-      // While a round waits for its log write, heartbeats are answered now; the rest waits.
-      if (this.roundRunning !== undefined) content = this.stepHeartbeatsNow(from, content);
+      // Heartbeats are answered now, also while a round waits for its log write; the rest waits
+      // for the next round, and so does what a heartbeat left to do (a commit index to apply).
+      content = this.stepHeartbeatsNow(from, content);
       if (content.messages.length === 0 && content.chunks.length === 0) return;
       this.inbox.push({ from, content });
       this.scheduleRound();
@@ -337,9 +345,9 @@ export class Store implements KvService {
     while (this.roundRunning !== undefined) await this.roundRunning;
   }
 
-  /** True while a round runs or one is scheduled (work is pending). */
+  /** True while a round runs or one (or a read flush) is scheduled (work is pending). */
   get busy(): boolean {
-    return this.roundRunning !== undefined || this.roundScheduled;
+    return this.roundRunning !== undefined || this.roundScheduled || this.readFlushScheduled;
   }
 
   /**
@@ -484,7 +492,7 @@ export class Store implements KvService {
       await new Promise<void>((resolve, reject) => {
         const waiter: ReadWaiter = { deadlineMs: this.clock.nowMs() + this.config.readTimeoutMs, resolve, reject };
         (consistency === 'lease' ? g.queuedReads.lease : g.queuedReads.safe).push(waiter);
-        this.scheduleRound();
+        this.scheduleReads(g);
       });
     } finally {
       this.pendingReads--;
@@ -618,6 +626,21 @@ export class Store implements KvService {
     });
   }
 
+  /** Starts g's queued reads in this tick's read flush (startReadsNow), with every other group's. */
+  private scheduleReads(g: Group): void {
+    if (this.stopped || !this.started) return;
+    if (this.roundScheduled || this.roundRunning !== undefined) {
+      this.scheduleRound();
+      return;
+    }
+    this.groupsWithQueuedReads.add(g);
+    // While a flush's heartbeat round is out, reads wait for its first answer, which starts them
+    // (stepHeartbeatsNow): every group's reads go in one frame per destination, as in a round.
+    if (this.readFlushScheduled || this.readWaveOut) return;
+    this.readFlushScheduled = true;
+    this.clock.setTimer(0, () => this.startReadsNow());
+  }
+
   private scheduleRound(): void {
     if (this.stopped || !this.started) return;
     if (this.roundRunning !== undefined) {
@@ -650,6 +673,8 @@ export class Store implements KvService {
 
   private async round(): Promise<void> {
     this.freshness.beginRound();
+    // proposeQueued starts every queued read, and its heartbeats leave with the round's messages.
+    this.readWaveOut = false;
     // Quarantined groups leave the loop here, between rounds, never in the middle of one.
     for (const g of this.quarantine.groups()) if (this.groups.get(g.partition) === g) this.groups.delete(g.partition);
     await this.stepInbound();
@@ -725,7 +750,7 @@ export class Store implements KvService {
     // 8. advance, then what must wait for it
     for (const { g } of readies) g.raft.advance();
     for (const [to, groups] of unreachable.groups) for (const g of groups) g.raft.reportUnreachable(to);
-    for (const { g, message } of snapshotRequests) await this.sendSnapshot(g, message);
+    for (const { g, message } of snapshotRequests.concat(this.snapshotsFromHeartbeats.splice(0).filter((x) => this.groups.get(x.g.partition) === x.g))) await this.sendSnapshot(g, message);
     for (const g of touched) this.maybeScheduleCompaction(g);
 
     if (this.inbox.length > 0 || this.ticksDue > 0 || [...this.groups.values()].some((g) => g.raft.hasReady() || g.queuedProposals.length > 0)) {
@@ -814,13 +839,15 @@ export class Store implements KvService {
   }
 
   /**
-   * Steps the heartbeats and heartbeat responses of `content` that Raft can answer now (between a
-   * round's ready() and advance()), sends what they produce at once, queues the reads they
-   * confirm, and returns the rest of the frame for the next round, in order.
+   * Steps the heartbeats and heartbeat responses of `content` that Raft can answer now (between
+   * rounds, or between a round's ready() and advance()), sends what they produce at once, queues
+   * the reads they confirm, and returns the rest of the frame for the next round, in order. A read
+   * confirmed on an idle leader thus costs no round on any node, only its heartbeat round trip.
    */
   private stepHeartbeatsNow(from: NodeId, content: PeerFrameContent): PeerFrameContent {
     const rest: GroupMessage[] = [];
     const outbox = this.newOutbox();
+    let answered = false;
     for (const gm of content.messages) {
       const { group, message, sync } = gm;
       const g = this.addressee(from, group, message);
@@ -833,12 +860,28 @@ export class Store implements KvService {
         continue;
       }
       if (out === undefined) continue; // refused: spent, as in a round
+      answered ||= message.type === 'MsgHeartbeatResp';
       this.freshness.onInbound(g, message, sync);
-      for (const m of out.messages) outbox.add(g, m);
+      for (const m of out.messages) {
+        // A follower behind the compaction point needs the partition's export, which only a
+        // round may take (between its applies): the round sends it. Sent as a bare message, the
+        // MsgSnap would leave the follower's progress waiting for a snapshot that never comes.
+        if (m.type === 'MsgSnap') {
+          this.snapshotsFromHeartbeats.push({ g, message: m });
+          this.scheduleRound();
+        } else outbox.add(g, m);
+      }
       if (out.readStates.length > 0) {
         this.confirmReads(g, out.readStates);
         this.releaseReads(g);
       }
+      // Between rounds nothing else looks: a heartbeat's commit index leaves entries to apply.
+      if (this.roundRunning === undefined && g.raft.hasReady()) this.scheduleRound();
+    }
+    // An answer to a heartbeat round: the reads that waited for it start now, in the same frames.
+    if (answered) {
+      this.readWaveOut = false;
+      if (this.groupsWithQueuedReads.size > 0) this.flushQueuedReads(outbox);
     }
     if (!outbox.isEmpty) outbox.send(this.transport, this.config.frameSizeBytesSoftMax);
     return rest.length === content.messages.length ? content : { messages: rest, chunks: content.chunks };
@@ -947,15 +990,86 @@ export class Store implements KvService {
           for (const r of reads) r.reject(this.notLeaderError(g, 'leadership moved before the read was confirmed'));
           continue;
         }
-        const id = this.nextReadId++;
-        try {
+        this.startRead(g, reads, mode, (id) => {
           g.raft.readIndex(encodeReadContext(id), mode);
-          g.readsInFlight.set(id, reads);
-        } catch (error) {
-          const e = new StoreError('UNAVAILABLE', `partition ${g.partition} cannot confirm a read now (${String(error)}); retry shortly`, { partition: g.partition, retryAfterMs: 100 });
-          for (const r of reads) r.reject(e);
+          return true;
+        });
+      }
+    }
+  }
+
+  /**
+   * The reads queued since the last flush start now, between rounds or while a round waits for
+   * its log write, instead of in the next round: one ReadIndex per group and mode for all of
+   * them, its heartbeat round sent at once, one frame per destination for every group. Reads the
+   * Raft node cannot start now (not its leader any more, messages waiting for the next Ready)
+   * stay queued for the round.
+   */
+  private startReadsNow(): void {
+    this.readFlushScheduled = false;
+    if (this.stopped) return;
+    const outbox = this.newOutbox();
+    this.flushQueuedReads(outbox);
+    if (!outbox.isEmpty) outbox.send(this.transport, this.config.frameSizeBytesSoftMax);
+  }
+
+  /** startReadsNow's work, its messages added to `outbox` (sent by the caller). */
+  private flushQueuedReads(outbox: Outbox): void {
+    // A round running or about to start takes them, and sends their heartbeats with its own messages.
+    if (this.roundScheduled || this.roundRunning !== undefined) {
+      this.groupsWithQueuedReads.clear();
+      this.scheduleRound();
+      return;
+    }
+    let heartbeats = false;
+    let leftForRound = false;
+    for (const g of this.groupsWithQueuedReads) {
+      if (this.groups.get(g.partition) !== g || this.quarantine.has(g.partition) || !g.isLeader) {
+        leftForRound ||= g.queuedReads.safe.length + g.queuedReads.lease.length > 0;
+        continue;
+      }
+      for (const mode of ['safe', 'lease'] as const) {
+        const reads = g.queuedReads[mode];
+        if (reads.length === 0) continue;
+        g.queuedReads[mode] = [];
+        const started = this.startRead(g, reads, mode, (id) => {
+          const out = g.raft.readIndexNow(encodeReadContext(id), mode);
+          if (out === undefined) return false;
+          for (const m of out.messages) outbox.add(g, m);
+          heartbeats ||= out.messages.length > 0;
+          this.confirmReads(g, out.readStates);
+          return true;
+        });
+        if (!started) {
+          g.queuedReads[mode] = reads.concat(g.queuedReads[mode]);
+          leftForRound = true;
         }
       }
+      this.releaseReads(g);
+    }
+    this.groupsWithQueuedReads.clear();
+    if (heartbeats) this.readWaveOut = true;
+    if (leftForRound) this.scheduleRound();
+  }
+
+  /**
+   * Registers `reads` under a fresh read context and starts their ReadIndex with `begin`; false
+   * when `begin` could not start it now (nothing registered). A read Raft refuses (too many
+   * waiting) is answered UNAVAILABLE.
+   */
+  private startRead(g: Group, reads: ReadWaiter[], mode: 'safe' | 'lease', begin: (id: number) => boolean): boolean {
+    const id = this.nextReadId++;
+    // Registered first: a read answered at once (a lease, a single voter) is confirmed inside begin.
+    g.readsInFlight.set(id, reads);
+    try {
+      if (begin(id)) return true;
+      g.readsInFlight.delete(id);
+      return false;
+    } catch (error) {
+      g.readsInFlight.delete(id);
+      const e = new StoreError('UNAVAILABLE', `partition ${g.partition} cannot confirm a ${mode === 'lease' ? 'lease' : 'linearizable'} read now (${String(error)}); retry shortly`, { partition: g.partition, retryAfterMs: 100 });
+      for (const r of reads) r.reject(e);
+      return true;
     }
   }
 

@@ -46,7 +46,23 @@ async function until<T>(c: TestCluster, promise: Promise<T>, maxMs: number): Pro
   return result ?? { done: false };
 }
 
-describe('linearizable reads while the followers fsync', () => {
+describe('linearizable reads between rounds', () => {
+  it('cost no round on an idle cluster: the read and its heartbeat round trip are stepped as they come', async () => {
+    // Ticks 200 ms apart (the tests' 10 ms would put a tick round on every node every few reads).
+    const c = (cluster = await TestCluster.create({ partitions: 1, config: { tickMs: 200 } }));
+    await c.waitForPreferredLeaders();
+    const leader = c.leaderOf(0);
+    const key = c.keyIn(0);
+    await c.drive(leader.put({ key, value: 'v', session: { clientId: 'idle-reads', seq: 1 } }));
+    await c.runFor(20);
+    const rounds = (): number => c.ids.reduce((sum, id) => sum + c.store(id).stats().rounds, 0);
+    const before = rounds();
+    // Ten reads one after another, ~2 ms each over the 1 ms network: within one 200 ms tick, so at
+    // most one tick round per node. Started in rounds, each took three (leader, both followers).
+    for (let i = 0; i < 10; i++) expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('v');
+    expect(rounds() - before).toBeLessThanOrEqual(c.ids.length);
+  });
+
   it('are confirmed and served while both followers are stuck in a log write', async () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
@@ -74,4 +90,5 @@ describe('linearizable reads while the followers fsync', () => {
     await c.drive(write);
     expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('after');
   });
+
 });

@@ -288,12 +288,19 @@ describe('Store', () => {
     const leader = c.leaderOf(p);
     const key = c.keyIn(p);
     await c.drive(leader.put({ key, value: 'r', session: session().next() }));
-    const raft = (leader as unknown as { groups: Map<number, { raft: { readIndex: (...a: unknown[]) => void } }> }).groups.get(p)!.raft;
+    // Reads start between rounds (readIndexNow) or, when the Raft node cannot take them then, in a round (readIndex).
+    const raft = (leader as unknown as { groups: Map<number, { raft: { readIndex: (...a: unknown[]) => void; readIndexNow: (...a: unknown[]) => unknown } }> }).groups.get(p)!
+      .raft;
     let calls = 0;
     const original = raft.readIndex.bind(raft);
     raft.readIndex = (...args: unknown[]) => {
       calls++;
       original(...args);
+    };
+    const originalNow = raft.readIndexNow.bind(raft);
+    raft.readIndexNow = (...args: unknown[]) => {
+      calls++;
+      return originalNow(...args);
     };
     const reads = Array.from({ length: 20 }, () => leader.get(key, { consistency: 'linearizable' }));
     const results = await c.drive(Promise.all(reads));
@@ -306,13 +313,16 @@ describe('Store', () => {
     // The contexts the leader's Store hands its Raft node for one linearizable read.
     const readThroughLeader = async () => {
       const leader = c.leaderOf(0);
-      const raft = (leader as unknown as { groups: Map<number, { raft: { readIndex: (context: Uint8Array, mode: string) => void } }> }).groups.get(0)!.raft;
+      type Begin = (context: Uint8Array, mode: string) => unknown;
+      const raft = (leader as unknown as { groups: Map<number, { raft: { readIndex: Begin; readIndexNow: Begin } }> }).groups.get(0)!.raft;
       const seen: string[] = [];
-      const original = raft.readIndex.bind(raft);
-      raft.readIndex = (context, mode) => {
-        seen.push(utf8Decode(context));
-        original(context, mode);
-      };
+      for (const method of ['readIndex', 'readIndexNow'] as const) {
+        const original = raft[method].bind(raft);
+        raft[method] = (context, mode) => {
+          seen.push(utf8Decode(context));
+          return original(context, mode);
+        };
+      }
       await c.drive(leader.get(c.keyIn(0), { consistency: 'linearizable' }));
       expect(seen).toHaveLength(1);
       return seen[0]!;

@@ -84,6 +84,27 @@ export class RawNode {
   }
 
   /**
+   * Starts a read on the leader at any time, also between ready() and advance() while the
+   * caller's log write is in flight, and returns what it produced: the heartbeat round that
+   * confirms it (none when a round is already in flight: the read shares the next one, which its
+   * responses start) and the read state when it is answered at once (a valid lease, a single
+   * voter). A read that must wait for this leader's first commit is kept and released then, in a
+   * later Ready.
+   *
+   * Returns undefined, having done nothing, on a node that is not the leader or with messages
+   * already waiting for the next ready() (the round must not overtake them); the caller then
+   * calls readIndex() in its next round as usual. Throws ProposalDroppedError as readIndex() does.
+   */
+  readIndexNow(context: Uint8Array, mode: 'safe' | 'lease' = 'safe'): { messages: Message[]; readStates: ReadState[] } | undefined {
+    const r = this.raft;
+    if (r.state !== 'leader' || r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return undefined;
+    const readStates = r.readStates.length;
+    r.readIndex(context, mode);
+    assert(r.msgsAfterPersist.length === 0, 'a read produced messages that wait for persistence');
+    return { messages: r.msgs.splice(0), readStates: r.readStates.splice(readStates) };
+  }
+
+  /**
    * Steps a heartbeat (on a follower) or a heartbeat response (on the leader) of the current term
    * at any time, also between ready() and advance() while the caller's log write is in flight,
    * and returns what it produced: messages that need nothing persisted first (the response; on

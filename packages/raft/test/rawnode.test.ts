@@ -558,6 +558,90 @@ describe('RawNode', () => {
     });
   });
 
+  describe('readIndexNow', () => {
+    const text = (c: Uint8Array): string => new TextDecoder().decode(c);
+
+    it("starts a read on the leader at once, also while its Ready is outstanding: the heartbeat round goes out now", () => {
+      const { g, leader } = ledByOne();
+      leader.propose(enc.encode('a'));
+      const outstanding = leader.ready();
+      const out = leader.readIndexNow(enc.encode('r1'))!;
+      expect(out.messages.map((m) => [m.type, m.to])).toEqual([
+        ['MsgHeartbeat', 2],
+        ['MsgHeartbeat', 3],
+      ]);
+      expect(out.readStates).toEqual([]);
+      // A second read while that round is out shares the next one: nothing to send now.
+      expect(leader.readIndexNow(enc.encode('r2'))!.messages).toEqual([]);
+      // The followers answer; the first answer confirms r1 (the leader plus one is a quorum)
+      // and starts the round r2 waits for.
+      const f2 = g.node(2);
+      const resp = f2.stepHeartbeat(out.messages[0]!)!.messages[0]!;
+      const confirmed = leader.stepHeartbeat(resp)!;
+      expect(confirmed.readStates.map((rs) => text(rs.context))).toEqual(['r1']);
+      expect(confirmed.messages.filter((m) => m.type === 'MsgHeartbeat').map((m) => m.to)).toEqual([2, 3]);
+      // The outstanding Ready finishes as usual and hands out nothing of the reads.
+      expect(outstanding.readStates).toEqual([]);
+      g.persist(nodeId(1), outstanding);
+      g.queue.push(...outstanding.messages);
+      leader.advance();
+      g.settle();
+      expect(g.applied.get(nodeId(2))).toEqual(['a']);
+    });
+
+    it('answers at once when no round is needed: a valid lease', () => {
+      const { g, leader } = ledByOne({ checkQuorum: true });
+      // A heartbeat round acknowledged by a quorum gives the lease.
+      for (let i = 0; i < 3; i++) {
+        leader.tick();
+        g.settle();
+      }
+      const out = leader.readIndexNow(enc.encode('l'), 'lease')!;
+      expect(out.messages).toEqual([]);
+      expect(out.readStates.map((rs) => text(rs.context))).toEqual(['l']);
+    });
+
+    it('does nothing on a follower or with messages waiting for the next Ready', () => {
+      const { g, leader } = ledByOne();
+      expect(g.node(2).readIndexNow(enc.encode('f'))).toBeUndefined();
+      leader.propose(enc.encode('x'));
+      // The proposal's append waits for the next Ready: the read must not overtake it.
+      expect(leader.hasReady()).toBe(true);
+      expect(leader.readIndexNow(enc.encode('w'))).toBeUndefined();
+      const rd = leader.ready();
+      expect(rd.messages.filter((m) => m.type === 'MsgHeartbeat')).toEqual([]);
+      expect(rd.readStates).toEqual([]);
+    });
+
+    it('keeps a read that arrives before the leader committed an entry of its term and starts it then', () => {
+      const g = new Group(3);
+      g.node(1).campaign();
+      // Elected (votes stepped), its empty entry not committed yet.
+      const leader = g.node(1);
+      for (let i = 0; i < 4 && leader.status().role !== 'leader'; i++) {
+        for (const id of [1, 2, 3]) {
+          const n = g.node(id);
+          if (!n.hasReady()) continue;
+          const rd = n.ready();
+          g.persist(nodeId(id), rd);
+          const msgs = [...rd.messages, ...rd.messagesAfterPersist];
+          n.advance();
+          for (const m of msgs) if (m.type !== 'MsgApp') g.node(m.to).step(m);
+        }
+      }
+      expect(leader.status().role).toBe('leader');
+      // Its empty entry persisted, the appends carrying it not delivered yet.
+      const rd = leader.ready();
+      g.persist(nodeId(1), rd);
+      leader.advance();
+      expect(leader.readIndexNow(enc.encode('early'))).toEqual({ messages: [], readStates: [] });
+      // Once the term's entry commits, the read's heartbeat round goes out in a Ready.
+      g.queue.push(...rd.messages);
+      g.settle();
+      expect(g.reads.get(nodeId(1))!.map(([, c]) => c)).toEqual(['early']);
+    });
+  });
+
   describe('stepHeartbeat', () => {
     /** Starts a linearizable read on the leader: the heartbeat its Ready sends to node 2. */
     function readRound(leader: RawNode, context: string): Message {
