@@ -1,8 +1,10 @@
 /**
- * A linearizable read's ReadIndex round trip does not wait behind the followers' log writes:
- * heartbeats that reach a follower while its round waits for its fsync are answered at once
- * (RawNode.stepHeartbeat), and so are the responses on the leader. Before, under write load a
- * get took as long as a put: every hop waited for the round in progress on the node it reached.
+ * A linearizable read's ReadIndex round trip does not wait for rounds: heartbeats and their
+ * answers are stepped as they arrive, between rounds and while a round waits for its fsync
+ * (RawNode.stepHeartbeat), and reads that reach an idle leader start in a read flush, not a round
+ * (RawNode.readIndexNow). Before, under write load a get took as long as a put (every hop waited
+ * for the round in progress on the node it reached), and on an idle cluster a read cost a round
+ * on every node.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from './cluster';
@@ -61,6 +63,38 @@ describe('linearizable reads between rounds', () => {
     // most one tick round per node. Started in rounds, each took three (leader, both followers).
     for (let i = 0; i < 10; i++) expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('v');
     expect(rounds() - before).toBeLessThanOrEqual(c.ids.length);
+  });
+
+  it("share heartbeat frames across partitions: one flush per tick, and reads that come while its round is out wait for its answer", async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 16, config: { tickMs: 200 } }));
+    await c.waitForPreferredLeaders();
+    // Three partitions led by one node (16 partitions over 3 nodes: 5 or 6 each).
+    const leaderId = c.leaderIdOf(0)!;
+    const led = Array.from({ length: 16 }, (_, p) => p).filter((p) => c.leaderIdOf(p) === leaderId);
+    expect(led.length).toBeGreaterThanOrEqual(3);
+    const [a, b, d] = led as [number, number, number];
+    const leader = c.store(leaderId);
+    await c.runFor(20);
+    const settle = (): Promise<void> => (c as unknown as { settle(): Promise<void> }).settle();
+    const read = (p: number) => leader.get(c.keyIn(p), { consistency: 'linearizable' });
+
+    // Reads of three partitions in one tick: one heartbeat frame per follower, one answer each.
+    let before = c.net.framesSent;
+    await c.drive(Promise.all([read(a), read(b), read(d)]));
+    expect(c.net.framesSent - before).toBe(4);
+
+    // A read goes out; two more, each in a tick of its own, come while its round is out (the
+    // network takes 1 ms): they wait for its first answer and leave together, in one frame per
+    // follower. Each in a flush of its own, they would cost two frames more.
+    before = c.net.framesSent;
+    const first = read(a);
+    await settle();
+    const second = read(b);
+    await settle();
+    const third = read(d);
+    await settle();
+    await c.drive(Promise.all([first, second, third]));
+    expect(c.net.framesSent - before).toBe(8);
   });
 
   it('are confirmed and served while both followers are stuck in a log write', async () => {
