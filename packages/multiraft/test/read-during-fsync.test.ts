@@ -97,6 +97,31 @@ describe('linearizable reads between rounds', () => {
     expect(c.net.framesSent - before).toBe(8);
   });
 
+  it('a commit index a heartbeat brings between rounds is applied at once, not at the next tick', async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 1, config: { tickMs: 200 } }));
+    await c.waitForPreferredLeaders();
+    const leader = c.leaderOf(0);
+    const key = c.keyIn(0);
+    const f = c.ids.find((id) => id !== leader.nodeId)!;
+    const part = (id: number) => c.store(id).stats().partitions[0]!;
+    await c.drive(leader.put({ key, value: 'one', session: { clientId: 'hb-commit', seq: 1 } }));
+    await c.runFor(5);
+    // The next write commits; the append that tells follower f so is lost on the way, so f holds
+    // the entry without knowing it committed (the leader knows f has it).
+    const write = leader.put({ key, value: 'two', session: { clientId: 'hb-commit', seq: 2 } });
+    const index = part(leader.nodeId).commit + 1;
+    await c.waitFor(() => part(leader.nodeId).commit >= index, 100, 'the commit on the leader');
+    c.net.setLink(leader.nodeId, f, false);
+    await c.runFor(3);
+    c.net.setLink(leader.nodeId, f, true);
+    await c.drive(write);
+    expect(part(f).commit).toBeLessThan(index);
+    // The leader's next periodic heartbeat carries the commit index; f applies it at once.
+    await c.waitFor(() => part(f).commit >= index, 1_000, 'the heartbeat with the commit index');
+    await c.runFor(3);
+    expect(part(f).applied).toBeGreaterThanOrEqual(index);
+  });
+
   it('are confirmed and served while both followers are stuck in a log write', async () => {
     const c = (cluster = await TestCluster.create({ partitions: 1 }));
     await c.waitForPreferredLeaders();
