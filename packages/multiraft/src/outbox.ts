@@ -2,7 +2,7 @@
  * A round's outgoing Raft messages, gathered by destination node and sent as peer frames: one
  * frame per destination per send (split only past the soft size limit), whatever the number of
  * groups talking to it. That is what keeps idle and busy partitions alike to one frame per node
- * pair per round. MsgSnap is not a frame message: it is set aside for the snapshot transfer.
+ * pair per round. MsgSnap is not a frame message: it goes to the snapshot transfer (onSnapshot).
  */
 import type { Message, Ready } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
@@ -15,24 +15,30 @@ import type { PeerTransport } from './transport';
 export class Outbox {
   readonly byNode = new Map<NodeId, GroupMessage[]>();
 
-  /** `syncOf` gives a leader's freshness proof to attach to a message (replica-freshness.ts). */
-  constructor(private readonly syncOf: (g: Group, message: Message) => LeaderSync | undefined) {}
+  /**
+   * `syncOf` gives a leader's freshness proof to attach to a message (replica-freshness.ts);
+   * `onSnapshot` takes every MsgSnap, which is not a frame message: the snapshot transfer sends it
+   * with the partition's export.
+   */
+  constructor(
+    private readonly syncOf: (g: Group, message: Message) => LeaderSync | undefined,
+    private readonly onSnapshot: (g: Group, message: Message) => void,
+  ) {}
 
   add(g: Group, message: Message): void {
+    if (message.type === 'MsgSnap') {
+      this.onSnapshot(g, message);
+      return;
+    }
     let out = this.byNode.get(message.to);
     if (out === undefined) this.byNode.set(message.to, (out = []));
     const sync = g.isLeader ? this.syncOf(g, message) : undefined;
     out.push(sync === undefined ? { group: g.partition, message } : { group: g.partition, message, sync });
   }
 
-  /** One round's messages of one kind; MsgSnap goes to `snapshotRequests` instead. */
-  addReadies(readies: ReadonlyArray<{ g: Group; rd: Ready }>, kind: 'messages' | 'messagesAfterPersist', snapshotRequests: Array<{ g: Group; message: Message }>): this {
-    for (const { g, rd } of readies) {
-      for (const message of rd[kind]) {
-        if (message.type === 'MsgSnap') snapshotRequests.push({ g, message });
-        else this.add(g, message);
-      }
-    }
+  /** One round's messages of one kind. */
+  addReadies(readies: ReadonlyArray<{ g: Group; rd: Ready }>, kind: 'messages' | 'messagesAfterPersist'): this {
+    for (const { g, rd } of readies) for (const message of rd[kind]) this.add(g, message);
     return this;
   }
 

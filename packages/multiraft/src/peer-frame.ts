@@ -70,9 +70,15 @@ function packEntry(e: Entry): PackedEntry {
 
 const count = (value: unknown, what: string): number => asCount(value, 0, what);
 
+/** Checks a decoded value is an array of exactly `length` fields. */
+function fieldsOf(value: unknown, length: number, what: string): unknown[] {
+  const list = asList(value, what);
+  if (list.length !== length) throw new DecodeError(`${what} does not have ${length} fields`);
+  return list;
+}
+
 function unpackEntry(raw: unknown): Entry {
-  const p = asList(raw, 'an entry');
-  if (p.length !== 4) throw new DecodeError('an entry does not have 4 fields');
+  const p = fieldsOf(raw, 4, 'an entry');
   if (p[2] !== 0 && p[2] !== 1) throw new DecodeError('an entry type is not 0 or 1');
   return { term: count(p[0], 'an entry term'), index: count(p[1], 'an entry index'), type: p[2] === 0 ? 'normal' : 'confChange', data: asBytes(p[3]) };
 }
@@ -112,14 +118,12 @@ function packMessage(m: Message): unknown[] {
 }
 
 function unpackSnapshot(raw: unknown): Snapshot {
-  const snap = asList(raw, 'a snapshot');
-  if (snap.length !== 4) throw new DecodeError('a snapshot does not have 4 fields');
+  const snap = fieldsOf(raw, 4, 'a snapshot');
   return { metadata: { index: count(snap[0], 'a snapshot index'), term: count(snap[1], 'a snapshot term'), confState: unpackConf(snap[2]) }, data: asBytes(snap[3]) };
 }
 
 function unpackMessage(raw: unknown): Message {
-  const p = asList(raw, 'a message');
-  if (p.length !== 12) throw new DecodeError('a message does not have 12 fields');
+  const p = fieldsOf(raw, 12, 'a message');
   const type = typeof p[0] === 'number' ? TYPES[p[0]] : undefined;
   if (type === undefined) throw new DecodeError(`unknown message type code ${String(p[0])}`);
   if (p[8] !== 0 && p[8] !== 1) throw new DecodeError('a message reject flag is not 0 or 1');
@@ -165,8 +169,7 @@ export function decodePeerFrame(bytes: Uint8Array): PeerFrameContent {
     return { group, message, sync: { commit: count(gm[2], 'a leader sync commit'), ageMs } };
   });
   const chunks = (raw[2] as unknown[]).map((item): SnapshotChunk => {
-    const c = asList(item, 'a snapshot chunk');
-    if (c.length !== 6) throw new DecodeError('a snapshot chunk does not have 6 fields');
+    const c = fieldsOf(item, 6, 'a snapshot chunk');
     return {
       group: count(c[0], 'a chunk group'),
       transferId: count(c[1], 'a chunk transfer id'),

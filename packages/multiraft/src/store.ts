@@ -173,8 +173,8 @@ export class Store implements KvService {
   private ticksDue = 0;
   private tickTimer: ReturnType<Clock['setTimer']> | undefined;
   private roundScheduled = false;
-  /** Snapshots Raft asked for while stepping heartbeats between rounds: the next round sends them. */
-  private readonly snapshotsFromHeartbeats: Array<{ g: Group; message: Message }> = [];
+  /** MsgSnaps of every outbox (a round's or the heartbeat path's): the round sends them after advance. */
+  private readonly snapshotsToSend: Array<{ g: Group; message: Message }> = [];
   /** Groups whose reads wait for the next read flush (startReadsNow). */
   private readonly groupsWithQueuedReads = new Set<Group>();
   private readFlushScheduled = false;
@@ -347,7 +347,12 @@ export class Store implements KvService {
 
   /** True while a round runs or one (or a read flush) is scheduled (work is pending). */
   get busy(): boolean {
-    return this.roundRunning !== undefined || this.roundScheduled || this.readFlushScheduled;
+    return this.roundPending || this.readFlushScheduled;
+  }
+
+  /** A round runs or is about to start: it takes the queued reads itself. */
+  private get roundPending(): boolean {
+    return this.roundRunning !== undefined || this.roundScheduled;
   }
 
   /**
@@ -629,7 +634,7 @@ export class Store implements KvService {
   /** Starts g's queued reads in this tick's read flush (startReadsNow), with every other group's. */
   private scheduleReads(g: Group): void {
     if (this.stopped || !this.started) return;
-    if (this.roundScheduled || this.roundRunning !== undefined) {
+    if (this.roundPending) {
       this.scheduleRound();
       return;
     }
@@ -687,9 +692,8 @@ export class Store implements KvService {
     // 4. rd.messages may leave before the write (the leader's appends and heartbeats: the leader
     // writes its own log in parallel with replicating it, Raft thesis §10.2.1), so followers'
     // fsyncs overlap the leader's instead of following it.
-    const snapshotRequests: Array<{ g: Group; message: Message }> = [];
     const unreachable = { groups: new Map<NodeId, Set<Group>>(), groupOf: (partition: number) => this.groups.get(partition)! };
-    this.newOutbox().addReadies(readies, 'messages', snapshotRequests).send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
+    this.newOutbox().addReadies(readies, 'messages').send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
 
     // 5. one synced log write for every group (and the compactions decided last round)
     const logBatch = this.logEngine.newBatch();
@@ -735,7 +739,7 @@ export class Store implements KvService {
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
-    this.newOutbox().addReadies(readies, 'messagesAfterPersist', snapshotRequests).send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
+    this.newOutbox().addReadies(readies, 'messagesAfterPersist').send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
     await early;
 
     // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
@@ -750,7 +754,7 @@ export class Store implements KvService {
     // 8. advance, then what must wait for it
     for (const { g } of readies) g.raft.advance();
     for (const [to, groups] of unreachable.groups) for (const g of groups) g.raft.reportUnreachable(to);
-    for (const { g, message } of snapshotRequests.concat(this.snapshotsFromHeartbeats.splice(0).filter((x) => this.groups.get(x.g.partition) === x.g))) await this.sendSnapshot(g, message);
+    for (const { g, message } of this.snapshotsToSend.splice(0)) if (this.groups.get(g.partition) === g) await this.sendSnapshot(g, message);
     for (const g of touched) this.maybeScheduleCompaction(g);
 
     if (this.inbox.length > 0 || this.ticksDue > 0 || [...this.groups.values()].some((g) => g.raft.hasReady() || g.queuedProposals.length > 0)) {
@@ -848,6 +852,7 @@ export class Store implements KvService {
     const rest: GroupMessage[] = [];
     const outbox = this.newOutbox();
     let answered = false;
+    const snapshotsBefore = this.snapshotsToSend.length;
     for (const gm of content.messages) {
       const { group, message, sync } = gm;
       const g = this.addressee(from, group, message);
@@ -862,15 +867,7 @@ export class Store implements KvService {
       if (out === undefined) continue; // refused: spent, as in a round
       answered ||= message.type === 'MsgHeartbeatResp';
       this.freshness.onInbound(g, message, sync);
-      for (const m of out.messages) {
-        // A follower behind the compaction point needs the partition's export, which only a
-        // round may take (between its applies): the round sends it. Sent as a bare message, the
-        // MsgSnap would leave the follower's progress waiting for a snapshot that never comes.
-        if (m.type === 'MsgSnap') {
-          this.snapshotsFromHeartbeats.push({ g, message: m });
-          this.scheduleRound();
-        } else outbox.add(g, m);
-      }
+      for (const m of out.messages) outbox.add(g, m);
       if (out.readStates.length > 0) {
         this.confirmReads(g, out.readStates);
         this.releaseReads(g);
@@ -878,6 +875,9 @@ export class Store implements KvService {
       // Between rounds nothing else looks: a heartbeat's commit index leaves entries to apply.
       if (this.roundRunning === undefined && g.raft.hasReady()) this.scheduleRound();
     }
+    // A follower behind the compaction point needs the partition's export, which only a round may
+    // take (between its applies): the outbox set its MsgSnap aside, and a round sends it.
+    if (this.snapshotsToSend.length > snapshotsBefore) this.scheduleRound();
     // An answer to a heartbeat round: the reads that waited for it start now, in the same frames.
     if (answered) {
       this.readWaveOut = false;
@@ -1016,7 +1016,7 @@ export class Store implements KvService {
   /** startReadsNow's work, its messages added to `outbox` (sent by the caller). */
   private flushQueuedReads(outbox: Outbox): void {
     // A round running or about to start takes them, and sends their heartbeats with its own messages.
-    if (this.roundScheduled || this.roundRunning !== undefined) {
+    if (this.roundPending) {
       this.groupsWithQueuedReads.clear();
       this.scheduleRound();
       return;
@@ -1155,7 +1155,7 @@ export class Store implements KvService {
   }
 
   private newOutbox(): Outbox {
-    return new Outbox(this.leaderSyncOf);
+    return new Outbox(this.leaderSyncOf, (g, message) => this.snapshotsToSend.push({ g, message }));
   }
 
   // ---- snapshots and compaction -------------------------------------------------------------

@@ -96,12 +96,8 @@ export class RawNode {
    * calls readIndex() in its next round as usual. Throws ProposalDroppedError as readIndex() does.
    */
   readIndexNow(context: Uint8Array, mode: 'safe' | 'lease' = 'safe'): { messages: Message[]; readStates: ReadState[] } | undefined {
-    const r = this.raft;
-    if (r.state !== 'leader' || r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return undefined;
-    const readStates = r.readStates.length;
-    r.readIndex(context, mode);
-    assert(r.msgsAfterPersist.length === 0, 'a read produced messages that wait for persistence');
-    return { messages: r.msgs.splice(0), readStates: r.readStates.splice(readStates) };
+    if (this.raft.state !== 'leader') return undefined;
+    return this.stepNow('a read', () => this.raft.readIndex(context, mode));
   }
 
   /**
@@ -117,11 +113,21 @@ export class RawNode {
    */
   stepHeartbeat(m: Message): { messages: Message[]; readStates: ReadState[] } | undefined {
     const r = this.raft;
-    if (m.term !== r.term || r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return undefined;
+    if (m.term !== r.term) return undefined;
     if (m.type === 'MsgHeartbeat' ? r.state !== 'follower' || r.lead !== m.from : m.type !== 'MsgHeartbeatResp' || r.state !== 'leader') return undefined;
+    return this.stepNow(`a ${m.type}`, () => r.step(m));
+  }
+
+  /**
+   * stepHeartbeat's and readIndexNow's shared part: runs `step` unless messages wait for the next
+   * Ready (what it sends must not overtake them), and hands out at once what it produced.
+   */
+  private stepNow(what: string, step: () => void): { messages: Message[]; readStates: ReadState[] } | undefined {
+    const r = this.raft;
+    if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return undefined;
     const readStates = r.readStates.length;
-    r.step(m);
-    assert(r.msgsAfterPersist.length === 0, () => `a ${m.type} produced messages that wait for persistence`);
+    step();
+    assert(r.msgsAfterPersist.length === 0, () => `${what} produced messages that wait for persistence`);
     return { messages: r.msgs.splice(0), readStates: r.readStates.splice(readStates) };
   }
 
