@@ -1,7 +1,8 @@
 /**
  * One partition replica on this node: its Raft node and log, and the callers waiting on it.
  * The Store's round loop is the only code that touches `raft` (between ready() and advance()
- * nothing else may, but for RawNode.stepHeartbeat, made for that), so API calls only queue work here.
+ * nothing else may, but for RawNode.stepNow and readIndexNow, made for that), so API calls only
+ * queue work here.
  */
 import type { ConfState, RawNode, StateRole } from '@ringkv/raft';
 import type { GroupId, NodeId } from '@ringkv/stdx';

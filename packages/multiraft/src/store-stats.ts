@@ -40,6 +40,9 @@ export interface StoreStats {
   readonly logEntryBytesWritten: number;
   /** Committed entries applied to the KV engine. */
   readonly entriesApplied: number;
+  /** Of those, entries a leader applied in the round during whose log write it learned their
+   *  commit (append responses stepped on arrival), instead of in the next round. */
+  readonly entriesAppliedInCommitRound: number;
   /** Times a hosted partition learned of a different leader. */
   readonly leaderChanges: number;
   /** Times a hosted replica stood for election (became candidate). */
@@ -59,6 +62,7 @@ export class StoreCounters {
   logEntriesWritten = 0;
   logEntryBytesWritten = 0;
   entriesApplied = 0;
+  entriesAppliedInCommitRound = 0;
   leaderChanges = 0;
   elections = 0;
   snapshotsSent = 0;

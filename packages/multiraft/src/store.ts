@@ -15,16 +15,18 @@
  *      those this node already holds on disk (and answer them then), after it for the rest;
  *   7. answer waiters and watchers; 8. advance.
  *
- * One exception to "step at the start of a round": heartbeats and their responses that arrive
- * while a round waits for its log write are stepped at once and answered at once
- * (RawNode.stepHeartbeat), so a linearizable read's ReadIndex round trip does not wait behind
- * the fsync of every node it crosses.
+ * One exception to "step at the start of a round": heartbeats, their responses and append
+ * responses are stepped as they arrive, also while a round waits for its log write, and what
+ * they produce leaves at once (RawNode.stepNow). A linearizable read's ReadIndex round trip thus
+ * does not wait behind the fsync of every node it crosses, and a commit a leader learns while its
+ * round waits for its log write is applied and answered in that round (step 6, through
+ * RawNode.moreCommittedEntries), not in the next.
  *
  * It takes its clock, PRNG, transport and engines as parameters and never reaches for real time,
  * randomness or sockets itself: the simulator runs this exact code.
  */
 import { RawNode, ProposalDroppedError, decodeConfChange } from '@ringkv/raft';
-import type { Message, ReadState, Ready } from '@ringkv/raft';
+import type { Entry, Message, ReadState, Ready } from '@ringkv/raft';
 import { Ring } from '@ringkv/ring';
 import type { Clock, GroupId, NodeId, Prng } from '@ringkv/stdx';
 import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
@@ -143,7 +145,7 @@ function decodeReadContext(bytes: Uint8Array): number | undefined {
   }
 }
 
-/** stepHeartbeatsNow's "not now": the message waits for the next round. */
+/** stepOnArrival's "not now": the message waits for the next round. */
 const LATER: unique symbol = Symbol('LATER');
 
 function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord {
@@ -307,9 +309,10 @@ export class Store implements KvService {
         this.logger.warn({ from, err: error }, 'dropped a malformed peer frame');
         return;
       }
-      // Heartbeats are answered now, also while a round waits for its log write; the rest waits
-      // for the next round, and so does what a heartbeat left to do (a commit index to apply).
-      content = this.stepHeartbeatsNow(from, content);
+      // Heartbeats and append responses are stepped now, also while a round waits for its log
+      // write; the rest waits for the next round, and so does what they left to do (a commit
+      // index to apply, unless the round in progress takes it).
+      content = this.stepOnArrival(from, content);
       if (content.messages.length === 0 && content.chunks.length === 0) return;
       this.inbox.push({ from, content });
       this.scheduleRound();
@@ -594,6 +597,7 @@ export class Store implements KvService {
       logEntriesWritten: this.counters.logEntriesWritten,
       logEntryBytesWritten: this.counters.logEntryBytesWritten,
       entriesApplied: this.counters.entriesApplied,
+      entriesAppliedInCommitRound: this.counters.entriesAppliedInCommitRound,
       leaderChanges: this.counters.leaderChanges,
       elections: this.counters.elections,
       snapshotsSent: this.counters.snapshotsSent,
@@ -640,7 +644,7 @@ export class Store implements KvService {
     }
     this.groupsWithQueuedReads.add(g);
     // While a flush's heartbeat round is out, reads wait for its first answer, which starts them
-    // (stepHeartbeatsNow): every group's reads go in one frame per destination, as in a round.
+    // (stepOnArrival): every group's reads go in one frame per destination, as in a round.
     if (this.readFlushScheduled || this.readWaveOut) return;
     this.readFlushScheduled = true;
     this.clock.setTimer(0, () => this.startReadsNow());
@@ -742,8 +746,17 @@ export class Store implements KvService {
     this.newOutbox().addReadies(readies, 'messagesAfterPersist').send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
     await early;
 
-    // 6b. apply the rest of the committed entries (persisted by this round's write), 7. answer
-    this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted), touched);
+    // 6b. apply the rest of the committed entries (persisted by this round's write), and on a
+    // leader those committed since ready() by append responses stepped on arrival while the write
+    // ran (this node's own part of the quorum is what the write just made durable), 7. answer
+    const more = new Map<Group, Entry[]>();
+    for (const { g } of readies) {
+      if (!g.isLeader || corrupted.has(g)) continue;
+      const entries = g.raft.moreCommittedEntries(g.log.lastIndex());
+      if (entries.length > 0) more.set(g, entries);
+    }
+    for (const entries of more.values()) this.counters.entriesAppliedInCommitRound += entries.length;
+    this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted, more), touched);
     for (const { g, rd } of readies) {
       this.confirmReads(g, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
@@ -767,14 +780,20 @@ export class Store implements KvService {
    * that the KV engine does not hold yet. A group whose stored state fails its checksum applies
    * nothing more this round (it lands in `corrupted` and is quarantined at the end of the round).
    */
-  private async applyCommitted(readies: ReadonlyArray<{ g: Group; rd: Ready }>, limitOf: (g: Group) => number, corrupted: Map<Group, unknown>): Promise<AppliedEntry[]> {
+  private async applyCommitted(
+    readies: ReadonlyArray<{ g: Group; rd: Ready }>,
+    limitOf: (g: Group) => number,
+    corrupted: Map<Group, unknown>,
+    more?: ReadonlyMap<Group, readonly Entry[]>,
+  ): Promise<AppliedEntry[]> {
     const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
     const applied: AppliedEntry[] = [];
     for (const { g, rd } of readies) {
       if (corrupted.has(g)) continue;
       const limit = limitOf(g);
       let last = g.kvApplied;
-      for (const entry of rd.committedEntries) {
+      const extra = more?.get(g);
+      for (const entry of extra === undefined ? rd.committedEntries : rd.committedEntries.concat(extra)) {
         // Already in the KV engine: replayed after a restart, covered by an imported snapshot, or
         // applied earlier in this round.
         if (entry.index <= g.kvApplied) continue;
@@ -843,12 +862,14 @@ export class Store implements KvService {
   }
 
   /**
-   * Steps the heartbeats and heartbeat responses of `content` that Raft can answer now (between
-   * rounds, or between a round's ready() and advance()), sends what they produce at once, queues
-   * the reads they confirm, and returns the rest of the frame for the next round, in order. A read
-   * confirmed on an idle leader thus costs no round on any node, only its heartbeat round trip.
+   * Steps the heartbeats, heartbeat responses and append responses of `content` that Raft takes
+   * now (RawNode.stepNow: between rounds, or between a round's ready() and advance()), sends what
+   * they produce at once, queues the reads they confirm, and returns the rest of the frame for the
+   * next round, in order. A read confirmed on an idle leader thus costs no round on any node, only
+   * its heartbeat round trip; a commit learned while a round waits for its log write is applied by
+   * that round.
    */
-  private stepHeartbeatsNow(from: NodeId, content: PeerFrameContent): PeerFrameContent {
+  private stepOnArrival(from: NodeId, content: PeerFrameContent): PeerFrameContent {
     const rest: GroupMessage[] = [];
     const outbox = this.newOutbox();
     let answered = false;
@@ -857,9 +878,9 @@ export class Store implements KvService {
       const { group, message, sync } = gm;
       const g = this.addressee(from, group, message);
       if (g === undefined) continue;
-      // RawNode.stepHeartbeat decides what it can take now (type, term, role); the rest, and all of
-      // a quarantined group's, waits for the round.
-      const out = this.quarantine.has(g.partition) ? LATER : this.stepGuarded(g, message, () => g.raft.stepHeartbeat(message) ?? LATER);
+      // RawNode.stepNow decides what it can take now (type, term, role); the rest, and all of a
+      // quarantined group's, waits for the round.
+      const out = this.quarantine.has(g.partition) ? LATER : this.stepGuarded(g, message, () => g.raft.stepNow(message) ?? LATER);
       if (out === LATER) {
         rest.push(gm);
         continue;
@@ -872,7 +893,8 @@ export class Store implements KvService {
         this.confirmReads(g, out.readStates);
         this.releaseReads(g);
       }
-      // Between rounds nothing else looks: a heartbeat's commit index leaves entries to apply.
+      // Between rounds nothing else looks: a commit index (a heartbeat's, or one an append
+      // response completed) leaves entries to apply.
       if (this.roundRunning === undefined && g.raft.hasReady()) this.scheduleRound();
     }
     // A follower behind the compaction point needs the partition's export, which only a round may

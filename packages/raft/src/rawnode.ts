@@ -9,12 +9,13 @@
  *    which must NOT leave before step 1 is durable: they promise votes and appended entries.
  *    If a snapshot message (MsgSnap) fails to reach its peer, call `reportSnapshot(id, false)`;
  *    when it was installed, `reportSnapshot(id, true)`. An unreachable peer: `reportUnreachable(id)`.
- * 3. Apply `rd.snapshot` (if set), then `rd.committedEntries` in order. For a confChange entry,
- *    call `applyConfChange(decodeConfChange(entry.data))` as part of applying it. Answer the reads
- *    in `rd.readStates` once the applied index reaches each one's index.
+ * 3. Apply `rd.snapshot` (if set), then `rd.committedEntries` in order, then (optionally) what
+ *    `moreCommittedEntries(durableIndex)` returns: entries committed since ready(). For a
+ *    confChange entry, call `applyConfChange(decodeConfChange(entry.data))` as part of applying
+ *    it. Answer the reads in `rd.readStates` once the applied index reaches each one's index.
  * 4. Call `advance()`. Only then may `ready()` be called again.
  * Between `ready()` and `advance()` the caller may keep calling tick/step/propose: what they produce
- * goes into the next Ready.
+ * goes into the next Ready (stepNow and readIndexNow hand theirs out at once instead).
  *
  * On restart, build the RawNode over the persisted LogStorage and pass `applied` (the index the
  * state machine reflects, at least the snapshot index).
@@ -97,38 +98,65 @@ export class RawNode {
    */
   readIndexNow(context: Uint8Array, mode: 'safe' | 'lease' = 'safe'): { messages: Message[]; readStates: ReadState[] } | undefined {
     if (this.raft.state !== 'leader') return undefined;
-    return this.stepNow('a read', () => this.raft.readIndex(context, mode));
+    return this.handOut('a read', () => this.raft.readIndex(context, mode));
   }
 
   /**
-   * Steps a heartbeat (on a follower) or a heartbeat response (on the leader) of the current term
-   * at any time, also between ready() and advance() while the caller's log write is in flight,
-   * and returns what it produced: messages that need nothing persisted first (the response; on
-   * the leader, appends and the next heartbeat round) and read states now confirmed. This is how
-   * a ReadIndex confirmation gets through without waiting for the rounds behind fsyncs.
+   * Steps, at any time (also between ready() and advance() while the caller's log write is in
+   * flight), a message of the current term that needs nothing persisted to answer: a heartbeat on
+   * the follower of its sender, a heartbeat response or an append response on the leader. Returns
+   * what it produced: messages that may leave at once (the heartbeat's response; on the leader,
+   * appends, the next heartbeat round, a leadership transfer's MsgTimeoutNow) and read states now
+   * confirmed. A commit index this advances is applied through the next Ready, or in the current
+   * one through moreCommittedEntries. This is how a ReadIndex confirmation, and a write's commit,
+   * get through without waiting for the round behind an fsync.
    *
    * Returns undefined, having stepped nothing, for anything else: another type or term, a role
    * that would not take it, or messages already waiting for the next ready() (the answer must not
    * overtake them). The caller then steps the message in its next round as usual.
    */
-  stepHeartbeat(m: Message): { messages: Message[]; readStates: ReadState[] } | undefined {
+  stepNow(m: Message): { messages: Message[]; readStates: ReadState[] } | undefined {
     const r = this.raft;
     if (m.term !== r.term) return undefined;
-    if (m.type === 'MsgHeartbeat' ? r.state !== 'follower' || r.lead !== m.from : m.type !== 'MsgHeartbeatResp' || r.state !== 'leader') return undefined;
-    return this.stepNow(`a ${m.type}`, () => r.step(m));
+    const taken = m.type === 'MsgHeartbeat' ? r.state === 'follower' && r.lead === m.from : (m.type === 'MsgHeartbeatResp' || m.type === 'MsgAppResp') && r.state === 'leader';
+    if (!taken) return undefined;
+    return this.handOut(`a ${m.type}`, () => r.step(m));
   }
 
   /**
-   * stepHeartbeat's and readIndexNow's shared part: runs `step` unless messages wait for the next
+   * stepNow's and readIndexNow's shared part: runs `step` unless messages wait for the next
    * Ready (what it sends must not overtake them), and hands out at once what it produced.
    */
-  private stepNow(what: string, step: () => void): { messages: Message[]; readStates: ReadState[] } | undefined {
+  private handOut(what: string, step: () => void): { messages: Message[]; readStates: ReadState[] } | undefined {
     const r = this.raft;
     if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0) return undefined;
     const readStates = r.readStates.length;
     step();
     assert(r.msgsAfterPersist.length === 0, () => `${what} produced messages that wait for persistence`);
     return { messages: r.msgs.splice(0), readStates: r.readStates.splice(readStates) };
+  }
+
+  /**
+   * Between ready() and advance(): the entries committed since that Ready was made, past its
+   * committedEntries, up to `durableIndex` (the end of the caller's durable log: never an entry
+   * it could lose), at most maxNextEntsSizeBytes of them. advance() counts them applied with the
+   * Ready's own, so the caller applies them right after rd.committedEntries, in the same pass.
+   * A commit learned while the caller's log write was in flight (an append response stepped with
+   * stepNow) is thus applied in that round instead of the next. Empty when the Ready installs a
+   * snapshot or nothing more is committed.
+   */
+  moreCommittedEntries(durableIndex: number): Entry[] {
+    const acc = this.accepted;
+    assert(acc !== undefined, 'moreCommittedEntries() outside ready() and advance()');
+    if (acc.snapshotIndex !== undefined) return [];
+    const log = this.raft.raftLog;
+    const from = Math.max((acc.committedLast ?? log.applied) + 1, log.firstIndex());
+    const to = Math.min(log.committed, durableIndex);
+    if (to < from) return [];
+    const entries = log.slice(from, to + 1, log.maxNextEntsSizeBytes);
+    acc.committedLast = entries[entries.length - 1]!.index;
+    acc.committedBytes += payloadSizeBytes(entries);
+    return entries;
   }
 
   hasReady(): boolean {

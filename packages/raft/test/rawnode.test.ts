@@ -467,7 +467,7 @@ describe('RawNode', () => {
       leader.advance();
       const hbs = rd.messages.filter((m) => m.type === 'MsgHeartbeat');
       expect(hbs.map((m) => m.to)).toEqual([2, 3]);
-      for (const hb of hbs) for (const r of g.node(hb.to).stepHeartbeat(hb)!.messages) leader.step(r);
+      for (const hb of hbs) for (const r of g.node(hb.to).stepNow(hb)!.messages) leader.step(r);
       return leader.hasReady() ? leader.ready().messages.filter((m) => m.type === 'MsgApp') : [];
     }
 
@@ -576,8 +576,8 @@ describe('RawNode', () => {
       // The followers answer; the first answer confirms r1 (the leader plus one is a quorum)
       // and starts the round r2 waits for.
       const f2 = g.node(2);
-      const resp = f2.stepHeartbeat(out.messages[0]!)!.messages[0]!;
-      const confirmed = leader.stepHeartbeat(resp)!;
+      const resp = f2.stepNow(out.messages[0]!)!.messages[0]!;
+      const confirmed = leader.stepNow(resp)!;
       expect(confirmed.readStates.map((rs) => text(rs.context))).toEqual(['r1']);
       expect(confirmed.messages.filter((m) => m.type === 'MsgHeartbeat').map((m) => m.to)).toEqual([2, 3]);
       // The outstanding Ready finishes as usual and hands out nothing of the reads.
@@ -642,7 +642,7 @@ describe('RawNode', () => {
     });
   });
 
-  describe('stepHeartbeat', () => {
+  describe('stepNow', () => {
     /** Starts a linearizable read on the leader: the heartbeat its Ready sends to node 2. */
     function readRound(leader: RawNode, context: string): Message {
       leader.readIndex(enc.encode(context));
@@ -666,13 +666,13 @@ describe('RawNode', () => {
       const hb = readRound(leader, 'r1');
       expect(hb).toBeDefined();
       // Follower 2 answers at once, between its ready() and advance().
-      const out = f2.stepHeartbeat(hb)!;
+      const out = f2.stepNow(hb)!;
       expect(out.messages.map((m) => [m.type, m.to])).toEqual([['MsgHeartbeatResp', 1]]);
       expect(out.readStates).toEqual([]);
       // The leader, with its own Ready for the next proposal outstanding, confirms the read.
       leader.propose(enc.encode('b'));
       const leaderRd = leader.ready();
-      const confirmed = leader.stepHeartbeat(out.messages[0]!)!;
+      const confirmed = leader.stepNow(out.messages[0]!)!;
       expect(confirmed.readStates.map((rs) => new TextDecoder().decode(rs.context))).toEqual(['r1']);
       // The outstanding Readies finish as usual, and nothing is handed out twice.
       g.persist(nodeId(2), persisting);
@@ -690,28 +690,99 @@ describe('RawNode', () => {
       const hb = readRound(leader, 'r');
       const f2 = g.node(2);
       const f3 = g.node(3);
-      expect(f2.stepHeartbeat({ ...hb, term: hb.term + 1 })).toBeUndefined();
-      expect(f2.stepHeartbeat({ ...hb, from: nodeId(3) })).toBeUndefined();
-      expect(leader.stepHeartbeat({ ...hb, from: nodeId(2), to: nodeId(1) })).toBeUndefined();
-      expect(f2.stepHeartbeat({ ...hb, type: 'MsgApp' })).toBeUndefined();
+      expect(f2.stepNow({ ...hb, term: hb.term + 1 })).toBeUndefined();
+      expect(f2.stepNow({ ...hb, from: nodeId(3) })).toBeUndefined();
+      expect(leader.stepNow({ ...hb, from: nodeId(2), to: nodeId(1) })).toBeUndefined();
+      expect(f2.stepNow({ ...hb, type: 'MsgApp' })).toBeUndefined();
       // A response to the wrong role, or another type of response on the leader.
       const resp = { ...hb, type: 'MsgHeartbeatResp' as const, from: nodeId(2), to: nodeId(1) };
-      expect(f2.stepHeartbeat({ ...resp, from: nodeId(1), to: nodeId(2) })).toBeUndefined();
-      expect(leader.stepHeartbeat({ ...resp, type: 'MsgAppResp' })).toBeUndefined();
+      expect(f2.stepNow({ ...resp, from: nodeId(1), to: nodeId(2) })).toBeUndefined();
+      expect(f2.stepNow({ ...resp, type: 'MsgAppResp', from: nodeId(1), to: nodeId(2) })).toBeUndefined();
+      expect(leader.stepNow({ ...resp, type: 'MsgVoteResp' })).toBeUndefined();
+      expect(leader.stepNow({ ...resp, type: 'MsgAppResp', term: resp.term - 1 })).toBeUndefined();
       // A node with messages waiting for its next Ready keeps the answer behind them.
       f3.step({ ...hb, to: nodeId(3) });
-      expect(f3.stepHeartbeat({ ...hb, to: nodeId(3) })).toBeUndefined();
+      expect(f3.stepNow({ ...hb, to: nodeId(3) })).toBeUndefined();
       // ...also when what waits is an acknowledgement that must be persisted first.
       leader.propose(enc.encode('x'));
       const app = leader.ready().messages.find((m) => m.type === 'MsgApp' && m.to === 2)!;
       leader.advance();
       f2.step(app);
-      expect(f2.stepHeartbeat(hb)).toBeUndefined();
+      expect(f2.stepNow(hb)).toBeUndefined();
       // None of the refused ones was stepped; follower 2 answers once it handed out what waited.
       const waiting = f2.ready();
       expect(waiting.messages.filter((m) => m.type === 'MsgHeartbeatResp')).toEqual([]);
       expect(waiting.messagesAfterPersist.map((m) => m.type)).toEqual(['MsgAppResp']);
-      expect(f2.stepHeartbeat(hb)!.messages.map((m) => m.type)).toEqual(['MsgHeartbeatResp']);
+      expect(f2.stepNow(hb)!.messages.map((m) => m.type)).toEqual(['MsgHeartbeatResp']);
+    });
+
+    /** The leader proposes `data` and persists it (its Ready done); follower 2 persists it too and
+     *  returns its acknowledgement, not yet delivered. */
+    function persistedButUnacked(g: Group, leader: RawNode, data: string): Message {
+      leader.propose(enc.encode(data));
+      const rd = leader.ready();
+      g.persist(nodeId(1), rd);
+      leader.advance();
+      const f2 = g.node(2);
+      for (const m of rd.messages.filter((m) => m.to === 2)) f2.step(m);
+      const frd = f2.ready();
+      g.persist(nodeId(2), frd);
+      f2.advance();
+      return frd.messagesAfterPersist.find((m) => m.type === 'MsgAppResp')!;
+    }
+
+    it("takes an append response while the leader's next Ready is out: the commit it completes is applied in that Ready (moreCommittedEntries)", () => {
+      const { g, leader } = ledByOne();
+      const ack = persistedButUnacked(g, leader, 'a');
+      const a = leader.status().lastIndex;
+      // The next Ready is out (a proposal being persisted), and 'a' is not committed in it.
+      leader.propose(enc.encode('b'));
+      const rd = leader.ready();
+      expect(rd.committedEntries).toEqual([]);
+      expect(leader.moreCommittedEntries(a + 1)).toEqual([]);
+      // The acknowledgement arrives: stepped at once, it commits 'a' (leader and follower 2).
+      const out = leader.stepNow(ack)!;
+      expect(out).toEqual({ messages: [], readStates: [] });
+      expect(leader.status().commit).toBe(a);
+      // Only what the caller holds durably: nothing below 'a', then 'a', and never twice.
+      expect(leader.moreCommittedEntries(a - 1)).toEqual([]);
+      expect(leader.moreCommittedEntries(a + 1).map((e) => new TextDecoder().decode(e.data))).toEqual(['a']);
+      expect(leader.moreCommittedEntries(a + 1)).toEqual([]);
+      g.persist(nodeId(1), rd);
+      leader.advance();
+      // advance() counted 'a' applied: no later Ready hands it out again.
+      expect(leader.status().applied).toBe(a);
+      const next = leader.ready();
+      expect(next.committedEntries.map((e) => e.index)).not.toContain(a);
+      leader.advance();
+    });
+
+    it("adds to the Ready's own committed entries: the next ones in order, and advance() counts all of them", () => {
+      const { g, leader } = ledByOne();
+      const ackA = persistedButUnacked(g, leader, 'a');
+      const ackB = persistedButUnacked(g, leader, 'b');
+      const b = leader.status().lastIndex;
+      leader.step(ackA);
+      // This Ready applies 'a'; 'b' commits while it is out.
+      const rd = leader.ready();
+      expect(rd.committedEntries.map((e) => new TextDecoder().decode(e.data))).toEqual(['a']);
+      leader.stepNow(ackB);
+      expect(leader.moreCommittedEntries(b).map((e) => [e.index, new TextDecoder().decode(e.data)])).toEqual([[b, 'b']]);
+      leader.advance();
+      expect(leader.status().applied).toBe(b);
+      // The next Ready tells the followers the commit, and applies nothing again.
+      const next = leader.ready();
+      expect(next.committedEntries).toEqual([]);
+      expect(next.messages.filter((m) => m.type === 'MsgApp').map((m) => [m.to, m.commit])).toEqual([
+        [2, b],
+        [3, b],
+      ]);
+      leader.advance();
+    });
+
+    it('moreCommittedEntries belongs between ready() and advance()', () => {
+      const { leader } = ledByOne();
+      expect(() => leader.moreCommittedEntries(100)).toThrow(AssertionError);
     });
   });
 });

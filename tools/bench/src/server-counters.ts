@@ -1,7 +1,8 @@
 /**
  * The RingKV nodes' own counters around a workload, scraped from each node's /metrics: what the
  * cluster did per operation (round-loop iterations, log writes and fsyncs, entries per fsync,
- * forwarded requests, leader changes) and how leadership was spread. Throughput that differs
+ * writes a leader applied in the round that learned their commit, forwarded requests, leader
+ * changes) and how leadership was spread. Throughput that differs
  * between runs with the same code usually differs here too.
  */
 
@@ -17,6 +18,7 @@ const TOTALS = [
   'ringkv_store_log_writes_total',
   'ringkv_store_log_syncs_total',
   'ringkv_store_log_entries_written_total',
+  'ringkv_store_entries_applied_in_commit_round_total',
   'ringkv_forwarded_requests_total',
   'ringkv_store_leader_changes_total',
   'ringkv_peer_frames_sent_total',
@@ -53,6 +55,7 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `fsyncs/op ${perOp(syncs)}`,
     `entries/fsync ${syncs > 0 ? (d('ringkv_store_log_entries_written_total') / syncs).toFixed(2) : '-'}`,
     `peer frames/op ${perOp(d('ringkv_peer_frames_sent_total'))}`,
+    `applied in commit round/op ${perOp(d('ringkv_store_entries_applied_in_commit_round_total'))}`,
     `forwarded ${d('ringkv_forwarded_requests_total')}`,
     `leader changes ${d('ringkv_store_leader_changes_total')}`,
     `led ${after.led.join('/')}`,

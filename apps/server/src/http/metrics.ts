@@ -91,6 +91,11 @@ export class NodeMetrics {
     counter('ringkv_store_log_entries_written_total', 'Raft entries written to the log', () => store().logEntriesWritten);
     counter('ringkv_store_log_entry_bytes_written_total', 'Payload bytes of the Raft entries written', () => store().logEntryBytesWritten);
     counter('ringkv_store_entries_applied_total', 'Committed entries applied to the KV engine', () => store().entriesApplied);
+    counter(
+      'ringkv_store_entries_applied_in_commit_round_total',
+      'Of those, entries a leader applied in the round during whose log write it learned their commit (not in the next round)',
+      () => store().entriesAppliedInCommitRound,
+    );
     counter('ringkv_store_leader_changes_total', 'Times a hosted partition learned of a different leader', () => store().leaderChanges);
     counter('ringkv_store_elections_total', 'Times a hosted replica stood for election', () => store().elections);
     counter('ringkv_store_snapshots_sent_total', 'Partition snapshots sent to followers', () => store().snapshotsSent);

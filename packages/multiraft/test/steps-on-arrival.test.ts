@@ -1,10 +1,16 @@
 /**
- * A linearizable read's ReadIndex round trip does not wait for rounds: heartbeats and their
- * answers are stepped as they arrive, between rounds and while a round waits for its fsync
- * (RawNode.stepHeartbeat), and reads that reach an idle leader start in a read flush, not a round
+ * Messages that need nothing persisted are stepped as they arrive, between rounds and while a
+ * round waits for its log write (RawNode.stepNow), instead of at the start of the next round.
+ *
+ * Reads: a linearizable read's ReadIndex round trip does not wait for rounds (heartbeats and
+ * their answers), and reads that reach an idle leader start in a read flush, not a round
  * (RawNode.readIndexNow). Before, under write load a get took as long as a put (every hop waited
  * for the round in progress on the node it reached), and on an idle cluster a read cost a round
  * on every node.
+ *
+ * Writes: an append response that completes a commit while the leader's round waits for its log
+ * write lets that round apply and answer the write (RawNode.moreCommittedEntries). Before, the
+ * response waited for the next round, the write's answer with it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster } from './cluster';
@@ -47,6 +53,41 @@ async function until<T>(c: TestCluster, promise: Promise<T>, maxMs: number): Pro
   }
   return result ?? { done: false };
 }
+
+describe('writes committed while the leader waits for its log write', () => {
+  it("are applied and answered by that round: the followers' acknowledgements are stepped as they come", async () => {
+    const c = (cluster = await TestCluster.create({ partitions: 1, config: { tickMs: 200 } }));
+    await c.waitForPreferredLeaders();
+    const leader = c.leaderOf(0);
+    const key = c.keyIn(0);
+    const part = () => leader.stats().partitions[0]!;
+    await c.drive(leader.put({ key, value: 'one', session: { clientId: 'commit-now', seq: 1 } }));
+    await c.runFor(20);
+
+    // The leader's round takes the next write and cannot finish its log write; the appends left
+    // before it, and both followers persist and acknowledge the entry: committed without the
+    // leader's own copy (two of three), and the leader learns it while its round still waits.
+    const release = holdLogWrites(c, leader.nodeId);
+    const roundsBefore = leader.stats().rounds;
+    const appliedInCommitRoundBefore = leader.stats().entriesAppliedInCommitRound;
+    const index = part().lastIndex + 1;
+    let roundsAtAnswer: number | undefined;
+    const write = leader.put({ key, value: 'two', session: { clientId: 'commit-now', seq: 2 } }).then((r) => {
+      roundsAtAnswer = leader.stats().rounds;
+      return r;
+    });
+    expect((await until(c, write, 30)).done).toBe(false);
+    expect(part().commit).toBe(index);
+    expect(part().applied).toBe(index - 1);
+
+    // Once its own write lands, the same round applies the entry and answers.
+    release();
+    expect((await c.drive(write)).version).toBe(2);
+    expect(roundsAtAnswer).toBe(roundsBefore + 1);
+    expect(leader.stats().entriesAppliedInCommitRound).toBe(appliedInCommitRoundBefore + 1);
+    expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('two');
+  });
+});
 
 describe('linearizable reads between rounds', () => {
   it('cost no round on an idle cluster: the read and its heartbeat round trip are stepped as they come', async () => {
