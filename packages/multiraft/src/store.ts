@@ -748,7 +748,8 @@ export class Store implements KvService {
 
     // 6b. apply the rest of the committed entries (persisted by this round's write), and on a
     // leader those committed since ready() by append responses stepped on arrival while the write
-    // ran (this node's own part of the quorum is what the write just made durable), 7. answer
+    // ran, as far as this node holds them durably (its log now ends past this round's entries),
+    // 7. answer
     const more = new Map<Group, Entry[]>();
     for (const { g } of readies) {
       if (!g.isLeader || corrupted.has(g)) continue;
