@@ -752,6 +752,8 @@ describe('RawNode', () => {
       leader.advance();
       // advance() counted 'a' applied: no later Ready hands it out again.
       expect(leader.status().applied).toBe(a);
+      // ...and released their bytes from the leader's uncommitted budget.
+      expect(leader.raft.uncommittedSizeBytes).toBe(new TextEncoder().encode('b').length);
       const next = leader.ready();
       expect(next.committedEntries.map((e) => e.index)).not.toContain(a);
       leader.advance();
@@ -778,6 +780,24 @@ describe('RawNode', () => {
         [3, b],
       ]);
       leader.advance();
+    });
+
+    it('hands out nothing past a snapshot the Ready installs: those entries wait for the next Ready', () => {
+      const s2 = new MemoryStorage(confState([1, 2, 3]));
+      const n = new RawNode(config(2, s2));
+      const snapshot = snapshotAt(9, 1);
+      n.step(msg('MsgSnap', 1, 2, 1, { snapshot }));
+      const rd = n.ready();
+      expect(rd.snapshot?.metadata.index).toBe(9);
+      // Entries after the snapshot, committed, arrive while its Ready is out.
+      const after = [10, 11].map((index) => ({ index, term: 1, type: 'normal' as const, data: enc.encode(`e${index}`) }));
+      n.step(msg('MsgApp', 1, 2, 1, { index: 9, logTerm: 1, entries: after, commit: 11 }));
+      expect(n.status().commit).toBe(11);
+      expect(n.moreCommittedEntries(11)).toEqual([]);
+      s2.applySnapshot(rd.snapshot!);
+      n.advance();
+      const next = n.ready();
+      expect(next.committedEntries.map((e) => e.index)).toEqual([10, 11]);
     });
 
     it('moreCommittedEntries belongs between ready() and advance()', () => {
