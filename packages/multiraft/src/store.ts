@@ -754,9 +754,10 @@ export class Store implements KvService {
     for (const { g } of readies) {
       if (!g.isLeader || corrupted.has(g)) continue;
       const entries = g.raft.moreCommittedEntries(g.log.lastIndex());
-      if (entries.length > 0) more.set(g, entries);
+      if (entries.length === 0) continue;
+      more.set(g, entries);
+      this.counters.entriesAppliedInCommitRound += entries.length;
     }
-    for (const entries of more.values()) this.counters.entriesAppliedInCommitRound += entries.length;
     this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted, more), touched);
     for (const { g, rd } of readies) {
       this.confirmReads(g, rd.readStates);
@@ -874,6 +875,7 @@ export class Store implements KvService {
     const rest: GroupMessage[] = [];
     const outbox = this.newOutbox();
     let answered = false;
+    const stepped = new Set<Group>();
     const snapshotsBefore = this.snapshotsToSend.length;
     for (const gm of content.messages) {
       const { group, message, sync } = gm;
@@ -888,19 +890,19 @@ export class Store implements KvService {
       }
       if (out === undefined) continue; // refused: spent, as in a round
       answered ||= message.type === 'MsgHeartbeatResp';
+      stepped.add(g);
       this.freshness.onInbound(g, message, sync);
       for (const m of out.messages) outbox.add(g, m);
       if (out.readStates.length > 0) {
         this.confirmReads(g, out.readStates);
         this.releaseReads(g);
       }
-      // Between rounds nothing else looks: a commit index (a heartbeat's, or one an append
-      // response completed) leaves entries to apply.
-      if (this.roundRunning === undefined && g.raft.hasReady()) this.scheduleRound();
     }
-    // A follower behind the compaction point needs the partition's export, which only a round may
-    // take (between its applies): the outbox set its MsgSnap aside, and a round sends it.
-    if (this.snapshotsToSend.length > snapshotsBefore) this.scheduleRound();
+    // What only a round does: between rounds nothing else looks at a commit index a heartbeat or
+    // an append response brought (entries to apply); and a follower behind the compaction point
+    // needs the partition's export, which only a round may take (the outbox set its MsgSnap aside).
+    const roundNeeded = this.roundRunning === undefined && [...stepped].some((g) => g.raft.hasReady());
+    if (roundNeeded || this.snapshotsToSend.length > snapshotsBefore) this.scheduleRound();
     // An answer to a heartbeat round: the reads that waited for it start now, in the same frames.
     if (answered) {
       this.readWaveOut = false;

@@ -13,6 +13,7 @@
  * response waited for the next round, the write's answer with it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Store, StoreConfig } from '../src';
 import { TestCluster } from './cluster';
 
 let cluster: TestCluster | undefined;
@@ -54,15 +55,24 @@ async function until<T>(c: TestCluster, promise: Promise<T>, maxMs: number): Pro
   return result ?? { done: false };
 }
 
+/**
+ * A one-partition cluster, its preferred leaders elected, whose leader wrote `value` to the
+ * partition's key (session `clientId`, seq 1) and then had 20 quiet milliseconds.
+ */
+async function oneWriteDone(clientId: string, value: string, config: Partial<StoreConfig> = { tickMs: 200 }): Promise<{ c: TestCluster; leader: Store; key: Uint8Array }> {
+  const c = (cluster = await TestCluster.create({ partitions: 1, config }));
+  await c.waitForPreferredLeaders();
+  const leader = c.leaderOf(0);
+  const key = c.keyIn(0);
+  await c.drive(leader.put({ key, value, session: { clientId, seq: 1 } }));
+  await c.runFor(20);
+  return { c, leader, key };
+}
+
 describe('writes committed while the leader waits for its log write', () => {
   it("are applied and answered by that round: the followers' acknowledgements are stepped as they come", async () => {
-    const c = (cluster = await TestCluster.create({ partitions: 1, config: { tickMs: 200 } }));
-    await c.waitForPreferredLeaders();
-    const leader = c.leaderOf(0);
-    const key = c.keyIn(0);
+    const { c, leader, key } = await oneWriteDone('commit-now', 'one');
     const part = () => leader.stats().partitions[0]!;
-    await c.drive(leader.put({ key, value: 'one', session: { clientId: 'commit-now', seq: 1 } }));
-    await c.runFor(20);
 
     // The leader's round takes the next write and cannot finish its log write; the appends left
     // before it, and both followers persist and acknowledge the entry: committed without the
@@ -92,12 +102,7 @@ describe('writes committed while the leader waits for its log write', () => {
 describe('linearizable reads between rounds', () => {
   it('cost no round on an idle cluster: the read and its heartbeat round trip are stepped as they come', async () => {
     // Ticks 200 ms apart (the tests' 10 ms would put a tick round on every node every few reads).
-    const c = (cluster = await TestCluster.create({ partitions: 1, config: { tickMs: 200 } }));
-    await c.waitForPreferredLeaders();
-    const leader = c.leaderOf(0);
-    const key = c.keyIn(0);
-    await c.drive(leader.put({ key, value: 'v', session: { clientId: 'idle-reads', seq: 1 } }));
-    await c.runFor(20);
+    const { c, leader, key } = await oneWriteDone('idle-reads', 'v');
     const rounds = (): number => c.ids.reduce((sum, id) => sum + c.store(id).stats().rounds, 0);
     const before = rounds();
     // Ten reads one after another, ~2 ms each over the 1 ms network: within one 200 ms tick, so at
@@ -164,12 +169,7 @@ describe('linearizable reads between rounds', () => {
   });
 
   it('are confirmed and served while both followers are stuck in a log write', async () => {
-    const c = (cluster = await TestCluster.create({ partitions: 1 }));
-    await c.waitForPreferredLeaders();
-    const leader = c.leaderOf(0);
-    const key = c.keyIn(0);
-    await c.drive(leader.put({ key, value: 'before', session: { clientId: 'reads', seq: 1 } }));
-    await c.runFor(20);
+    const { c, leader, key } = await oneWriteDone('reads', 'before', {});
 
     const followers = c.ids.filter((id) => id !== leader.nodeId);
     const releases = followers.map((id) => holdLogWrites(c, id));
