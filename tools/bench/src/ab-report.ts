@@ -2,6 +2,7 @@
  * The A/B comparison's arithmetic (ab.ts runs the benches): reads RingKV's workload lines from a
  * bench run's output and sums up alternating pairs of runs per workload.
  */
+import { median } from './report';
 
 export interface WorkloadFigures {
   readonly opsPerSec: number;
@@ -18,26 +19,22 @@ const NODES_LINE = /^\[bench\] RingKV: (.+?): nodes: rounds\/op ([\d.]+)/;
 
 /**
  * RingKV's figures per workload in one bench run's output (the `[bench] RingKV: <workload>: ...`
- * lines, whose format every commit since the servers' CPU was reported prints). A run with errors
- * is refused: its throughput says nothing about speed.
+ * lines, whose format every commit since the servers' CPU was reported prints; each one's
+ * `nodes:` line follows it). A run with errors is refused: its throughput says nothing about speed.
  */
 export function parseRun(output: string): Map<string, WorkloadFigures> {
   const out = new Map<string, WorkloadFigures>();
-  const rounds = new Map<string, number>();
   for (const line of output.split('\n')) {
     const nodes = NODES_LINE.exec(line);
     if (nodes !== null) {
-      rounds.set(nodes[1]!, Number(nodes[2]));
+      const figures = out.get(nodes[1]!);
+      if (figures !== undefined) out.set(nodes[1]!, { ...figures, roundsPerOp: Number(nodes[2]) });
       continue;
     }
     const m = RESULT_LINE.exec(line);
     if (m === null) continue;
     if (Number(m[5]) > 0) throw new Error(`a run had ${m[5]} errors in ${m[1]}: ${line}`);
     out.set(m[1]!, { opsPerSec: Number(m[2]), p50Ms: Number(m[3]), p99Ms: Number(m[4]), cpuUsPerOp: Number(m[6]) });
-  }
-  for (const [workload, r] of rounds) {
-    const figures = out.get(workload);
-    if (figures !== undefined) out.set(workload, { ...figures, roundsPerOp: r });
   }
   return out;
 }
@@ -53,12 +50,6 @@ export interface PairSummary {
   readonly medianCpuRatio: number;
   /** Pairs where B used less server CPU per operation. */
   readonly cpuWins: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Per workload present in every run of both sides, the pairs' ratios of B over A. */

@@ -46,7 +46,8 @@ export function formatTable(workloads: readonly string[], runs: readonly StoreRu
   return lines.join('\n');
 }
 
-function median(xs: readonly number[]): number {
+/** The middle value, or the mean of the middle two (also ab-report.ts's). */
+export function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

@@ -65,6 +65,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
     const serverCpuMs = (cpuSecondsOf(driver.serverPids ?? []) - serverCpuBefore) * 1000;
     const opsInWindow = result.opsPerSec * (wallMs / 1000);
     const serverCpu = driver.serverPids === undefined ? '' : `, servers CPU ${((serverCpuMs / wallMs) * 100).toFixed(0)}% (~${(opsInWindow > 0 ? (serverCpuMs * 1000) / opsInWindow : 0).toFixed(0)} µs/op)`;
+    // ab-report.ts reads this line (and the nodes line after it) back, from any revision's bench.
     log(
       `${driver.name}: ${workload}: ${result.opsPerSec.toFixed(0)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, errors ${result.errors}, client process CPU ${loadGeneratorCpu.toFixed(0)}%${serverCpu}` +
         (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
