@@ -234,7 +234,7 @@ describe('three nodes over real TCP in one process', () => {
     for (const key of keys.flat()) await client.get(key);
     await waitFor('node 1 to apply the writes', async () => ((await scrape()).value('ringkv_store_entries_applied_total') >= before.value('ringkv_store_entries_applied_total') + PARTITIONS * 2 ? true : undefined));
     const after = await scrape();
-    for (const series of ['ringkv_store_rounds_total', 'ringkv_store_log_writes_total', 'ringkv_store_log_syncs_total', 'ringkv_store_log_entries_written_total', 'ringkv_store_log_entry_bytes_written_total']) {
+    for (const series of ['ringkv_store_rounds_total', 'ringkv_store_log_writes_total', 'ringkv_store_log_syncs_total', 'ringkv_store_log_entries_written_total', 'ringkv_store_log_entry_bytes_written_total', 'ringkv_store_round_seconds_total', 'ringkv_store_log_write_seconds_total', 'ringkv_store_kv_writes_total', 'ringkv_store_kv_write_seconds_total']) {
       expect(after.value(series), series).toBeGreaterThan(before.value(series));
     }
     expect(after.value('ringkv_store_elections_total') + after.value('ringkv_store_leader_changes_total')).toBeGreaterThan(0);

@@ -43,6 +43,15 @@ export interface StoreStats {
   /** Of those, entries a leader applied in the round during whose log write it learned their
    *  commit (append responses stepped on arrival), instead of in the next round. */
   readonly entriesAppliedInCommitRound: number;
+  /** Time spent inside rounds, by the Store's clock (ms). */
+  readonly roundMs: number;
+  /** Time from each log write's start until it landed, summed over `logWrites` (ms): the round's
+   *  critical wait, the thread-pool hand-off and LevelDB's write and fsync together. */
+  readonly logWriteMs: number;
+  /** KV engine writes of the apply (non-empty ones; a round makes one or two). */
+  readonly kvWrites: number;
+  /** Time from each of those writes' start until it landed, summed (ms). */
+  readonly kvWriteMs: number;
   /** Times a hosted partition learned of a different leader. */
   readonly leaderChanges: number;
   /** Times a hosted replica stood for election (became candidate). */
@@ -63,6 +72,10 @@ export class StoreCounters {
   logEntryBytesWritten = 0;
   entriesApplied = 0;
   entriesAppliedInCommitRound = 0;
+  roundMs = 0;
+  logWriteMs = 0;
+  kvWrites = 0;
+  kvWriteMs = 0;
   leaderChanges = 0;
   elections = 0;
   snapshotsSent = 0;

@@ -598,6 +598,10 @@ export class Store implements KvService {
       logEntryBytesWritten: this.counters.logEntryBytesWritten,
       entriesApplied: this.counters.entriesApplied,
       entriesAppliedInCommitRound: this.counters.entriesAppliedInCommitRound,
+      roundMs: this.counters.roundMs,
+      logWriteMs: this.counters.logWriteMs,
+      kvWrites: this.counters.kvWrites,
+      kvWriteMs: this.counters.kvWriteMs,
       leaderChanges: this.counters.leaderChanges,
       elections: this.counters.elections,
       snapshotsSent: this.counters.snapshotsSent,
@@ -681,6 +685,7 @@ export class Store implements KvService {
   }
 
   private async round(): Promise<void> {
+    const roundStartMs = this.clock.nowMs();
     this.freshness.beginRound();
     // proposeQueued starts every queued read, and its heartbeats leave with the round's messages.
     this.readWaveOut = false;
@@ -729,7 +734,13 @@ export class Store implements KvService {
     // learning of a commit) writes nothing. Compaction points are synced: the log forgets entries
     // only durably.
     const mustSync = compactions.length > 0 || readies.some((r) => r.rd.mustSync);
-    const logWrite = this.logEngine.commit(logBatch, { sync: mustSync });
+    const logStartMs = this.clock.nowMs();
+    let logLandedMs = logStartMs;
+    // The landing time is taken when the write resolves, not when the round resumes after the
+    // early apply below (whose CPU would otherwise count as waiting for the disk).
+    const logWrite = this.logEngine.commit(logBatch, { sync: mustSync }).then(() => {
+      logLandedMs = this.clock.nowMs();
+    });
     logWrite.catch(() => undefined); // awaited below; a failure there must not surface as unhandled first
     const corrupted = new Map<Group, unknown>();
     const touched = new Set<Group>();
@@ -740,6 +751,7 @@ export class Store implements KvService {
     early.catch(() => undefined); // awaited below, like logWrite
     await logWrite;
     this.counters.onLogWrite(readies, logBatch.isEmpty, mustSync);
+    if (!logBatch.isEmpty) this.counters.logWriteMs += logLandedMs - logStartMs;
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
@@ -771,6 +783,7 @@ export class Store implements KvService {
     for (const [to, groups] of unreachable.groups) for (const g of groups) g.raft.reportUnreachable(to);
     for (const { g, message } of this.snapshotsToSend.splice(0)) if (this.groups.get(g.partition) === g) await this.sendSnapshot(g, message);
     for (const g of touched) this.maybeScheduleCompaction(g);
+    this.counters.roundMs += this.clock.nowMs() - roundStartMs;
 
     if (this.inbox.length > 0 || this.ticksDue > 0 || [...this.groups.values()].some((g) => g.raft.hasReady() || g.queuedProposals.length > 0)) {
       this.roundAgain = true;
@@ -823,7 +836,12 @@ export class Store implements KvService {
       }
       if (last > g.kvApplied) applyRound.batch.setAppliedIndex(g.id, last);
     }
+    const kvStartMs = this.clock.nowMs();
     await this.kvEngine.write(applyRound.batch);
+    if (!applyRound.batch.isEmpty) {
+      this.counters.kvWrites++;
+      this.counters.kvWriteMs += this.clock.nowMs() - kvStartMs;
+    }
     this.counters.entriesApplied += applied.length;
     return applied;
   }

@@ -2,7 +2,8 @@
  * The RingKV nodes' own counters around a workload, scraped from each node's /metrics: what the
  * cluster did per operation (round-loop iterations, log writes and fsyncs, entries per fsync,
  * writes a leader applied in the round that learned their commit, forwarded requests, leader
- * changes) and how leadership was spread. Throughput that differs
+ * changes), how long a round, a log write and a KV write took on average (from start until it
+ * landed: the waits a write's latency is made of), and how leadership was spread. Throughput that differs
  * between runs with the same code usually differs here too.
  */
 
@@ -22,6 +23,10 @@ const TOTALS = [
   'ringkv_forwarded_requests_total',
   'ringkv_store_leader_changes_total',
   'ringkv_peer_frames_sent_total',
+  'ringkv_store_round_seconds_total',
+  'ringkv_store_log_write_seconds_total',
+  'ringkv_store_kv_writes_total',
+  'ringkv_store_kv_write_seconds_total',
 ] as const;
 
 /** Reads the unlabelled samples of a Prometheus text exposition. */
@@ -49,6 +54,7 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
   const d = (name: (typeof TOTALS)[number]): number => (after.totals.get(name) ?? 0) - (before.totals.get(name) ?? 0);
   const perOp = (n: number): string => (ops > 0 ? (n / ops).toFixed(2) : '-');
   const syncs = d('ringkv_store_log_syncs_total');
+  const msPer = (seconds: number, count: number): string => (count > 0 ? ((seconds * 1000) / count).toFixed(2) : '-');
   return [
     `rounds/op ${perOp(d('ringkv_store_rounds_total'))}`,
     `log writes/op ${perOp(d('ringkv_store_log_writes_total'))}`,
@@ -56,6 +62,9 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `entries/fsync ${syncs > 0 ? (d('ringkv_store_log_entries_written_total') / syncs).toFixed(2) : '-'}`,
     `peer frames/op ${perOp(d('ringkv_peer_frames_sent_total'))}`,
     `applied in commit round/op ${perOp(d('ringkv_store_entries_applied_in_commit_round_total'))}`,
+    `ms per round ${msPer(d('ringkv_store_round_seconds_total'), d('ringkv_store_rounds_total'))}`,
+    `ms per log write ${msPer(d('ringkv_store_log_write_seconds_total'), d('ringkv_store_log_writes_total'))}`,
+    `ms per KV write ${msPer(d('ringkv_store_kv_write_seconds_total'), d('ringkv_store_kv_writes_total'))}`,
     `forwarded ${d('ringkv_forwarded_requests_total')}`,
     `leader changes ${d('ringkv_store_leader_changes_total')}`,
     `led ${after.led.join('/')}`,

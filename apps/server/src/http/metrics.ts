@@ -96,6 +96,10 @@ export class NodeMetrics {
       'Of those, entries a leader applied in the round during whose log write it learned their commit (not in the next round)',
       () => store().entriesAppliedInCommitRound,
     );
+    counter('ringkv_store_round_seconds_total', 'Time spent inside round-loop iterations', () => store().roundMs / 1000);
+    counter('ringkv_store_log_write_seconds_total', 'Time the Raft log writes took from start until they landed (thread-pool hand-off, LevelDB write, fsync)', () => store().logWriteMs / 1000);
+    counter('ringkv_store_kv_writes_total', 'KV engine writes made by the apply (one or two per round with committed entries)', () => store().kvWrites);
+    counter('ringkv_store_kv_write_seconds_total', 'Time those KV writes took from start until they landed', () => store().kvWriteMs / 1000);
     counter('ringkv_store_leader_changes_total', 'Times a hosted partition learned of a different leader', () => store().leaderChanges);
     counter('ringkv_store_elections_total', 'Times a hosted replica stood for election', () => store().elections);
     counter('ringkv_store_snapshots_sent_total', 'Partition snapshots sent to followers', () => store().snapshotsSent);

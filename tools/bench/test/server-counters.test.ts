@@ -1,0 +1,38 @@
+/** The nodes' counters line: deltas per operation and the average waits per round and write. */
+import { describe, expect, it } from 'vitest';
+import type { CounterSnapshot } from '../src/server-counters';
+import { describeCounters, parseSamples } from '../src/server-counters';
+
+const snapshot = (values: Record<string, number>, led: number[] = [5, 5, 6]): CounterSnapshot => ({ totals: new Map(Object.entries(values)), led });
+
+describe('parseSamples', () => {
+  it('reads unlabelled samples and skips comments and labelled series', () => {
+    const samples = parseSamples(['# HELP x y', 'ringkv_store_rounds_total 12', 'ringkv_partition_term{partition="0"} 3', 'ringkv_store_log_write_seconds_total 0.25', ''].join('\n'));
+    expect([...samples]).toEqual([
+      ['ringkv_store_rounds_total', 12],
+      ['ringkv_store_log_write_seconds_total', 0.25],
+    ]);
+  });
+});
+
+describe('describeCounters', () => {
+  it('gives counts per operation and milliseconds per round, log write and KV write', () => {
+    const before = snapshot({ ringkv_store_rounds_total: 100, ringkv_store_log_writes_total: 90, ringkv_store_log_syncs_total: 80, ringkv_store_log_entries_written_total: 1000, ringkv_store_round_seconds_total: 1, ringkv_store_log_write_seconds_total: 0.5, ringkv_store_kv_writes_total: 10, ringkv_store_kv_write_seconds_total: 0.1 });
+    const after = snapshot({ ringkv_store_rounds_total: 300, ringkv_store_log_writes_total: 290, ringkv_store_log_syncs_total: 280, ringkv_store_log_entries_written_total: 4600, ringkv_store_round_seconds_total: 1.7, ringkv_store_log_write_seconds_total: 0.9, ringkv_store_kv_writes_total: 260, ringkv_store_kv_write_seconds_total: 0.6 });
+    const line = describeCounters(before, after, 1000);
+    expect(line).toContain('rounds/op 0.20');
+    expect(line).toContain('log writes/op 0.20');
+    expect(line).toContain('entries/fsync 18.00');
+    expect(line).toContain('ms per round 3.50');
+    expect(line).toContain('ms per log write 2.00');
+    expect(line).toContain('ms per KV write 2.00');
+    expect(line).toContain('led 5/5/6');
+  });
+
+  it('prints a dash where nothing happened', () => {
+    const line = describeCounters(snapshot({}), snapshot({}), 0);
+    expect(line).toContain('rounds/op -');
+    expect(line).toContain('ms per log write -');
+    expect(line).toContain('ms per KV write -');
+  });
+});
