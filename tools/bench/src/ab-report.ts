@@ -12,10 +12,13 @@ export interface WorkloadFigures {
   readonly cpuUsPerOp: number;
   /** Round-loop iterations per operation over the cluster, when the run printed its nodes line. */
   readonly roundsPerOp?: number;
+  /** The nodes' average log write from start until it landed (ms), when the nodes line has it. */
+  readonly logWriteMs?: number;
 }
 
 const RESULT_LINE = /^\[bench\] RingKV: (.+?): (\d+) ops\/s, p50 ([\d.]+) ms, p99 ([\d.]+) ms, errors (\d+), .*servers CPU \d+% \(~(\d+) µs\/op\)/;
 const NODES_LINE = /^\[bench\] RingKV: (.+?): nodes: rounds\/op ([\d.]+)/;
+const LOG_WRITE_MS = /, ms per log write ([\d.]+)/;
 
 /**
  * RingKV's figures per workload in one bench run's output (the `[bench] RingKV: <workload>: ...`
@@ -28,7 +31,8 @@ export function parseRun(output: string): Map<string, WorkloadFigures> {
     const nodes = NODES_LINE.exec(line);
     if (nodes !== null) {
       const figures = out.get(nodes[1]!);
-      if (figures !== undefined) out.set(nodes[1]!, { ...figures, roundsPerOp: Number(nodes[2]) });
+      const logWrite = LOG_WRITE_MS.exec(line);
+      if (figures !== undefined) out.set(nodes[1]!, { ...figures, roundsPerOp: Number(nodes[2]), ...(logWrite === null ? {} : { logWriteMs: Number(logWrite[1]) }) });
       continue;
     }
     const m = RESULT_LINE.exec(line);
@@ -73,7 +77,8 @@ export function summarizePairs(a: ReadonlyArray<Map<string, WorkloadFigures>>, b
 export function formatPairs(a: ReadonlyArray<Map<string, WorkloadFigures>>, b: ReadonlyArray<Map<string, WorkloadFigures>>): string {
   const lines: string[] = [];
   const rounds = (f: WorkloadFigures) => (f.roundsPerOp === undefined ? '' : `, ${f.roundsPerOp.toFixed(2)} rounds/op`);
-  const side = (f: WorkloadFigures) => `${String(f.opsPerSec).padStart(6)} ops/s, p99 ${f.p99Ms.toFixed(1).padStart(6)} ms, ${String(f.cpuUsPerOp).padStart(5)} µs/op${rounds(f)}`;
+  const logWrite = (f: WorkloadFigures) => (f.logWriteMs === undefined ? '' : `, log write ${f.logWriteMs.toFixed(2)} ms`);
+  const side = (f: WorkloadFigures) => `${String(f.opsPerSec).padStart(6)} ops/s, p99 ${f.p99Ms.toFixed(1).padStart(6)} ms, ${String(f.cpuUsPerOp).padStart(5)} µs/op${rounds(f)}${logWrite(f)}`;
   a.forEach((runA, i) => {
     for (const [workload, fa] of runA) {
       const fb = b[i]?.get(workload);

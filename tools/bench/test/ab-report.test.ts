@@ -23,6 +23,13 @@ describe('parseRun', () => {
     expect(run.get('mix 50/50')).toEqual({ opsPerSec: 5398, p50Ms: 12.57, p99Ms: 49.76, cpuUsPerOp: 288 });
   });
 
+  it("reads the nodes' average log write when their line has it", () => {
+    const withTimes = `${nodes('put', 0.19)}, applied in commit round/op 0.21, ms per round 4.04, ms per log write 2.85, ms per KV write 1.99, forwarded 0`;
+    const run = parseRun([line('put', 3358, 495), withTimes].join('\n'));
+    expect(run.get('put')).toEqual({ opsPerSec: 3358, p50Ms: 12.57, p99Ms: 49.76, cpuUsPerOp: 495, roundsPerOp: 0.19, logWriteMs: 2.85 });
+    expect(formatPairs([run], [run])).toContain('0.19 rounds/op, log write 2.85 ms');
+  });
+
   it('refuses a run with errors', () => {
     expect(() => parseRun(line('put', 4370, 358, 3))).toThrow(/3 errors in put/);
   });
