@@ -81,16 +81,24 @@ export class StoreCounters {
   snapshotsSent = 0;
   snapshotsReceived = 0;
 
-  /** A round wrote its log batch (empty batches are not writes). */
-  onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean, synced: boolean): void {
+  /** A round wrote its log batch (empty batches are not writes), taking `ms` until it landed. */
+  onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean, synced: boolean, ms: number): void {
     this.rounds++;
     if (batchWasEmpty) return;
     this.logWrites++;
+    this.logWriteMs += ms;
     if (synced) this.logSyncs++;
     for (const { rd } of readies) {
       this.logEntriesWritten += rd.entries.length;
       for (const e of rd.entries) this.logEntryBytesWritten += e.data.length;
     }
+  }
+
+  /** The apply wrote a KV batch (empty batches are not writes), taking `ms` until it landed. */
+  onKvWrite(batchWasEmpty: boolean, ms: number): void {
+    if (batchWasEmpty) return;
+    this.kvWrites++;
+    this.kvWriteMs += ms;
   }
 
   /** Before the group takes a new soft state. */

@@ -750,8 +750,7 @@ export class Store implements KvService {
     const early = this.applyCommitted(readies, (g) => onDisk.get(g)!, corrupted).then((applied) => this.answerApplied(applied, touched));
     early.catch(() => undefined); // awaited below, like logWrite
     await logWrite;
-    this.counters.onLogWrite(readies, logBatch.isEmpty, mustSync);
-    if (!logBatch.isEmpty) this.counters.logWriteMs += logLandedMs - logStartMs;
+    this.counters.onLogWrite(readies, logBatch.isEmpty, mustSync, logLandedMs - logStartMs);
     for (const { group } of compactions) this.watches.compacted(group.partition, group.log.firstIndex());
 
     // ...and what had to wait for the write (votes, append acknowledgements), one frame per destination.
@@ -838,10 +837,7 @@ export class Store implements KvService {
     }
     const kvStartMs = this.clock.nowMs();
     await this.kvEngine.write(applyRound.batch);
-    if (!applyRound.batch.isEmpty) {
-      this.counters.kvWrites++;
-      this.counters.kvWriteMs += this.clock.nowMs() - kvStartMs;
-    }
+    this.counters.onKvWrite(applyRound.batch.isEmpty, this.clock.nowMs() - kvStartMs);
     this.counters.entriesApplied += applied.length;
     return applied;
   }

@@ -3,8 +3,8 @@
  * cluster did per operation (round-loop iterations, log writes and fsyncs, entries per fsync,
  * writes a leader applied in the round that learned their commit, forwarded requests, leader
  * changes), how long a round, a log write and a KV write took on average (from start until it
- * landed: the waits a write's latency is made of), and how leadership was spread. Throughput that differs
- * between runs with the same code usually differs here too.
+ * landed: the waits a write's latency is made of), and how leadership was spread. Throughput
+ * that differs between runs with the same code usually differs here too.
  */
 
 /** Counters summed over nodes; gauges per node. */
