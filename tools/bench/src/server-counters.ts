@@ -1,9 +1,9 @@
 /**
  * The RingKV nodes' own counters around a workload, scraped from each node's /metrics: what the
- * cluster did per operation (round-loop iterations, log writes and fsyncs, entries per fsync,
- * writes a leader applied in the round that learned their commit, forwarded requests, leader
- * changes), how long a round, a log write and a KV write took on average (from start until it
- * landed: the waits a write's latency is made of), and how leadership was spread. Throughput
+ * cluster did per operation (round-loop iterations, log writes and fsyncs, KV writes, entries per
+ * fsync, writes a leader applied in the round that learned their commit, forwarded requests,
+ * leader changes), how long a round, a log write and a KV write took on average (from start until
+ * it landed: the waits a write's latency is made of), and how leadership was spread. Throughput
  * that differs between runs with the same code usually differs here too.
  */
 
@@ -59,6 +59,7 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `rounds/op ${perOp(d('ringkv_store_rounds_total'))}`,
     `log writes/op ${perOp(d('ringkv_store_log_writes_total'))}`,
     `fsyncs/op ${perOp(syncs)}`,
+    `KV writes/op ${perOp(d('ringkv_store_kv_writes_total'))}`,
     `entries/fsync ${syncs > 0 ? (d('ringkv_store_log_entries_written_total') / syncs).toFixed(2) : '-'}`,
     `peer frames/op ${perOp(d('ringkv_peer_frames_sent_total'))}`,
     `applied in commit round/op ${perOp(d('ringkv_store_entries_applied_in_commit_round_total'))}`,
