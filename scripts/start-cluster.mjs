@@ -5,16 +5,19 @@
 // SIGINT to every node, waits for each to stop cleanly, then exits. Starting again reuses ./data.
 //
 // Environment: RINGKV_START_BASE_PORT (default 7000: peers on 7001-7003, API on 8001-8003 i.e.
-// base+1000+N), RINGKV_START_PARTITIONS (default 16). Node logs (pino JSON) go to ./data/node-N.log.
+// base+1000+N), RINGKV_START_PARTITIONS (default 16), RINGKV_START_DATA_DIR (default ./data).
+// Node logs (pino JSON) go to <data dir>/node-N.log.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Node/V8 flags every node process runs with (why: apps/server/README.md, "Node flags").
 const SERVER_NODE_FLAGS = JSON.parse(readFileSync(join(root, 'apps/server/node-flags.json'), 'utf8'));
-const dataRoot = join(root, 'data');
+const dataRoot = resolve(root, process.env.RINGKV_START_DATA_DIR ?? 'data');
+// How the data directory reads in messages: relative to the repository when it is inside it.
+const shownDataRoot = relative(root, dataRoot).startsWith('..') ? dataRoot : `./${relative(root, dataRoot)}`;
 const basePort = Number(process.env.RINGKV_START_BASE_PORT ?? 7000);
 const partitions = Number(process.env.RINGKV_START_PARTITIONS ?? 16);
 const NODES = [1, 2, 3];
@@ -85,7 +88,7 @@ async function stopAll(exitCode) {
   clearTimeout(timer);
   for (const { id, code, signal } of results) console.log(`node ${id}: ${code === 0 ? 'stopped cleanly' : `exited with code ${code}${signal ? ` (${signal})` : ''}`}`);
   const clean = results.every((r) => r.code === 0);
-  console.log(clean ? `all nodes stopped; data kept in ${dataRoot} (run npm start again to resume)` : 'some nodes did not stop cleanly; see their logs in ./data');
+  console.log(clean ? `all nodes stopped; data kept in ${dataRoot} (run npm start again to resume)` : `some nodes did not stop cleanly; see their logs in ${shownDataRoot}`);
   process.exit(exitCode ?? (clean ? 0 : 1));
 }
 
@@ -122,7 +125,7 @@ RingKV is ready.
 
   API (tRPC over HTTP and WebSocket):  ${endpoints.map((e) => `http://${e}`).join('  ')}
   Health / readiness / metrics:        http://${endpoints[0]}/healthz  /readyz  /metrics
-  Node logs:                           ./data/node-1.log, node-2.log, node-3.log
+  Node logs:                           ${shownDataRoot}/node-1.log, node-2.log, node-3.log
 
 Try it (in another terminal, from this directory):
 
