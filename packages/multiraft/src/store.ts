@@ -765,11 +765,12 @@ export class Store implements KvService {
     for (const { g } of readies) {
       if (!g.isLeader || corrupted.has(g)) continue;
       const entries = g.raft.moreCommittedEntries(g.log.lastIndex());
-      if (entries.length === 0) continue;
-      more.set(g, entries);
-      this.counters.entriesAppliedInCommitRound += entries.length;
+      if (entries.length > 0) more.set(g, entries);
     }
-    this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted, more), touched);
+    const applied = await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted, more);
+    // Counted as applied, not as taken: a group whose state fails its checksum stops partway.
+    for (const a of applied) if (a.index >= (more.get(a.g)?.[0]!.index ?? Infinity)) this.counters.entriesAppliedInCommitRound++;
+    this.answerApplied(applied, touched);
     for (const { g, rd } of readies) {
       this.confirmReads(g, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);

@@ -14,6 +14,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store, StoreConfig } from '../src';
+import { pack } from '../src/codec';
+import type { Group } from '../src/group';
 import { TestCluster } from './cluster';
 
 let cluster: TestCluster | undefined;
@@ -96,6 +98,27 @@ describe('writes committed while the leader waits for its log write', () => {
     expect(roundsAtAnswer).toBe(roundsBefore + 1);
     expect(leader.stats().entriesAppliedInCommitRound).toBe(appliedInCommitRoundBefore + 1);
     expect((await c.drive(leader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('two');
+  });
+
+  it('are counted as applied in their commit round only once applied: a group that fails partway counts what it applied', async () => {
+    const { c, leader, key } = await oneWriteDone('commit-count', 'one');
+    const part = () => leader.stats().partitions[0]!;
+    const release = holdLogWrites(c, leader.nodeId);
+    const appliedInCommitRoundBefore = leader.stats().entriesAppliedInCommitRound;
+    const index = part().lastIndex + 1;
+    // Two entries in one round: a put, then a command that does not decode (from a newer version,
+    // or a bug), queued the way the Store queues its own commands.
+    const write = leader.put({ key, value: 'two', session: { clientId: 'commit-count', seq: 2 } });
+    (leader as unknown as { groups: Map<number, Group> }).groups.get(0)!.queuedProposals.push({ data: pack([9, 0]) });
+    expect((await until(c, write, 30)).done).toBe(false);
+    expect(part().commit).toBe(index + 1);
+
+    // The round applies the put and answers it, stops at the bad command (the partition is
+    // quarantined here) and counts the one entry it applied, not the two it took.
+    release();
+    expect((await c.drive(write)).version).toBe(2);
+    expect(leader.status().partitions.find((s) => s.partition === 0)?.quarantined).toBe(true);
+    expect(leader.stats().entriesAppliedInCommitRound).toBe(appliedInCommitRoundBefore + 1);
   });
 });
 
