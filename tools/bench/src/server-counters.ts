@@ -3,7 +3,8 @@
  * cluster did per operation (round-loop iterations, log writes and fsyncs, KV writes, entries per
  * fsync, writes a leader applied in the round that learned their commit, forwarded requests,
  * leader changes), how long a round, a log write and a KV write took on average (from start until
- * it landed: the waits a write's latency is made of), and how leadership was spread. Throughput
+ * it landed: the waits a write's latency is made of), how leadership was spread, and each node's
+ * longest event-loop stall (a stall past the election timeout explains a leader change). Throughput
  * that differs between runs with the same code usually differs here too.
  */
 
@@ -12,6 +13,12 @@ export interface CounterSnapshot {
   readonly totals: ReadonlyMap<string, number>;
   /** Partitions each node leads, in endpoint order. */
   readonly led: readonly number[];
+  /**
+   * Each node's longest event-loop delay (ms) since its previous scrape, in endpoint order: the
+   * process default metrics reset their delay monitor on every scrape, so the snapshot taken after
+   * a workload holds the worst stall of that workload, be it blocking code or a descheduled process.
+   */
+  readonly loopDelayMaxMs: readonly number[];
 }
 
 const TOTALS = [
@@ -46,7 +53,11 @@ export async function snapshotCounters(endpoints: readonly string[]): Promise<Co
   const perNode = await Promise.all(endpoints.map(async (e) => parseSamples(await (await fetch(`http://${e}/metrics`)).text())));
   const totals = new Map<string, number>();
   for (const name of TOTALS) totals.set(name, perNode.reduce((sum, s) => sum + (s.get(name) ?? 0), 0));
-  return { totals, led: perNode.map((s) => s.get('ringkv_partitions_led') ?? 0) };
+  return {
+    totals,
+    led: perNode.map((s) => s.get('ringkv_partitions_led') ?? 0),
+    loopDelayMaxMs: perNode.map((s) => (s.get('ringkv_process_nodejs_eventloop_lag_max_seconds') ?? 0) * 1000),
+  };
 }
 
 /** One line: the deltas between two snapshots, per operation where that reads better. */
@@ -69,5 +80,6 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `forwarded ${d('ringkv_forwarded_requests_total')}`,
     `leader changes ${d('ringkv_store_leader_changes_total')}`,
     `led ${after.led.join('/')}`,
+    `event-loop delay max ${after.loopDelayMaxMs.map((ms) => ms.toFixed(0)).join('/')} ms`,
   ].join(', ');
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CounterSnapshot } from '../src/server-counters';
 import { describeCounters, parseSamples } from '../src/server-counters';
 
-const snapshot = (values: Record<string, number>, led: number[] = [5, 5, 6]): CounterSnapshot => ({ totals: new Map(Object.entries(values)), led });
+const snapshot = (values: Record<string, number>, led: number[] = [5, 5, 6], loopDelayMaxMs: number[] = [0, 0, 0]): CounterSnapshot => ({ totals: new Map(Object.entries(values)), led, loopDelayMaxMs });
 
 describe('parseSamples', () => {
   it('reads unlabelled samples and skips comments and labelled series', () => {
@@ -19,7 +19,7 @@ describe('describeCounters', () => {
   it('gives counts per operation (KV writes too) and milliseconds per round, log write and KV write', () => {
     const before = snapshot({ ringkv_store_rounds_total: 100, ringkv_store_log_writes_total: 90, ringkv_store_log_syncs_total: 80, ringkv_store_log_entries_written_total: 1000, ringkv_store_round_seconds_total: 1, ringkv_store_log_write_seconds_total: 0.5, ringkv_store_kv_writes_total: 10, ringkv_store_kv_write_seconds_total: 0.1 });
     const after = snapshot({ ringkv_store_rounds_total: 300, ringkv_store_log_writes_total: 290, ringkv_store_log_syncs_total: 280, ringkv_store_log_entries_written_total: 4600, ringkv_store_round_seconds_total: 1.7, ringkv_store_log_write_seconds_total: 0.9, ringkv_store_kv_writes_total: 260, ringkv_store_kv_write_seconds_total: 0.6 });
-    const line = describeCounters(before, after, 1000);
+    const line = describeCounters(before, { ...after, loopDelayMaxMs: [12.4, 1150.2, 30] }, 1000);
     expect(line).toContain('rounds/op 0.20');
     expect(line).toContain('log writes/op 0.20');
     expect(line).toContain('KV writes/op 0.25');
@@ -28,6 +28,8 @@ describe('describeCounters', () => {
     expect(line).toContain('ms per log write 2.00');
     expect(line).toContain('ms per KV write 2.00');
     expect(line).toContain('led 5/5/6');
+    // The workload's worst stall per node: the snapshot after it, not a difference.
+    expect(line).toContain('event-loop delay max 12/1150/30 ms');
   });
 
   it('prints a dash where nothing happened', () => {
