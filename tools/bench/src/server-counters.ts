@@ -29,6 +29,7 @@ const TOTALS = [
   'ringkv_store_entries_applied_in_commit_round_total',
   'ringkv_forwarded_requests_total',
   'ringkv_store_leader_changes_total',
+  'ringkv_store_elections_total',
   'ringkv_peer_frames_sent_total',
   'ringkv_store_round_seconds_total',
   'ringkv_store_log_write_seconds_total',
@@ -78,7 +79,10 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `ms per log write ${msPer(d('ringkv_store_log_write_seconds_total'), d('ringkv_store_log_writes_total'))}`,
     `ms per KV write ${msPer(d('ringkv_store_kv_write_seconds_total'), d('ringkv_store_kv_writes_total'))}`,
     `forwarded ${d('ringkv_forwarded_requests_total')}`,
+    // Both counted by every replica: one partition's new leader is 3 changes with 3 replicas; a
+    // transfer to the preferred leader is a change without an election.
     `leader changes ${d('ringkv_store_leader_changes_total')}`,
+    `elections ${d('ringkv_store_elections_total')}`,
     `led ${after.led.join('/')}`,
     `event-loop delay max ${after.loopDelayMaxMs.map((ms) => ms.toFixed(0)).join('/')} ms`,
   ].join(', ');

@@ -20,6 +20,7 @@ describe('describeCounters', () => {
     const before = snapshot({ ringkv_store_rounds_total: 100, ringkv_store_log_writes_total: 90, ringkv_store_log_syncs_total: 80, ringkv_store_log_entries_written_total: 1000, ringkv_store_round_seconds_total: 1, ringkv_store_log_write_seconds_total: 0.5, ringkv_store_kv_writes_total: 10, ringkv_store_kv_write_seconds_total: 0.1 });
     const after = snapshot({ ringkv_store_rounds_total: 300, ringkv_store_log_writes_total: 290, ringkv_store_log_syncs_total: 280, ringkv_store_log_entries_written_total: 4600, ringkv_store_round_seconds_total: 1.7, ringkv_store_log_write_seconds_total: 0.9, ringkv_store_kv_writes_total: 260, ringkv_store_kv_write_seconds_total: 0.6 });
     const line = describeCounters(before, { ...after, loopDelayMaxMs: [12.4, 1150.2, 30] }, 1000);
+    expect(line).toContain('leader changes 0, elections 0');
     expect(line).toContain('rounds/op 0.20');
     expect(line).toContain('log writes/op 0.20');
     expect(line).toContain('KV writes/op 0.25');
@@ -30,6 +31,11 @@ describe('describeCounters', () => {
     expect(line).toContain('led 5/5/6');
     // The workload's worst stall per node: the snapshot after it, not a difference.
     expect(line).toContain('event-loop delay max 12/1150/30 ms');
+  });
+
+  it('tells a leader change from an election', () => {
+    const line = describeCounters(snapshot({ ringkv_store_leader_changes_total: 4, ringkv_store_elections_total: 1 }), snapshot({ ringkv_store_leader_changes_total: 10, ringkv_store_elections_total: 3 }), 100);
+    expect(line).toContain('leader changes 6, elections 2');
   });
 
   it('prints a dash where nothing happened', () => {
