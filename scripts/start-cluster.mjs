@@ -2,7 +2,7 @@
 //
 // No build step: the nodes run their TypeScript through tsx (`node --import tsx`), which starts in
 // about a second; type errors are `npm run typecheck`'s job, not a start gate. Ctrl-C forwards
-// SIGINT to every node, waits for each to stop cleanly, then exits. Starting again reuses ./data.
+// SIGINT to every node, waits for each to stop cleanly, then exits. Starting again reuses the data.
 //
 // Environment: RINGKV_START_BASE_PORT (default 7000: peers on 7001-7003, API on 8001-8003 i.e.
 // base+1000+N), RINGKV_START_PARTITIONS (default 16), RINGKV_START_DATA_DIR (default ./data).
