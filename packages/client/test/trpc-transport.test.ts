@@ -199,6 +199,28 @@ describe('TrpcTransport', () => {
     }
   });
 
+  it('puts a call on an open socket without waiting for a timer (tRPC flushes after setTimeout(0), at least 1 ms in Node)', async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = transport();
+    // Opens the socket with real timers.
+    expect(await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() })).toEqual({ entry: null, revision: 7 });
+    // From here no setTimeout callback ever runs: a call that waits for one never leaves.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const answers: unknown[] = [];
+      const lone = tr.call(server.endpoint, 'kv.put', { key: 'b' }, { cancel: new CancelToken() }).then((a) => answers.push(a));
+      const piped = Promise.all([tr.call(server.endpoint, 'kv.get', { key: 'c' }, { cancel: new CancelToken() }), tr.call(server.endpoint, 'kv.get', { key: 'd' }, { cancel: new CancelToken() })]).then((a) => answers.push(a));
+      // Turns of the event loop (setImmediate is not faked; the server is in this process), not time.
+      for (let turn = 0; turn < 100_000 && answers.length < 2; turn++) await new Promise((r) => setImmediate(r));
+      expect(answers.length).toBe(2);
+      await Promise.all([lone, piped]);
+      expect(seen.map((s) => s.type)).toEqual(['query', 'mutation', 'pipeline']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("sends the gets queued for a node in one tick as one pipeline and its writes as another, each answered in its slot", async () => {
     const server = await startServer();
     cleanups.push(server.stop);
