@@ -199,23 +199,39 @@ describe('TrpcTransport', () => {
     }
   });
 
-  it('puts a call on an open socket without waiting for a timer (tRPC flushes after setTimeout(0), at least 1 ms in Node)', async () => {
+  it("sends a call to an idle node at once, and leaves a busy node's calls to tRPC's millisecond of batching", async () => {
     const server = await startServer();
     cleanups.push(server.stop);
     const tr = transport();
     // Opens the socket with real timers.
     expect(await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() })).toEqual({ entry: null, revision: 7 });
-    // From here no setTimeout callback ever runs: a call that waits for one never leaves.
+    // From here a timer runs only when the test advances the fake clock (the server, in this
+    // process, included). Turns of the event loop go on: setImmediate is not faked.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const turns = async (n: number, until: () => boolean = () => false): Promise<void> => {
+      for (let turn = 0; turn < n && !until(); turn++) await new Promise((r) => setImmediate(r));
+    };
     try {
-      const answers: unknown[] = [];
-      const lone = tr.call(server.endpoint, 'kv.put', { key: 'b' }, { cancel: new CancelToken() }).then((a) => answers.push(a));
-      const piped = Promise.all([tr.call(server.endpoint, 'kv.get', { key: 'c' }, { cancel: new CancelToken() }), tr.call(server.endpoint, 'kv.get', { key: 'd' }, { cancel: new CancelToken() })]).then((a) => answers.push(a));
-      // Turns of the event loop (setImmediate is not faked; the server is in this process), not time.
-      for (let turn = 0; turn < 100_000 && answers.length < 2; turn++) await new Promise((r) => setImmediate(r));
-      expect(answers.length).toBe(2);
-      await Promise.all([lone, piped]);
-      expect(seen.map((s) => s.type)).toEqual(['query', 'mutation', 'pipeline']);
+      // Idle node: the call leaves without waiting for tRPC's setTimeout(0) flush.
+      let answered = false;
+      const lone = tr.call(server.endpoint, 'kv.put', { key: 'b' }, { cancel: new CancelToken() }).then(() => (answered = true));
+      await turns(100_000, () => answered);
+      expect(answered).toBe(true);
+      await lone;
+
+      // Busy node (a get whose answer waits for the server's fake timer): the next calls wait for
+      // tRPC's flush, one fake millisecond, and then go together.
+      const slow = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: new CancelToken() });
+      await turns(100_000, () => seen.length === 3);
+      const piped = Promise.all([tr.call(server.endpoint, 'kv.get', { key: 'c' }, { cancel: new CancelToken() }), tr.call(server.endpoint, 'kv.put', { key: 'd' }, { cancel: new CancelToken() })]);
+      await turns(2_000);
+      expect(seen.map((s) => s.type)).toEqual(['query', 'mutation', 'query']);
+      await vi.advanceTimersByTimeAsync(1);
+      await turns(100_000, () => seen.length === 5);
+      expect(seen.map((s) => s.type)).toEqual(['query', 'mutation', 'query', 'query', 'mutation']);
+      await vi.advanceTimersByTimeAsync(300);
+      expect(await slow).toEqual({ entry: null, revision: 8 });
+      await piped;
     } finally {
       vi.useRealTimers();
     }
