@@ -199,7 +199,7 @@ describe('TrpcTransport', () => {
     }
   });
 
-  it("sends a call to an idle node at once, and leaves a busy node's calls to tRPC's millisecond of batching", async () => {
+  it("sends a lone call to an idle node at once, and leaves a busy node's calls and pipelines to tRPC's millisecond of batching", async () => {
     const server = await startServer();
     cleanups.push(server.stop);
     const tr = transport();
@@ -232,6 +232,15 @@ describe('TrpcTransport', () => {
       await vi.advanceTimersByTimeAsync(300);
       expect(await slow).toEqual({ entry: null, revision: 8 });
       await piped;
+
+      // Idle node, two gets in one tick: their pipeline waits for the millisecond too.
+      const pair = Promise.all([tr.call(server.endpoint, 'kv.get', { key: 'e' }, { cancel: new CancelToken() }), tr.call(server.endpoint, 'kv.get', { key: 'f' }, { cancel: new CancelToken() })]);
+      await turns(2_000);
+      expect(seen.length).toBe(5);
+      await vi.advanceTimersByTimeAsync(1);
+      await turns(100_000, () => seen.length === 6);
+      expect(seen[5]!.type).toBe('pipeline');
+      await pair;
     } finally {
       vi.useRealTimers();
     }
