@@ -1,24 +1,26 @@
 /** Ephemeral ports: ask the OS for a free one, release it, hand it to a node about to start. */
 import net from 'node:net';
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** True when nothing listens on `port` (the OS lets us bind it). */
-export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** Binds `port` (0: any free one) and releases it; the port bound, or undefined when the bind failed. */
+async function bindAndRelease(port: number, host: string): Promise<number | undefined> {
   const server = net.createServer();
   const bound = await new Promise<boolean>((resolve) => {
     server.once('error', () => resolve(false));
     server.listen(port, host, () => resolve(true));
   });
-  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
-  return bound;
+  if (!bound) return undefined;
+  const address = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address;
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const port = await bindAndRelease(0, host);
+  if (port === undefined) throw new Error(`no free port on ${host}`);
+  return port;
+}
+
+/** True when nothing listens on `port` (the OS lets us bind it). */
+export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await bindAndRelease(port, host)) !== undefined;
 }

@@ -230,9 +230,12 @@ interface WsClientInternals {
  * which gathers the calls of the next millisecond into one frame: under load that batching is
  * worth more than the millisecond (at 64 clients, sending every call or pipeline at once gave
  * 0.89x puts, 0.92x gets and 0.85x mix, 3 pairs each; idle pipelines at once still cost 0.89x
- * puts). tRPC's later flush then finds nothing to send. This is the body of tRPC's flush for an open socket (a send that throws fails
- * its requests the same way); a socket still opening is left to tRPC. Reaches into tRPC internals: if a tRPC upgrade renames them, calls fall
- * back to tRPC's own (slower) flush, and trpc-transport.test.ts fails.
+ * puts). tRPC's later flush then finds nothing to send.
+ *
+ * This is the body of tRPC's flush for an open socket (a send that throws fails its requests the
+ * same way); a socket still opening is left to tRPC. It reaches into tRPC 11.25.2's internals
+ * (pinned): if an upgrade renames them, calls fall back to tRPC's own, slower flush, and
+ * trpc-transport.test.ts fails.
  */
 export function sendQueuedNow(wsClient: TRPCWebSocketClient): void {
   const c = wsClient as unknown as WsClientInternals;

@@ -767,10 +767,7 @@ export class Store implements KvService {
       const entries = g.raft.moreCommittedEntries(g.log.lastIndex());
       if (entries.length > 0) more.set(g, entries);
     }
-    const applied = await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted, more);
-    // Counted as applied, not as taken: a group whose state fails its checksum stops partway.
-    for (const a of applied) if (a.index >= (more.get(a.g)?.[0]!.index ?? Infinity)) this.counters.entriesAppliedInCommitRound++;
-    this.answerApplied(applied, touched);
+    this.answerApplied(await this.applyCommitted(readies, () => Number.MAX_SAFE_INTEGER, corrupted, more), touched);
     for (const { g, rd } of readies) {
       this.confirmReads(g, rd.readStates);
       if (rd.softState !== undefined) this.onSoftState(g, rd.softState.role, rd.softState.leader);
@@ -803,6 +800,9 @@ export class Store implements KvService {
   ): Promise<AppliedEntry[]> {
     const applyRound = new ApplyRound(this.kvEngine, this.config.sessionTtlMs);
     const applied: AppliedEntry[] = [];
+    // Of `more`'s entries, those applied (not those taken: a group whose state fails its checksum
+    // stops partway), for entriesAppliedInCommitRound.
+    let moreApplied = 0;
     for (const { g, rd } of readies) {
       if (corrupted.has(g)) continue;
       const limit = limitOf(g);
@@ -832,6 +832,7 @@ export class Store implements KvService {
           }
         }
         applied.push({ g, index: entry.index, term: entry.term, answer, effects });
+        if (extra !== undefined && entry.index >= extra[0]!.index) moreApplied++;
         last = entry.index;
       }
       if (last > g.kvApplied) applyRound.batch.setAppliedIndex(g.id, last);
@@ -840,6 +841,7 @@ export class Store implements KvService {
     await this.kvEngine.write(applyRound.batch);
     this.counters.onKvWrite(applyRound.batch.isEmpty, this.clock.nowMs() - kvStartMs);
     this.counters.entriesApplied += applied.length;
+    this.counters.entriesAppliedInCommitRound += moreApplied;
     return applied;
   }
 
