@@ -152,6 +152,7 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
         // Watches resumed here after the restart still get the changes from before it.
         await store.saveWatchHistory().catch((error: unknown) => logger.warn({ err: error }, 'could not save the watch history; watches from before the restart will get COMPACTED'));
         await apiServer.close();
+        forwarder.close();
         await transport.close();
         await closeEngines();
         logger.info({}, 'node stopped');

@@ -4,17 +4,22 @@
  * A remote RingKV error comes back as the same StoreError (code and data); a node we cannot reach
  * becomes UNAVAILABLE, which the SDK retries.
  *
- * Bounded per leader: at most `inFlightMax` calls at once (fetch opens a connection per concurrent
- * call, so a burst of a thousand requests on a follower would otherwise be a thousand sockets to
- * the leader), then up to `queuedMax` waiting in line (the wait counts against the call's
+ * The calls go over node:http on a keep-alive agent (./http-fetch.ts), not Node's global fetch,
+ * which took about 1.3x the time and 1.7x the CPU per call.
+ *
+ * Bounded per leader: at most `inFlightMax` calls at once (HTTP/1.1 runs one call per connection,
+ * so a burst of a thousand requests on a follower would otherwise be a thousand sockets to the
+ * leader), then up to `queuedMax` waiting in line (the wait counts against the call's
  * timeout); beyond that the request is refused at once with UNAVAILABLE and a retry hint, and
  * nothing is forwarded.
  */
+import { Agent } from 'node:http';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter, Forwarder, ForwardablePath, RingkvErrorData } from '@ringkv/api';
 import { FORWARDED_HEADER } from '@ringkv/api';
 import { StoreError } from '@ringkv/multiraft';
 import type { NodeId } from '@ringkv/stdx';
+import { httpFetch } from './http-fetch';
 
 type Client = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -29,6 +34,8 @@ const KIND: Record<ForwardablePath, 'query' | 'mutate'> = {
 
 export const FORWARDS_IN_FLIGHT_MAX = 128;
 export const FORWARDS_QUEUED_MAX = 4096;
+/** The longest answer a leader may send to a forwarded call: a full getMany or scan page, with room. */
+export const FORWARD_RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
 
 /** Calls to one leader: those in flight and those waiting for a slot. */
 interface Lane {
@@ -48,6 +55,7 @@ export class TrpcForwarder implements Forwarder {
   private readonly lanes = new Map<number, Lane>();
   private readonly inFlightMax: number;
   private readonly queuedMax: number;
+  private readonly agent: Agent;
   forwardedTotal = 0;
 
   constructor(
@@ -57,6 +65,13 @@ export class TrpcForwarder implements Forwarder {
   ) {
     this.inFlightMax = limits.inFlightMax ?? FORWARDS_IN_FLIGHT_MAX;
     this.queuedMax = limits.queuedMax ?? FORWARDS_QUEUED_MAX;
+    // The lanes keep at most inFlightMax calls per leader, so at most that many sockets per leader.
+    this.agent = new Agent({ keepAlive: true, maxSockets: this.inFlightMax });
+  }
+
+  /** Closes the idle connections to leaders (the node is stopping). */
+  close(): void {
+    this.agent.destroy();
   }
 
   async forward(leader: NodeId, path: ForwardablePath, input: unknown): Promise<unknown> {
@@ -115,7 +130,7 @@ export class TrpcForwarder implements Forwarder {
     const address = this.apiAddressOf(node);
     if (address === undefined) throw new StoreError('UNAVAILABLE', `node ${node} is not a known member; cannot forward to it`, { retryAfterMs: 100 });
     client = createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `http://${address}/trpc`, headers: { [FORWARDED_HEADER]: '1' } })],
+      links: [httpLink({ url: `http://${address}/trpc`, headers: { [FORWARDED_HEADER]: '1' }, fetch: httpFetch(this.agent, FORWARD_RESPONSE_BYTES_MAX) })],
     });
     this.clients.set(node, client);
     return client;
