@@ -40,6 +40,7 @@ export class InstantStore implements KvService {
   }
   delete = unsupported;
   writeBatch = unsupported;
+  getMany = unsupported;
   scanPartition = unsupported;
   watch = unsupported;
   status = unsupported;

@@ -1,7 +1,7 @@
 /** Store records to wire entries and back. */
 import type { KvRecord, WatchEvent } from '@ringkv/multiraft';
 import type { WireKey, WireValue } from './wire';
-import { keyToWire, valueToWire } from './wire';
+import { base64DecodedLength, keyToWire, valueToWire } from './wire';
 
 export interface WireEntry {
   readonly key: WireKey;
@@ -39,4 +39,16 @@ export function watchEventToWire(event: WatchEvent): WireWatchEvent {
     modRevision: event.modRevision,
   };
   return event.value === undefined ? out : { ...out, value: valueToWire(event.value) };
+}
+
+/**
+ * About how many bytes of keys and values an entry carries, as stored: bytes by their decoded
+ * length, strings by their length in characters (their UTF-8 bytes for ASCII), JSON values by
+ * their JSON text. For answer limits; the Store measures records it reads the same way.
+ */
+export function wireEntryBytes(entry: WireEntry): number {
+  const key = typeof entry.key === 'string' ? entry.key.length : base64DecodedLength(entry.key.bytes);
+  const v = entry.value;
+  const value = v.type === 'bytes' ? base64DecodedLength(v.data) : v.type === 'string' ? v.data.length : JSON.stringify(v.data).length;
+  return key + value;
 }

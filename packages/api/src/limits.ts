@@ -13,3 +13,5 @@ export const CLIENT_ID_LENGTH_MAX = 128;
 export const MAX_STALENESS_MS_MAX = 24 * 3600 * 1000;
 /** What the HTTP server should accept as a request body: one maximal batch plus JSON/base64 overhead. */
 export const REQUEST_BODY_BYTES_MAX = 12 * 1024 * 1024;
+/** About how many bytes of keys and values one read answer carries (the Store's limit). */
+export { ANSWER_BYTES_MAX } from '@ringkv/multiraft';

@@ -3,13 +3,13 @@
  * with zod, call the Store through its facade (KvService), and forward to the partition's leader
  * when the Store answers NOT_LEADER with a known leader (unless the request was itself forwarded).
  */
-import { StoreError } from '@ringkv/multiraft';
+import { ANSWER_BYTES_MAX, StoreError } from '@ringkv/multiraft';
 import type { BatchOp, KvService, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
-import { compareBytes, nodeId } from '@ringkv/stdx';
+import { nodeId } from '@ringkv/stdx';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import type { WireEntry } from './entries';
-import { entryToWire, watchEventToWire } from './entries';
+import { entryToWire, watchEventToWire, wireEntryBytes } from './entries';
 import type { RingkvErrorData } from './errors';
 import { internalError, ringkvDataOf, storeCall, toTRPCError } from './errors';
 import type { AppContext, ForwardablePath, Forwarder } from './forwarder';
@@ -24,10 +24,12 @@ import {
   watchInput,
   writeBatchInput,
 } from './schemas';
+import type { WireScanPartitionPage } from './scan-merge';
+import { mergeScanPages } from './scan-merge';
 import { mutation, parseWith, query, t } from './trpc';
 import { WatchQueue } from './watch-queue';
 import type { WireKey, WireValue } from './wire';
-import { base64ToBytes, bytesToBase64, isBase64, keyFromWire, valueFromWire } from './wire';
+import { base64ToBytes, bytesToBase64, isBase64, keyFromWire, keyToWire, valueFromWire } from './wire';
 import type { z } from 'zod';
 
 export interface AppRouterDeps {
@@ -58,6 +60,34 @@ export type PipelinedPath = z.output<typeof pipelineInput>['calls'][number]['pat
 export type PipelinedResult =
   | { readonly ok: true; readonly data: unknown }
   | { readonly ok: false; readonly error: { readonly message: string; readonly code: TRPC_ERROR_CODE_KEY; readonly ringkv?: RingkvErrorData } };
+
+/**
+ * A pipeline's gets may each find a value of up to 1 MiB: past ANSWER_BYTES_MAX of keys and
+ * values (the first get always kept), the later gets' answers are left out, each replaced by a
+ * retryable UNAVAILABLE; the SDK sends a retried call on its own. Writes answer no values.
+ */
+function boundPipelineAnswer(calls: ReadonlyArray<{ readonly path: PipelinedPath }>, results: PipelinedResult[]): PipelinedResult[] {
+  let bytes = 0;
+  let kept = 0;
+  return results.map((result, i) => {
+    if (calls[i]!.path !== 'kv.get' || !result.ok) return result;
+    const entry = (result.data as { entry: WireEntry | null }).entry;
+    if (entry === null) return result;
+    bytes += wireEntryBytes(entry);
+    if (bytes <= ANSWER_BYTES_MAX || kept === 0) {
+      kept++;
+      return result;
+    }
+    return {
+      ok: false,
+      error: {
+        message: `left out of a pipeline whose answer would carry more than ${ANSWER_BYTES_MAX} bytes of keys and values; send this get on its own`,
+        code: 'SERVICE_UNAVAILABLE',
+        ringkv: { code: 'UNAVAILABLE', retryAfterMs: 0 },
+      },
+    };
+  });
+}
 
 function batchOpFromWire(op: BatchOpInput): BatchOp {
   const key = keyFromWire(op.key as WireKey);
@@ -196,12 +226,20 @@ export function createAppRouter(deps: AppRouterDeps) {
         [...byPartition.values()].map(async (indexes) => {
           const keys = indexes.map((i) => input.keys[i]!);
           const sub = await localOrForward(ctx, 'kv.getMany', { keys, ...readOptions(input) }, async () => {
-            const results = await Promise.all(keys.map((k) => kv.get(keyFromWire(k as WireKey), readOptions(input))));
-            return { entries: results.map((r, j) => (r.record === null ? null : entryToWire(keyFromWire(keys[j] as WireKey), r.record))) };
+            const bytes = keys.map((k) => keyFromWire(k as WireKey));
+            const { records } = await kv.getMany(bytes, readOptions(input));
+            return { entries: records.map((r, j) => (r === null ? null : entryToWire(bytes[j]!, r))) };
           });
           indexes.forEach((i, j) => (entries[i] = sub.entries[j] ?? null));
         }),
       );
+      // Each partition's part is bounded where it is read; keys of many partitions add up here.
+      if (byPartition.size > 1) {
+        const bytes = entries.reduce((sum, e) => sum + (e === null ? 0 : wireEntryBytes(e)), 0);
+        if (bytes > ANSWER_BYTES_MAX) {
+          throw toTRPCError(new StoreError('TOO_LARGE', `the ${input.keys.length} keys asked for hold about ${bytes} bytes of keys and values, over the ${ANSWER_BYTES_MAX} one answer carries; ask for fewer keys at once`, { answerLimitBytes: ANSWER_BYTES_MAX }));
+        }
+      }
       return { entries };
     }),
 
@@ -217,7 +255,7 @@ export function createAppRouter(deps: AppRouterDeps) {
      * pays once for the calls to one node that it has queued in the same tick.
      */
     pipeline: mutation(pipelineInput, async ({ ctx, input }) => ({
-      results: await Promise.all(input.calls.map((call) => runPipelined(ctx, call))),
+      results: boundPipelineAnswer(input.calls, await Promise.all(input.calls.map((call) => runPipelined(ctx, call)))),
     })),
 
     /** Atomic within a partition; across partitions one outcome per partition, in partition order. */
@@ -237,26 +275,21 @@ export function createAppRouter(deps: AppRouterDeps) {
       return { partitions };
     }),
 
-    /** Every partition's matches merged in key order (bytewise), `limit` per page. */
+    /**
+     * Every partition's matches merged in key order (bytewise), at most `limit` per page and about
+     * ANSWER_BYTES_MAX bytes (each partition reads its share of that; a page holds at least one
+     * entry when any is left).
+     */
     scan: query(scanInput, async ({ ctx, input }) => {
       const after = input.cursor === undefined ? undefined : cursorToKey(input.cursor);
       const prefix = input.prefix;
+      const bytesMax = Math.max(1, Math.floor(ANSWER_BYTES_MAX / kv.partitionCount));
       const pages = await Promise.all(
         Array.from({ length: kv.partitionCount }, (_, partition) =>
-          scanOnePartition(ctx, { partition, prefix, after, limit: input.limit, ...readOptions(input) }),
+          scanOnePartition(ctx, { partition, prefix, after, limit: input.limit, bytesMax, ...readOptions(input) }),
         ),
       );
-      const merged: Array<{ key: Uint8Array; entry: WireEntry }> = [];
-      let truncated = false;
-      for (const page of pages) {
-        if (page.entries.length === input.limit) truncated = true;
-        for (const entry of page.entries) merged.push({ key: keyFromWire(entry.key), entry });
-      }
-      merged.sort((a, b) => compareBytes(a.key, b.key));
-      const entries = merged.slice(0, input.limit);
-      const more = truncated || merged.length > input.limit;
-      const last = entries[entries.length - 1];
-      return { entries: entries.map((e) => e.entry), cursor: more && last !== undefined ? bytesToBase64(last.key) : null };
+      return mergeScanPages(pages, input.limit);
     }),
 
     /** One partition's part of a scan (what `scan` forwards to a partition's leader). */
@@ -288,12 +321,13 @@ export function createAppRouter(deps: AppRouterDeps) {
 
   async function scanOnePartition(
     ctx: AppContext,
-    input: { partition: number; prefix: WireKey | ''; after: Uint8Array | undefined; limit: number } & ReadOptions,
-  ): Promise<{ partition: number; entries: WireEntry[]; revision: number }> {
+    input: { partition: number; prefix: WireKey | ''; after: Uint8Array | undefined; limit: number; bytesMax?: number | undefined } & ReadOptions,
+  ): Promise<WireScanPartitionPage> {
     const forwardInput = {
       partition: input.partition,
       prefix: input.prefix,
       limit: input.limit,
+      ...(input.bytesMax === undefined ? {} : { bytesMax: input.bytesMax }),
       ...readOptions(input),
       ...(input.after === undefined ? {} : { after: { bytes: bytesToBase64(input.after) } }),
     };
@@ -303,9 +337,15 @@ export function createAppRouter(deps: AppRouterDeps) {
         prefix: prefixFromWire(input.prefix),
         after: input.after,
         limit: input.limit,
+        ...(input.bytesMax === undefined ? {} : { bytesMax: input.bytesMax }),
         ...readOptions(input),
       });
-      return { partition: result.partition, entries: result.items.map((item) => entryToWire(item.key, item.record)), revision: result.revision };
+      return {
+        partition: result.partition,
+        entries: result.items.map((item) => entryToWire(item.key, item.record)),
+        revision: result.revision,
+        ...(result.resumeAfter === undefined ? {} : { resumeAfter: keyToWire(result.resumeAfter) }),
+      };
     });
   }
 

@@ -7,6 +7,7 @@
 import { utf8Length } from '@ringkv/stdx';
 import { z } from 'zod';
 import {
+  ANSWER_BYTES_MAX,
   BATCH_OPS_MAX,
   BATCH_SIZE_BYTES_MAX,
   CLIENT_ID_LENGTH_MAX,
@@ -178,6 +179,8 @@ export const scanPartitionInput = z.strictObject({
   prefix: z.union([z.literal(''), keySchema]),
   after: keySchema.optional(),
   limit: z.number().int().min(1).max(SCAN_LIMIT_MAX),
+  /** The page stops after the record that brings it to this many bytes of keys and values. */
+  bytesMax: z.number().int().min(1).max(ANSWER_BYTES_MAX).optional(),
   consistency: consistencySchema,
   maxStalenessMs,
 }).refine(boundOnlyWhenStale.check, { message: boundOnlyWhenStale.message });

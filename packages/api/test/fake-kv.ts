@@ -5,6 +5,12 @@
 import { StoreError, type BatchOp, type KvRecord, type KvService, type SessionTag, type WatchRequest, type WatchSink } from '@ringkv/multiraft';
 import { compareBytes, nodeId, toHex } from '@ringkv/stdx';
 
+/** A record's size as the fake counts it: its value's JSON text. */
+export function fakeSize(record: KvRecord): number {
+  const v = record.value;
+  return v instanceof Uint8Array ? v.length : typeof v === 'string' ? v.length : JSON.stringify(v).length;
+}
+
 export class FakeKv implements KvService {
   readonly nodeId = nodeId(1);
   readonly partitionCount: number;
@@ -26,6 +32,17 @@ export class FakeKv implements KvService {
     this.checkLeader();
     return { partition: this.partitionOf(key), record: this.data.get(toHex(key))?.record ?? null, revision: this.revision };
   }
+  async getMany(keys: readonly Uint8Array[]) {
+    this.checkLeader();
+    const partition = this.partitionOf(keys[0]!);
+    if (keys.some((k) => this.partitionOf(k) !== partition)) throw new StoreError('BAD_REQUEST', 'keys of several partitions');
+    const records = keys.map((k) => this.data.get(toHex(k))?.record ?? null);
+    const bytes = records.reduce((sum, r, i) => sum + (r === null ? 0 : keys[i]!.length + fakeSize(r)), 0);
+    if (bytes > this.answerBytesMax) throw new StoreError('TOO_LARGE', `getMany answer of ${bytes} bytes`);
+    return { partition, records };
+  }
+  /** The Store's ANSWER_BYTES_MAX, small here so tests can pass it with small values. */
+  answerBytesMax = 16 * 1024 * 1024;
   async put(req: { key: Uint8Array; value: KvRecord['value']; ifVersion?: number; session: SessionTag }) {
     this.checkLeader();
     return this.apply(req.key, req.value, req.ifVersion);
@@ -54,16 +71,27 @@ export class FakeKv implements KvService {
     }
     return { revision: this.revision };
   }
-  async scanPartition(req: { partition: number; prefix: Uint8Array; after?: Uint8Array; limit: number }) {
+  /** As the Store: a page stops at `limit` records or after the one that reaches `bytesMax`. */
+  async scanPartition(req: { partition: number; prefix: Uint8Array; after?: Uint8Array; limit: number; bytesMax?: number }) {
     this.checkLeader();
-    const items = [...this.data.values()]
+    this.scanRequests.push({ partition: req.partition, limit: req.limit, ...(req.bytesMax === undefined ? {} : { bytesMax: req.bytesMax }) });
+    const matching = [...this.data.values()]
       .filter((e) => this.partitionOf(e.key) === req.partition)
       .filter((e) => e.key.length >= req.prefix.length && compareBytes(e.key.subarray(0, req.prefix.length), req.prefix) === 0)
       .filter((e) => req.after === undefined || compareBytes(e.key, req.after) > 0)
-      .sort((a, b) => compareBytes(a.key, b.key))
-      .slice(0, req.limit);
-    return { partition: req.partition, items, revision: this.revision };
+      .sort((a, b) => compareBytes(a.key, b.key));
+    const items: Array<{ key: Uint8Array; record: KvRecord }> = [];
+    let bytes = 0;
+    for (const e of matching) {
+      if (items.length >= req.limit || bytes >= (req.bytesMax ?? Infinity)) break;
+      items.push(e);
+      bytes += e.key.length + fakeSize(e.record);
+    }
+    const more = items.length < matching.length;
+    return { partition: req.partition, items, revision: this.revision, ...(more ? { resumeAfter: items[items.length - 1]!.key } : {}) };
   }
+  /** What each scanPartition call asked for. */
+  readonly scanRequests: Array<{ partition: number; limit: number; bytesMax?: number }> = [];
   /** Watch sinks registered by the router; tests push events or errors into them. */
   readonly sinks = new Set<WatchSink>();
   watch(_request: WatchRequest, sink: WatchSink) {

@@ -9,13 +9,13 @@ import { DEFAULT_BACKOFF } from './backoff';
 import type { ClientEnvironment } from './environment';
 import { abortReason } from './environment';
 import { RingKVError } from './errors';
-import type { RetryPolicy, RouteSpec } from './retry';
+import type { Attempt, RetryPolicy, RouteSpec } from './retry';
 import { toRingKVError, withRetries } from './retry';
 import type { PartitionerFactory, RouterOptions } from './router';
 import { DEFAULT_ROUTER_OPTIONS, Router } from './router';
 import type { Session } from './sessions';
 import { SessionPool } from './sessions';
-import type { ClientTransport } from './transport';
+import type { CallOptions, ClientTransport } from './transport';
 import type {
   BatchOp,
   BatchPartitionOutcome,
@@ -118,25 +118,36 @@ export class RingKVClient {
     return out.entry === null ? null : (toEntry(out.entry) as KvEntry<V>);
   }
 
-  /** Reads many keys; the answer lists them in the order asked, null for a missing key. */
+  /**
+   * Reads many keys; the answer lists them in the order asked, null for a missing key. One request
+   * per partition; a partition's part whose values pass what one answer carries (the server's
+   * TOO_LARGE with answerLimitBytes) is asked again in halves, so any number of keys can be read.
+   */
   async getMany<V extends Value = Value>(keys: readonly Key[], options: GetOptions = {}): Promise<Array<KvEntry<V> | null>> {
     const consistency = options.consistency ?? 'linearizable';
     await this.ensurePlacement(options);
     const groups = this.groupByPartition(keys);
     const results = new Array<KvEntry<V> | null>(keys.length).fill(null);
-    await Promise.all(
-      [...groups].map(async ([partition, indices]) => {
-        const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency, ...staleBound(options) };
-        const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
-        const out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, options);
-        if (out.entries.length !== indices.length) {
-          throw new RingKVError('INTERNAL', `getMany asked for ${indices.length} keys and got ${out.entries.length} answers`);
-        }
-        out.entries.forEach((entry, j) => {
-          results[indices[j]!] = entry === null ? null : (toEntry(entry) as KvEntry<V>);
-        });
-      }),
-    );
+    const read = async (partition: number | undefined, indices: readonly number[]): Promise<void> => {
+      const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency, ...staleBound(options) };
+      const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
+      let out: WireGetManyOutput;
+      try {
+        out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, options);
+      } catch (error) {
+        if (!(error instanceof RingKVError && error.code === 'TOO_LARGE' && error.data.answerLimitBytes !== undefined && indices.length > 1)) throw error;
+        const half = Math.ceil(indices.length / 2);
+        await Promise.all([read(partition, indices.slice(0, half)), read(partition, indices.slice(half))]);
+        return;
+      }
+      if (out.entries.length !== indices.length) {
+        throw new RingKVError('INTERNAL', `getMany asked for ${indices.length} keys and got ${out.entries.length} answers`);
+      }
+      out.entries.forEach((entry, j) => {
+        results[indices[j]!] = entry === null ? null : (toEntry(entry) as KvEntry<V>);
+      });
+    };
+    await Promise.all([...groups].map(([partition, indices]) => read(partition, indices)));
     return results;
   }
 
@@ -337,7 +348,7 @@ export class RingKVClient {
       this.router,
       this.policyFor(options),
       route,
-      (attempt) => this.transport.call(attempt.endpoint, path, input, { cancel: attempt.cancel }) as Promise<T>,
+      (attempt) => this.transport.call(attempt.endpoint, path, input, callOptions(attempt)) as Promise<T>,
       options.signal,
     );
   }
@@ -372,9 +383,9 @@ export class RingKVClient {
         free !== undefined ? policy : { ...policy, deadlineMs: Math.max(1, policy.deadlineMs - (this.env.clock.nowMs() - startedAtMs)) },
         route,
         failureIn === undefined
-          ? (attempt) => this.transport.call(attempt.endpoint, path, tagged, { cancel: attempt.cancel }) as Promise<T>
+          ? (attempt) => this.transport.call(attempt.endpoint, path, tagged, callOptions(attempt)) as Promise<T>
           : async (attempt) => {
-              const result = (await this.transport.call(attempt.endpoint, path, tagged, { cancel: attempt.cancel })) as T;
+              const result = (await this.transport.call(attempt.endpoint, path, tagged, callOptions(attempt))) as T;
               const failure = failureIn(result);
               if (failure !== undefined) throw failure;
               return result;
@@ -463,3 +474,7 @@ function toWireOp(op: BatchOp): WireBatchOp {
   return { op: 'put', ...common, value: encodeValue(op.value), ...(op.ttlMs === undefined ? {} : { ttlMs: op.ttlMs }) };
 }
 
+/** An attempt's call options: a retry goes on its own (CallOptions.alone). */
+function callOptions(attempt: Attempt): CallOptions {
+  return attempt.number > 0 ? { cancel: attempt.cancel, alone: true } : { cancel: attempt.cancel };
+}

@@ -28,6 +28,8 @@ export interface RingKVErrorData {
   readonly currentVersion?: number;
   readonly compactedRevision?: number;
   readonly retryAfterMs?: number;
+  /** On TOO_LARGE: the answer, not the request, passed this many bytes (ask for less at once). */
+  readonly answerLimitBytes?: number;
   /** Which endpoint answered (or failed to). */
   readonly endpoint?: string;
   /** True when the request may never have reached a server (connection refused, socket closed). */

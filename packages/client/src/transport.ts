@@ -13,6 +13,11 @@ export interface CallOptions {
    * sees it should stop and reject with its reason; the SDK stops waiting either way.
    */
   readonly cancel: CancelSignal;
+  /**
+   * Send this call on its own, never in a pipeline: a retry (the pipeline's answer may be what
+   * failed it, e.g. a pipeline of large values cut down to the server's answer limit).
+   */
+  readonly alone?: boolean;
 }
 
 export interface SubscriptionHandlers {

@@ -283,7 +283,7 @@ export class TrpcTransport implements ClientTransport {
     // per put, higher throughput in 4 of 4 alternating pairs of put and of mix (tools/bench
     // README). Reads and writes go in separate pipelines, so a get never waits for a write's
     // replication; the writes of one pipeline, to one node's partitions, commit in the same rounds.
-    if (this.options.pipelining !== false && (path === 'kv.get' || path === 'kv.put' || path === 'kv.delete')) {
+    if (this.options.pipelining !== false && options.alone !== true && (path === 'kv.get' || path === 'kv.put' || path === 'kv.delete')) {
       const bytes = estimatedCallBytes(input);
       if (bytes !== undefined && bytes <= PIPELINED_CALL_BYTES_MAX) {
         const queue = path === 'kv.get' ? node.reads : node.writes;

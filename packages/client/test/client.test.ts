@@ -49,6 +49,8 @@ describe('routing', () => {
     const before = cluster.calls.length;
     await run(client.put(key, 'b'));
     expect(cluster.calls.slice(before).map((c) => c.endpoint)).toEqual(['n2', 'n3']);
+    // The retry goes on its own, never in a pipeline (whose answer may be what failed it).
+    expect(cluster.calls.slice(before).map((c) => c.alone)).toEqual([false, true]);
     const again = cluster.calls.length;
     await run(client.get(key));
     expect(cluster.calls.slice(again).map((c) => c.endpoint)).toEqual(['n3']);
@@ -362,6 +364,24 @@ describe('operations', () => {
     expect(got.map((e) => (e === null ? null : e.value))).toEqual(keys.map((_, i) => (i % 3 === 0 ? null : i)));
     const calls = cluster.calls.slice(before);
     expect(calls.length).toBe(new Set(keys.map((k) => cluster.partitionOfKey(k))).size);
+  });
+
+  it("getMany asks again in halves when a partition's answer is over the server's limit; a single key over it fails", async () => {
+    const { cluster, client, run } = setup();
+    const keys = Array.from({ length: 40 }, (_, i) => `h${i}`);
+    for (const [i, k] of keys.entries()) await run(client.put(k, i));
+    cluster.getManyKeysMax = 3;
+    const before = cluster.calls.length;
+    const got = await run(client.getMany(keys));
+    expect(got.map((e) => e?.value)).toEqual(keys.map((_, i) => i));
+    const calls = cluster.calls.slice(before).filter((c) => c.path === 'kv.getMany');
+    // Every answered request held at most 3 keys; each key was answered once.
+    const answered = calls.filter((c) => c.input.keys.length <= 3).flatMap((c) => c.input.keys);
+    expect(answered.sort()).toEqual([...keys].sort());
+    // One key alone over the limit is the caller's error, not split further.
+    cluster.getManyKeysMax = 0;
+    const error = await run(client.getMany(['h1'])).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TOO_LARGE' });
   });
 
   it('writeBatch applies per partition and reports every partition', async () => {

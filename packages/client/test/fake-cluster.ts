@@ -18,6 +18,8 @@ export interface RecordedCall {
   readonly endpoint: string;
   readonly path: ProcedurePath;
   readonly input: any;
+  /** The transport was told to send it on its own (a retry). */
+  readonly alone: boolean;
 }
 
 interface PartitionState {
@@ -63,6 +65,8 @@ export class FakeCluster implements ClientTransport {
   hostsOf: (partition: number) => number[] = () => [...NODES];
   /** The next N batches answer a retryable per-partition failure (not applied), as a node whose forward failed does. */
   batchOutcomeFailures = 0;
+  /** A getMany of more keys than this fails TOO_LARGE as an answer past the server's limit. */
+  getManyKeysMax = Infinity;
   /** Per endpoint, the first revision its watch history holds (as after a restart); older: COMPACTED. */
   readonly historyFrom = new Map<string, number>();
   private readonly inFlightWrites = new Set<string>();
@@ -97,7 +101,7 @@ export class FakeCluster implements ClientTransport {
   }
 
   async call(endpoint: string, path: ProcedurePath, input: unknown, options: CallOptions): Promise<unknown> {
-    this.calls.push({ endpoint, path, input });
+    this.calls.push({ endpoint, path, input, alone: options.alone === true });
     await Promise.resolve();
     if (this.down.has(endpoint)) throw new RingKVError('UNAVAILABLE', `connection to ${endpoint} refused`, { endpoint, connection: true });
     if (this.deaf.has(endpoint)) return new Promise(() => undefined);
@@ -169,6 +173,9 @@ export class FakeCluster implements ClientTransport {
         return { entry, revision: state.revision };
       }
       case 'kv.getMany':
+        if (input.keys.length > this.getManyKeysMax) {
+          throw new RingKVError('TOO_LARGE', 'the keys asked for hold more than one answer carries', { answerLimitBytes: 100, partition });
+        }
         return { entries: input.keys.map((k: WireKey) => state.data.get(keyString(k)) ?? null) };
       case 'kv.scanPartition':
         return { partition, entries: [], revision: state.revision };

@@ -289,7 +289,12 @@ describe('TrpcTransport', () => {
     await call('kv.get', 'c');
     await call('kv.put', 'c');
     expect(seen.map((s) => s.type)).toEqual(['query', 'mutation']);
-    // Without pipelining every call goes on its own.
+    // A call marked alone (a retry) goes on its own even with others queued in its tick.
+    seen.length = 0;
+    await Promise.all([call('kv.get', 'h'), tr.call(server.endpoint, 'kv.get', { key: 'i' }, { cancel: new CancelToken(), alone: true }), call('kv.get', 'j')]);
+    expect(seen.map((s) => s.type).sort()).toEqual(['pipeline', 'query']);
+    expect(seen.find((s) => s.type === 'query')!.input).toEqual({ key: 'i' });
+        // Without pipelining every call goes on its own.
     seen.length = 0;
     const plain = new TrpcTransport({ WebSocket: WebSocket as unknown as WebSocketClass, pipelining: false });
     cleanups.push(() => plain.close());

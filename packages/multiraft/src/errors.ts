@@ -19,6 +19,8 @@ export interface StoreErrorData {
   readonly currentVersion?: number;
   readonly compactedRevision?: number;
   readonly retryAfterMs?: number;
+  /** On TOO_LARGE: the answer, not the request, passed this limit (ask for less at once). */
+  readonly answerLimitBytes?: number;
 }
 
 export class StoreError extends Error {

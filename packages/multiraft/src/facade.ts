@@ -78,12 +78,27 @@ export interface BatchResult {
   readonly revision: number;
 }
 
+/**
+ * About how many bytes of keys and values (as stored) one read answer carries: a getMany past it
+ * is refused with TOO_LARGE, a scan page stops at it. Values are up to 1 MiB, so without it one
+ * getMany or scan page of a thousand keys could be a gigabyte, more than a client accepts.
+ */
+export const ANSWER_BYTES_MAX = 16 * 1024 * 1024;
+
+export interface GetManyResult {
+  readonly partition: number;
+  /** One per key asked, in order: null for an absent (or expired) key. */
+  readonly records: ReadonlyArray<KvRecord | null>;
+}
+
 export interface ScanPartitionRequest {
   readonly partition: number;
   readonly prefix: Uint8Array;
   /** Start strictly after this key (a continuation). */
   readonly after?: Uint8Array;
   readonly limit: number;
+  /** The page stops after the record that brings it to this many bytes (default ANSWER_BYTES_MAX). */
+  readonly bytesMax?: number;
   readonly consistency: Consistency;
   /** As in ReadOptions. */
   readonly maxStalenessMs?: number;
@@ -98,6 +113,12 @@ export interface ScanPartitionResult {
   readonly partition: number;
   /** In key order (bytewise), expired keys left out. */
   readonly items: readonly ScanPartitionItem[];
+  /**
+   * Where the page stopped, when it stopped at its limit or its bytes: more keys may follow this
+   * one (the last key read, which may be an expired one left out of items). Absent when the
+   * partition has no more keys under the prefix.
+   */
+  readonly resumeAfter?: Uint8Array;
   readonly revision: number;
 }
 
@@ -191,6 +212,12 @@ export interface KvService {
   /** The api address of a node, for NOT_LEADER answers and forwarding. */
   apiAddressOf(node: number): string | undefined;
   get(key: Uint8Array, options: ReadOptions): Promise<GetResult>;
+  /**
+   * Keys of one partition (BAD_REQUEST otherwise), read after one confirmation of leadership;
+   * each key as get() reads it (not a snapshot across keys). TOO_LARGE when the live values and
+   * their keys pass ANSWER_BYTES_MAX.
+   */
+  getMany(keys: readonly Uint8Array[], options: ReadOptions): Promise<GetManyResult>;
   put(request: PutRequest): Promise<PutResult>;
   delete(request: DeleteRequest): Promise<DeleteResult>;
   /** Every op must hash to `partition`; applied atomically. */

@@ -31,7 +31,7 @@ import { Ring } from '@ringkv/ring';
 import type { Clock, GroupId, NodeId, Prng } from '@ringkv/stdx';
 import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import type { KvEngine, KvRecord, RaftLogEngine } from '@ringkv/storage';
-import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from '@ringkv/storage';
+import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX, valueSizeBytes } from '@ringkv/storage';
 import type { ApplyEffects } from './apply';
 import { ApplyRound, NEEDS_IO } from './apply';
 import type { Answer, Command, CommandOp, WriteKind } from './commands';
@@ -47,6 +47,7 @@ import type {
   Consistency,
   DeleteRequest,
   DeleteResult,
+  GetManyResult,
   GetResult,
   Health,
   KvService,
@@ -63,6 +64,7 @@ import type {
   WatchRequest,
   WatchSink,
 } from './facade';
+import { ANSWER_BYTES_MAX } from './facade';
 import { Group } from './group';
 import { GroupLogStorage, termOrVoteChanged } from './log-storage';
 import type { GroupMessage, PeerFrameContent, SnapshotChunk } from './peer-frame';
@@ -147,6 +149,9 @@ function decodeReadContext(bytes: Uint8Array): number | undefined {
 
 /** stepOnArrival's "not now": the message waits for the next round. */
 const LATER: unique symbol = Symbol('LATER');
+
+/** getMany reads this many keys at once, then checks the answer's size before reading more. */
+const GET_MANY_SLICE = 64;
 
 function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord {
   return record !== undefined && (record.expiresAtMs === undefined || record.expiresAtMs > nowMs);
@@ -462,22 +467,69 @@ export class Store implements KvService {
     return { partition, record: isLive(record, this.clock.wallMs()) ? record : null, revision };
   }
 
+  async getMany(keys: readonly Uint8Array[], options: ReadOptions): Promise<GetManyResult> {
+    if (keys.length === 0) throw new StoreError('BAD_REQUEST', 'getMany needs at least one key');
+    const partition = this.partitionOf(keys[0]!);
+    for (const key of keys) {
+      const other = this.partitionOf(key);
+      if (other !== partition) throw new StoreError('BAD_REQUEST', `getMany reads keys of one partition; these hash to partitions ${partition} and ${other}`);
+    }
+    const g = await this.readyToRead(partition, options.consistency, options.maxStalenessMs);
+    const nowMs = this.clock.wallMs();
+    const records: Array<KvRecord | null> = [];
+    let bytes = 0;
+    // In slices, so a request that will not fit stops reading (and holding values) at the limit.
+    for (let i = 0; i < keys.length; i += GET_MANY_SLICE) {
+      const slice = keys.slice(i, i + GET_MANY_SLICE);
+      const read = await Promise.all(slice.map((key) => this.readGuarded(g, () => this.kvEngine.get(g.id, key))));
+      read.forEach((record, j) => {
+        if (!isLive(record, nowMs)) {
+          records.push(null);
+          return;
+        }
+        bytes += slice[j]!.length + valueSizeBytes(record.value);
+        records.push(record);
+      });
+      if (bytes > ANSWER_BYTES_MAX) {
+        const asked = `${keys.length} keys asked for`;
+        throw new StoreError('TOO_LARGE', `the ${asked} hold more than ${ANSWER_BYTES_MAX} bytes of keys and values (${bytes} in the first ${records.length}), over what one answer carries; ask for fewer keys at once`, {
+          answerLimitBytes: ANSWER_BYTES_MAX,
+        });
+      }
+    }
+    return { partition, records };
+  }
+
   async scanPartition(request: ScanPartitionRequest): Promise<ScanPartitionResult> {
     if (!Number.isInteger(request.partition) || request.partition < 0 || request.partition >= this.partitionCount) {
       throw new StoreError('BAD_REQUEST', `partition ${request.partition} does not exist (the ring has ${this.partitionCount})`);
+    }
+    const bytesMax = request.bytesMax ?? ANSWER_BYTES_MAX;
+    if (!Number.isSafeInteger(bytesMax) || bytesMax < 1 || bytesMax > ANSWER_BYTES_MAX) {
+      throw new StoreError('BAD_REQUEST', `a scan page's bytesMax must be an integer in [1, ${ANSWER_BYTES_MAX}], got ${bytesMax}`);
     }
     const g = await this.readyToRead(request.partition, request.consistency, request.maxStalenessMs);
     const revision = g.kvApplied;
     const nowMs = this.clock.wallMs();
     const items: ScanPartitionItem[] = [];
     let after = request.after;
-    // Expired keys are skipped, so keep reading until the page is full or the prefix is done.
+    let bytes = 0;
+    // Expired keys are skipped, so keep reading until the page is full (by count or by bytes,
+    // expired records' bytes included: they were read) or the prefix is done.
     for (;;) {
       const want = request.limit - items.length;
-      const page = await this.readGuarded(g, () => this.kvEngine.scan(g.id, { prefix: request.prefix, ...(after === undefined ? {} : { after }), limit: want }));
-      for (const item of page) if (isLive(item.record, nowMs)) items.push({ key: item.key, record: item.record });
-      if (page.length < want || items.length >= request.limit) break;
-      after = page[page.length - 1]!.key;
+      const page = await this.readGuarded(g, () =>
+        this.kvEngine.scan(g.id, { prefix: request.prefix, ...(after === undefined ? {} : { after }), limit: want, bytesMax: bytesMax - bytes }),
+      );
+      for (const item of page) {
+        bytes += item.storedBytes;
+        if (isLive(item.record, nowMs)) items.push({ key: item.key, record: item.record });
+      }
+      const last = page[page.length - 1];
+      const full = items.length >= request.limit || bytes >= bytesMax;
+      if (last === undefined || (page.length < want && !full)) break; // the prefix is done
+      if (full) return { partition: request.partition, items, revision, resumeAfter: last.key };
+      after = last.key;
     }
     return { partition: request.partition, items, revision };
   }

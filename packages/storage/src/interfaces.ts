@@ -128,11 +128,18 @@ export interface ScanOptions {
   /** Start strictly after this key (a continuation); absent = from the first key of the prefix. */
   readonly after?: Uint8Array;
   readonly limit: number;
+  /**
+   * Stop after the record that brings the items' storedBytes to this many or more (so at least
+   * one record when any is left): a page of large values is bounded by size, not just count.
+   */
+  readonly bytesMax?: number;
 }
 
 export interface ScanItem {
   readonly key: Uint8Array;
   readonly record: KvRecord;
+  /** The key's bytes plus the record's encoded size: what reading it cost, for byte budgets. */
+  readonly storedBytes: number;
 }
 
 /** Returned by the engine's synchronous lookups when its cache does not know the answer. */

@@ -94,6 +94,8 @@ export class LevelKvEngine implements KvEngine {
     if (options.after !== undefined) checkKeySize(options.after);
     assert(Number.isSafeInteger(options.limit) && options.limit > 0, () => `scan limit must be a positive integer, got ${options.limit}`);
     if (options.limit > SCAN_LIMIT_MAX) throw new LimitError('scan limit (records)', options.limit, SCAN_LIMIT_MAX);
+    const bytesMax = options.bytesMax ?? Infinity;
+    assert(bytesMax > 0, () => `scan bytesMax must be positive, got ${bytesMax}`);
     const start = dataKey(partition, options.prefix);
     const end = prefixUpperBound(start)!;
     const range: { gte?: Uint8Array; gt?: Uint8Array; lt: Uint8Array } = { lt: end };
@@ -101,9 +103,13 @@ export class LevelKvEngine implements KvEngine {
     if (afterKey !== undefined && compare(afterKey, start) >= 0) range.gt = afterKey;
     else range.gte = start;
     const out: ScanItem[] = [];
+    let bytes = 0;
     for await (const [storageKey, stored] of this.db.iterator({ ...BYTES, ...range, limit: options.limit })) {
       const key = storageKey.subarray(PARTITION_PREFIX_SIZE_BYTES);
-      out.push({ key, record: decodeRecord(partition, key, storageKey, stored) });
+      const storedBytes = key.length + stored.length;
+      out.push({ key, record: decodeRecord(partition, key, storageKey, stored), storedBytes });
+      bytes += storedBytes;
+      if (bytes >= bytesMax) break;
     }
     return out;
   }

@@ -143,6 +143,25 @@ describe('KV engine: writes, scans, sessions, applied index', () => {
     await expect(engine.scan(P, { prefix: k(''), limit: 1_000_000 })).rejects.toThrow(LimitError);
     await engine.close();
   });
+
+  it('stops a scan after the record that reaches bytesMax, and says what each record cost', async () => {
+    const engine = await openMemoryKvEngine();
+    const b = engine.newApplyBatch();
+    for (const key of ['a', 'b', 'c', 'd', 'e']) b.put(P, k(key), rec('x'.repeat(100)));
+    await engine.write(b);
+    const all = await engine.scan(P, { prefix: new Uint8Array(0), limit: 10 });
+    expect(all).toHaveLength(5);
+    const size = all[0]!.storedBytes;
+    // The key's byte and an encoded record holding the 100-byte value.
+    expect(size).toBeGreaterThan(101);
+    expect(all.every((i) => i.storedBytes === size)).toBe(true);
+    const keys = (items: { key: Uint8Array }[]): string[] => items.map((i) => new TextDecoder().decode(i.key));
+    expect(keys(await engine.scan(P, { prefix: new Uint8Array(0), limit: 10, bytesMax: 2 * size }))).toEqual(['a', 'b']);
+    expect(keys(await engine.scan(P, { prefix: new Uint8Array(0), limit: 10, bytesMax: 2 * size + 1 }))).toEqual(['a', 'b', 'c']);
+    expect(keys(await engine.scan(P, { prefix: new Uint8Array(0), limit: 10, bytesMax: 1 }))).toEqual(['a']);
+    expect(keys(await engine.scan(P, { prefix: new Uint8Array(0), after: k('c'), limit: 1, bytesMax: 1e9 }))).toEqual(['d']);
+    await engine.close();
+  });
 });
 
 describe('KV engine: the session cache', () => {
