@@ -25,6 +25,7 @@ import {
   writeBatchInput,
 } from './schemas';
 import type { WireScanPartitionPage } from './scan-merge';
+import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './limits';
 import { mergeScanPages } from './scan-merge';
 import { mutation, parseWith, query, t } from './trpc';
 import { WatchQueue } from './watch-queue';
@@ -61,12 +62,19 @@ export type PipelinedResult =
   | { readonly ok: true; readonly data: unknown }
   | { readonly ok: false; readonly error: { readonly message: string; readonly code: TRPC_ERROR_CODE_KEY; readonly ringkv?: RingkvErrorData } };
 
+const ENTRIES_ALWAYS_FIT = Math.floor(ANSWER_BYTES_MAX / (VALUE_SIZE_BYTES_MAX + KEY_SIZE_BYTES_MAX));
+
 /**
  * A pipeline's gets may each find a value of up to 1 MiB: past ANSWER_BYTES_MAX of keys and
  * values (the first get always kept), the later gets' answers are left out, each replaced by a
  * retryable UNAVAILABLE; the SDK sends a retried call on its own. Writes answer no values.
  */
 function boundPipelineAnswer(calls: ReadonlyArray<{ readonly path: PipelinedPath }>, results: PipelinedResult[]): PipelinedResult[] {
+  // Values are at most 1 MiB and keys 1 KiB: this many found entries fit, whatever their sizes,
+  // and then nothing is measured (a JSON value's size would take a JSON.stringify).
+  let found = 0;
+  for (const result of results) if (result.ok && (result.data as { entry?: unknown }).entry != null) found++;
+  if (found <= ENTRIES_ALWAYS_FIT) return results;
   let bytes = 0;
   let kept = 0;
   return results.map((result, i) => {
