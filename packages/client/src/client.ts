@@ -128,16 +128,19 @@ export class RingKVClient {
     await this.ensurePlacement(options);
     const groups = this.groupByPartition(keys);
     const results = new Array<KvEntry<V> | null>(keys.length).fill(null);
-    const read = async (partition: number | undefined, indices: readonly number[]): Promise<void> => {
+    // Parts asked again after a split share what is left of the call's deadline.
+    const deadlineAtMs = this.env.clock.nowMs() + (options.deadlineMs ?? this.policy.deadlineMs);
+    const read = async (partition: number | undefined, indices: readonly number[], split: boolean): Promise<void> => {
       const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency, ...staleBound(options) };
       const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
+      const partOptions = split ? { ...options, deadlineMs: Math.max(1, deadlineAtMs - this.env.clock.nowMs()) } : options;
       let out: WireGetManyOutput;
       try {
-        out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, options);
+        out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, partOptions);
       } catch (error) {
         if (!(error instanceof RingKVError && error.code === 'TOO_LARGE' && error.data.answerLimitBytes !== undefined && indices.length > 1)) throw error;
         const half = Math.ceil(indices.length / 2);
-        await Promise.all([read(partition, indices.slice(0, half)), read(partition, indices.slice(half))]);
+        await Promise.all([read(partition, indices.slice(0, half), true), read(partition, indices.slice(half), true)]);
         return;
       }
       if (out.entries.length !== indices.length) {
@@ -147,7 +150,7 @@ export class RingKVClient {
         results[indices[j]!] = entry === null ? null : (toEntry(entry) as KvEntry<V>);
       });
     };
-    await Promise.all([...groups].map(([partition, indices]) => read(partition, indices)));
+    await Promise.all([...groups].map(([partition, indices]) => read(partition, indices, false)));
     return results;
   }
 

@@ -384,6 +384,23 @@ describe('operations', () => {
     expect(error).toMatchObject({ code: 'TOO_LARGE' });
   });
 
+  it('getMany parts asked again after a split share the rest of the deadline', async () => {
+    const { cluster, client, clock, run } = setup({ deadlineMs: 1_000, attemptTimeoutMs: 200 });
+    const keys = [keyIn(cluster, 0, 'x'), keyIn(cluster, 0, 'y')]; // both led by n1
+    await run(client.getMany(keys));
+    // n1 never answers (200 ms lost), n2 leads and refuses the pair as too large, then no node answers.
+    cluster.deaf.add('n1');
+    cluster.partitions[0]!.leader = 2;
+    cluster.getManyKeysMax = 1;
+    cluster.onGetManyTooLarge = () => ['n2', 'n3'].forEach((n) => cluster.deaf.add(n));
+    const started = clock.nowMs();
+    const error = (await run(client.getMany(keys)).catch((e: unknown) => e)) as RingKVError;
+    expect(error.code).toBe('TIMEOUT');
+    // The halves got what was left of the 1 s, not a fresh second each.
+    expect(clock.nowMs() - started).toBeLessThanOrEqual(1_000);
+    expect(clock.nowMs() - started).toBeGreaterThanOrEqual(900);
+  });
+
   it('writeBatch applies per partition and reports every partition', async () => {
     const { cluster, client, run } = setup();
     const keys = Array.from({ length: 8 }, (_, i) => `b${i}`);

@@ -67,6 +67,8 @@ export class FakeCluster implements ClientTransport {
   batchOutcomeFailures = 0;
   /** A getMany of more keys than this fails TOO_LARGE as an answer past the server's limit. */
   getManyKeysMax = Infinity;
+  /** Called when a getMany is refused as too large (tests change the cluster from here). */
+  onGetManyTooLarge: (() => void) | undefined;
   /** Per endpoint, the first revision its watch history holds (as after a restart); older: COMPACTED. */
   readonly historyFrom = new Map<string, number>();
   private readonly inFlightWrites = new Set<string>();
@@ -174,6 +176,7 @@ export class FakeCluster implements ClientTransport {
       }
       case 'kv.getMany':
         if (input.keys.length > this.getManyKeysMax) {
+          this.onGetManyTooLarge?.();
           throw new RingKVError('TOO_LARGE', 'the keys asked for hold more than one answer carries', { answerLimitBytes: 100, partition });
         }
         return { entries: input.keys.map((k: WireKey) => state.data.get(keyString(k)) ?? null) };
