@@ -39,11 +39,24 @@ interface RawInputOptions {
   readonly getRawInput?: () => Promise<unknown>;
 }
 
-/** Parses `raw` with `schema`, failing as tRPC's own input validation does. */
+/**
+ * Parses `raw` with `schema`, failing as tRPC's own input validation does (BAD_REQUEST caused by
+ * the ZodError), with a message a person can read: each issue as `path: message`, instead of
+ * the issues' JSON.
+ */
 export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', cause: parsed.error });
+  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: describeIssues(parsed.error.issues), cause: parsed.error });
   return parsed.data;
+}
+
+/** At most this many issues are spelled out; the rest are counted. */
+const ISSUES_SHOWN_MAX = 5;
+
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, ISSUES_SHOWN_MAX).map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.map(String).join('.')}: ${issue.message}`));
+  const more = issues.length - shown.length;
+  return `invalid input: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
 /** Parses a call's raw input with `schema`. */

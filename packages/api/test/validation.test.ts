@@ -147,3 +147,30 @@ describe('scan', () => {
     expect(only.cursor).toBeNull();
   });
 });
+
+describe('error messages for bad input', () => {
+  const messageOf = async (run: () => Promise<unknown>): Promise<string> => {
+    const error = await run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TRPCError);
+    return (error as TRPCError).message;
+  };
+
+  it("say what is wrong and where, in words, not as the validator's JSON", async () => {
+    const { caller } = setup();
+    const big = 'x'.repeat(VALUE_SIZE_BYTES_MAX + 1);
+    expect(await messageOf(() => caller.kv.put({ key: 'k', value: { type: 'string', data: big }, session }))).toBe(
+      `invalid input: value: value is ${VALUE_SIZE_BYTES_MAX + 1} bytes, over the ${VALUE_SIZE_BYTES_MAX}-byte limit`,
+    );
+    const wrong = await messageOf(() => caller.kv.put({ key: 7, value: 'v' } as never));
+    expect(wrong.startsWith('invalid input: key: ')).toBe(true);
+    expect(wrong).toContain('value: ');
+    expect(wrong).toContain('session: ');
+    expect(wrong).not.toContain('"code"');
+    // Many issues: the first five spelled out, the rest counted.
+    const ops = Array.from({ length: 8 }, () => ({ op: 'put', key: 'k' }));
+    expect(await messageOf(() => caller.kv.writeBatch({ ops, session } as never))).toMatch(/; and \d+ more$/);
+  });
+});

@@ -33,7 +33,7 @@ import type {
   WatchOptions,
 } from './types';
 import type { Key, Value } from './values';
-import { decodeKey, decodeValue, encodeKey, encodeValue, keyBytes } from './values';
+import { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, decodeKey, decodeValue, encodeKey, encodeValue, keyBytes, keySizeBytes, valueSizeBytes } from './values';
 import { PrefixWatchStream } from './prefix-watch';
 import { WatchStream } from './watch';
 import type {
@@ -150,7 +150,13 @@ export class RingKVClient {
         results[indices[j]!] = entry === null ? null : (toEntry(entry) as KvEntry<V>);
       });
     };
-    await Promise.all([...groups].map(([partition, indices]) => read(partition, indices, false)));
+    // A request carries at most GET_MANY_KEYS_MAX keys; the key sizes are checked before any is sent.
+    const requests: Array<[number | undefined, number[]]> = [];
+    for (const [partition, indices] of groups) {
+      for (let i = 0; i < indices.length; i += GET_MANY_KEYS_MAX) requests.push([partition, indices.slice(i, i + GET_MANY_KEYS_MAX)]);
+    }
+    for (const key of keys) encodeKey(key);
+    await Promise.all(requests.map(([partition, indices]) => read(partition, indices, false)));
     return results;
   }
 
@@ -208,9 +214,21 @@ export class RingKVClient {
     if (ops.length === 0) return { ok: true, partitions: [] };
     await this.ensurePlacement(options);
     const groups = this.groupByPartition(ops.map((op) => op.key));
+    // Every part is built and checked before any is sent: bad input changes nothing.
+    const parts = [...groups].map(([partition, indices]) => {
+      const where = partition === undefined ? 'the batch' : `the batch's part for partition ${partition}`;
+      if (indices.length > BATCH_OPS_MAX) throw new RingKVError('TOO_LARGE', `${where} has ${indices.length} ops, over the ${BATCH_OPS_MAX}-op limit of one atomic batch`);
+      let bytes = 0;
+      for (const i of indices) {
+        const op = ops[i]!;
+        bytes += keySizeBytes(op.key) + (op.op === 'put' ? valueSizeBytes(op.value) : 0);
+      }
+      if (bytes > BATCH_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `${where} holds ${bytes} bytes of keys and values, over the ${BATCH_SIZE_BYTES_MAX}-byte limit of one atomic batch`);
+      const input: Unsessioned<WireWriteBatchInput> = { ops: indices.map((i) => toWireOp(ops[i]!)) };
+      return { partition, indices, input };
+    });
     const outcomes = await Promise.all(
-      [...groups].map(async ([partition, indices]): Promise<BatchPartitionOutcome[]> => {
-        const input: Unsessioned<WireWriteBatchInput> = { ops: indices.map((i) => toWireOp(ops[i]!)) };
+      parts.map(async ({ partition, indices, input }): Promise<BatchPartitionOutcome[]> => {
         try {
           const out = await this.write<WireWriteBatchOutput>('kv.writeBatch', input, () => ({ partition }), options, retryableBatchFailure);
           return out.partitions.map((p) => {

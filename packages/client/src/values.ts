@@ -3,7 +3,7 @@
  * comes back as the same kind it was written as. Over tRPC (JSON) bytes travel as base64. No
  * node:buffer here: this file runs in the browser too.
  */
-import { utf8Decode, utf8Encode } from '@ringkv/stdx';
+import { utf8Decode, utf8Encode, utf8Length } from '@ringkv/stdx';
 import { RingKVError } from './errors';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -19,10 +19,44 @@ export type WireValue =
 
 export type WireKey = string | { readonly bytes: string };
 
+/**
+ * The server's limits on what one request carries (the api's src/limits.ts; the SDK may import
+ * only types from the api, so they are repeated here and a test compares them). The SDK checks
+ * them before sending: an oversized request is refused at once with TOO_LARGE, and a message over
+ * the server's WebSocket limit (12 MiB) never goes out to close the connection every other call
+ * of this client shares.
+ */
+export const KEY_SIZE_BYTES_MAX = 1024;
+export const VALUE_SIZE_BYTES_MAX = 1024 * 1024;
+export const BATCH_OPS_MAX = 1000;
+export const BATCH_SIZE_BYTES_MAX = 8 * 1024 * 1024;
+export const GET_MANY_KEYS_MAX = 1000;
+
+/** A key's size as the server counts it: a string's UTF-8 bytes, or the bytes. */
+export function keySizeBytes(key: Key): number {
+  return typeof key === 'string' ? utf8Length(key) : key.length;
+}
+
+/** A value's size as the server counts it: bytes, a string's UTF-8, a JSON value's JSON text. */
+export function valueSizeBytes(value: Value): number {
+  if (typeof value === 'string') return utf8Length(value);
+  if (value instanceof Uint8Array) return value.length;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value) as string | undefined;
+  } catch (error) {
+    throw new RingKVError('BAD_REQUEST', `the value cannot be written as JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (text === undefined) throw new RingKVError('BAD_REQUEST', 'a value must be a string, bytes or a JSON value');
+  return utf8Length(text);
+}
+
 export function encodeValue(value: Value): WireValue {
+  if (value === undefined) throw new RingKVError('BAD_REQUEST', 'a value cannot be undefined');
+  const size = valueSizeBytes(value);
+  if (size > VALUE_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `value is ${size} bytes, over the ${VALUE_SIZE_BYTES_MAX}-byte limit`);
   if (typeof value === 'string') return { type: 'string', data: value };
   if (value instanceof Uint8Array) return { type: 'bytes', data: toBase64(value) };
-  if (value === undefined) throw new RingKVError('BAD_REQUEST', 'a value cannot be undefined');
   return { type: 'json', data: value };
 }
 
@@ -39,7 +73,10 @@ export function decodeValue(wire: WireValue): Value {
   }
 }
 
+/** A key (or prefix) as it travels; TOO_LARGE over the key limit. */
 export function encodeKey(key: Key): WireKey {
+  const size = keySizeBytes(key);
+  if (size > KEY_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `key is ${size} bytes, over the ${KEY_SIZE_BYTES_MAX}-byte limit`);
   if (typeof key === 'string') return key;
   return { bytes: toBase64(key) };
 }

@@ -401,6 +401,44 @@ describe('operations', () => {
     expect(clock.nowMs() - started).toBeGreaterThanOrEqual(900);
   });
 
+  it('refuses requests over the server limits before sending anything: TOO_LARGE, nothing written', async () => {
+    const { cluster, client, run } = setup();
+    await run(client.put('warm', 1));
+    const before = cluster.calls.length;
+    const refusal = async (p: Promise<unknown>): Promise<RingKVError> => (await run(p).catch((e: unknown) => e)) as RingKVError;
+    const twoMiB = new Uint8Array(2 * 1024 * 1024);
+    expect(await refusal(client.put('k', twoMiB))).toMatchObject({ code: 'TOO_LARGE', message: `value is ${2 * 1024 * 1024} bytes, over the 1048576-byte limit` });
+    // Strings count their UTF-8 bytes, JSON values their JSON text.
+    expect((await refusal(client.put('k', 'é'.repeat(600 * 1024)))).code).toBe('TOO_LARGE');
+    expect((await refusal(client.put('k', { list: Array.from({ length: 300_000 }, () => 'abc') }))).code).toBe('TOO_LARGE');
+    expect((await refusal(client.put('k', { n: 1n } as never))).code).toBe('BAD_REQUEST');
+    expect(await refusal(client.get('k'.repeat(1025)))).toMatchObject({ code: 'TOO_LARGE', message: 'key is 1025 bytes, over the 1024-byte limit' });
+    expect((await refusal(client.delete(new Uint8Array(2000)))).code).toBe('TOO_LARGE');
+    expect((await refusal(client.getMany(['a', 'k'.repeat(1025)]))).code).toBe('TOO_LARGE');
+    expect((await refusal(client.scan({ prefix: 'p'.repeat(1025) }))).code).toBe('TOO_LARGE');
+    // A batch: one bad part fails the whole call before any part is sent.
+    const ok = keyIn(cluster, 0, 'ok');
+    const big = keyIn(cluster, 1, 'big');
+    expect((await refusal(client.writeBatch([{ op: 'put', key: ok, value: 'v' }, { op: 'put', key: big, value: twoMiB }]))).code).toBe('TOO_LARGE');
+    const many = Array.from({ length: 1001 }, (_, i) => ({ op: 'put' as const, key: keyIn(cluster, 2, `m${i}-`), value: i }));
+    expect(await refusal(client.writeBatch(many))).toMatchObject({ code: 'TOO_LARGE', message: "the batch's part for partition 2 has 1001 ops, over the 1000-op limit of one atomic batch" });
+    const heavy = Array.from({ length: 9 }, (_, i) => ({ op: 'put' as const, key: keyIn(cluster, 3, `h${i}-`), value: new Uint8Array(1024 * 1024 - 100) }));
+    expect((await refusal(client.writeBatch(heavy))).message).toContain('over the 8388608-byte limit of one atomic batch');
+    expect(cluster.calls.slice(before).filter((c) => c.path !== 'cluster.placement')).toEqual([]);
+  });
+
+  it('getMany of more keys than one request carries is sent in parts of at most 1000', async () => {
+    const { cluster, client, run } = setup();
+    const keys = Array.from({ length: 2500 }, (_, i) => keyIn(cluster, 1, `g${i}-`));
+    await run(client.put(keys[1234]!, 'found'));
+    const before = cluster.calls.length;
+    const got = await run(client.getMany(keys));
+    expect(got.filter((e) => e !== null).map((e) => e!.value)).toEqual(['found']);
+    expect(got[1234]?.value).toBe('found');
+    const sizes = cluster.calls.slice(before).filter((c) => c.path === 'kv.getMany').map((c) => c.input.keys.length);
+    expect(sizes).toEqual([1000, 1000, 500]);
+  });
+
   it('writeBatch applies per partition and reports every partition', async () => {
     const { cluster, client, run } = setup();
     const keys = Array.from({ length: 8 }, (_, i) => `b${i}`);
