@@ -93,6 +93,11 @@ describe('api server', () => {
     expect(await post('kv.put', { key: bigKey, value: { type: 'string', data: 'v' }, session: session(2) })).toEqual({ status: 400, code: 'TOO_LARGE' });
     expect(await post('kv.put', { key: 'a', value: { type: 'nope' }, session: session(3) })).toEqual({ status: 400, code: 'BAD_REQUEST' });
     expect(kv.writes).toBe(0);
+    // A query may be POSTed (its input in the body; what the forwarder sends): it is answered.
+    expect(await post('kv.get', { key: bigKey })).toEqual({ status: 400, code: 'TOO_LARGE' });
+    const posted = await fetch(`http://${url}/trpc/kv.get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: 'none' }) });
+    expect(posted.status).toBe(200);
+    expect(((await posted.json()) as { result: { data: { entry: unknown } } }).result.data.entry).toBeNull();
     // The same server still serves good input on both.
     await client.mutation('kv.put', { key: 'a', value: { type: 'string', data: 'v' }, session: session(4) });
     expect((await post('kv.put', { key: 'b', value: { type: 'string', data: 'v' }, session: session(5) })).status).toBe(200);

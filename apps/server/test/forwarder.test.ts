@@ -18,11 +18,12 @@ interface Leader {
   open: number;
   maxOpen: number;
   received: number;
+  requests: Array<{ method: string; url: string; bodyBytes: number }>;
   close(): Promise<void>;
 }
 
 async function standInLeader(): Promise<Leader> {
-  const leader = { held: [] as Array<() => void>, open: 0, maxOpen: 0, received: 0 } as Leader;
+  const leader = { held: [] as Array<() => void>, open: 0, maxOpen: 0, received: 0, requests: [] } as unknown as Leader;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -31,6 +32,7 @@ async function standInLeader(): Promise<Leader> {
       leader.open++;
       leader.maxOpen = Math.max(leader.maxOpen, leader.open);
       const input = JSON.parse(body) as { key: string };
+      leader.requests.push({ method: req.method!, url: req.url!, bodyBytes: body.length });
       leader.held.push(() => {
         leader.open--;
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -90,6 +92,21 @@ describe('forwarder limits', () => {
     expect(l.received).toBe(5);
     expect(forwarder.forwardedTotal).toBe(5);
     expect(forwarder.load(to)).toEqual({ inFlight: 0, waiting: 0 });
+  });
+
+  it('sends queries as POST with the input in the body: a getMany of 1000 keys does not fit in a URL', async () => {
+    leader = await standInLeader();
+    const l = leader;
+    const forwarder = new TrpcForwarder(() => l.address, 10_000);
+    const keys = Array.from({ length: 1000 }, (_, i) => `some/longish/key/number/${i}/${'x'.repeat(20)}`);
+    const call = forwarder.forward(nodeId(2), 'kv.getMany', { key: 'many', keys });
+    await until(() => l.held.length === 1);
+    l.held.shift()!();
+    expect(await call).toEqual({ echoed: 'many' });
+    expect(l.requests).toHaveLength(1);
+    expect(l.requests[0]!.method).toBe('POST');
+    expect(l.requests[0]!.url).toBe('/trpc/kv.getMany');
+    expect(l.requests[0]!.bodyBytes).toBeGreaterThan(50_000);
   });
 
   it('a call whose timeout passes while it waits for a slot fails UNAVAILABLE; the line empties', async () => {

@@ -28,7 +28,7 @@ afterEach(async () => {
   server = agent = undefined;
 });
 
-async function serve(answer: (seen: Seen, res: ServerResponse) => void): Promise<{ base: string; seen: Seen[] }> {
+async function serve(answer: (seen: Seen, res: ServerResponse) => void, host = '127.0.0.1'): Promise<{ base: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   server = createServer((req, res) => {
     let body = '';
@@ -39,8 +39,9 @@ async function serve(answer: (seen: Seen, res: ServerResponse) => void): Promise
       answer(s, res);
     });
   });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  await new Promise<void>((r) => server!.listen(0, host, r));
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  return { base: `http://${hostInUrl}:${(server.address() as AddressInfo).port}`, seen };
 }
 
 const json = (res: ServerResponse, status: number, body: unknown): void => {
@@ -64,6 +65,15 @@ describe('httpFetch', () => {
     expect(seen[1]).toMatchObject({ method: 'GET', url: '/trpc/kv.get?input=%7B%7D', body: '' });
     expect(seen[1]!.headers['x-a']).toBe('b');
     expect(get.ok).toBe(true);
+  });
+
+  it('reaches a leader at an IPv6 address (brackets in the URL, none for node:http)', async () => {
+    const { base, seen } = await serve((_s, res) => json(res, 200, { result: { data: 'v6' } }), '::1');
+    expect(base.startsWith('http://[::1]:')).toBe(true);
+    agent = new Agent({ keepAlive: true });
+    const res = await httpFetch(agent, 1024)(`${base}/trpc/cluster.health`);
+    expect(await res.json()).toEqual({ result: { data: 'v6' } });
+    expect(seen).toHaveLength(1);
   });
 
   it('returns an error status with its JSON body and ok false (tRPC reads the error from it)', async () => {

@@ -1,5 +1,6 @@
 /** Store records to wire entries and back. */
 import type { KvRecord, WatchEvent } from '@ringkv/multiraft';
+import { utf8Length } from '@ringkv/stdx';
 import type { WireKey, WireValue } from './wire';
 import { base64DecodedLength, keyToWire, valueToWire } from './wire';
 
@@ -42,13 +43,13 @@ export function watchEventToWire(event: WatchEvent): WireWatchEvent {
 }
 
 /**
- * About how many bytes of keys and values an entry carries, as stored: bytes by their decoded
- * length, strings by their length in characters (their UTF-8 bytes for ASCII), JSON values by
- * their JSON text. For answer limits; the Store measures records it reads the same way.
+ * How many bytes of keys and values an entry carries, as the Store counts a value: bytes by their
+ * decoded length, strings by their UTF-8 bytes, JSON values by their JSON text's. For answer
+ * limits.
  */
 export function wireEntryBytes(entry: WireEntry): number {
-  const key = typeof entry.key === 'string' ? entry.key.length : base64DecodedLength(entry.key.bytes);
+  const key = typeof entry.key === 'string' ? utf8Length(entry.key) : base64DecodedLength(entry.key.bytes);
   const v = entry.value;
-  const value = v.type === 'bytes' ? base64DecodedLength(v.data) : v.type === 'string' ? v.data.length : JSON.stringify(v.data).length;
+  const value = v.type === 'bytes' ? base64DecodedLength(v.data) : utf8Length(v.type === 'string' ? v.data : JSON.stringify(v.data));
   return key + value;
 }

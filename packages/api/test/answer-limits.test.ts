@@ -138,3 +138,13 @@ describe('answer limits through the router', () => {
     expect(one.results[0]!.ok).toBe(true);
   });
 });
+
+describe('wireEntryBytes', () => {
+  it('counts strings in UTF-8 bytes, bytes decoded, JSON values by their JSON text', async () => {
+    const { wireEntryBytes } = await import('../src/entries');
+    const base = { version: 1, createRevision: 1, modRevision: 1 };
+    expect(wireEntryBytes({ key: 'é', value: { type: 'string', data: '日本' }, ...base })).toBe(2 + 6);
+    expect(wireEntryBytes({ key: { bytes: 'AAEC' }, value: { type: 'bytes', data: 'AAECAw==' }, ...base })).toBe(3 + 4);
+    expect(wireEntryBytes({ key: 'k', value: { type: 'json', data: { a: 'é' } }, ...base })).toBe(1 + Buffer.byteLength(JSON.stringify({ a: 'é' })));
+  });
+});

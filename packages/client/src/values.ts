@@ -151,8 +151,10 @@ export function pickBase64Codec(runtime: Base64Runtime): Base64Codec {
       decode: (text) => {
         if (text.length % 4 !== 0 || !BASE64.test(text)) throw invalidBase64();
         const buf = buffer.from(text, 'base64');
-        // A plain Uint8Array over the Buffer's memory: callers get the type they wrote.
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        // A plain Uint8Array, the type callers wrote, over memory of its own: a small Buffer is a
+        // slice of Node's shared 8 KiB pool, whose other bytes `.buffer` would expose.
+        if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return new Uint8Array(buf.buffer);
+        return new Uint8Array(buf);
       },
     };
   }

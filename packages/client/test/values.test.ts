@@ -52,6 +52,14 @@ describe('base64 codecs', () => {
     );
   });
 
+  it('decode small values into memory of their own (not a view of a shared pool)', () => {
+    for (const c of codecs) {
+      const back = c.decode(Buffer.from([1, 2, 3]).toString('base64'));
+      expect(back.buffer.byteLength, c.name).toBe(3);
+      expect(back.byteOffset, c.name).toBe(0);
+    }
+  });
+
   it('round-trip a 1 MiB value', () => {
     const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 7919) & 0xff);
     for (const c of codecs) expect(Buffer.from(c.decode(c.encode(big))).equals(Buffer.from(big))).toBe(true);

@@ -46,6 +46,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     router: options.router,
     basePath: TRPC_BASE,
     maxBodySize: REQUEST_BODY_BYTES_MAX,
+    // Queries may also be POSTed (input in the body): a getMany of 1000 keys does not fit in a
+    // URL under Node's 16 KiB header limit. The forwarder sends every call this way.
+    allowMethodOverride: true,
     createContext: ({ req }): AppContext => ({ forwarded: req.headers[FORWARDED_HEADER] === '1' }),
   });
   const server = http.createServer((req, res) => {

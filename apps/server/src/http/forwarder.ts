@@ -130,7 +130,11 @@ export class TrpcForwarder implements Forwarder {
     const address = this.apiAddressOf(node);
     if (address === undefined) throw new StoreError('UNAVAILABLE', `node ${node} is not a known member; cannot forward to it`, { retryAfterMs: 100 });
     client = createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `http://${address}/trpc`, headers: { [FORWARDED_HEADER]: '1' }, fetch: httpFetch(this.agent, FORWARD_RESPONSE_BYTES_MAX) })],
+      // POST for queries too (the server allows the override): inputs such as a getMany of 1000
+      // keys are too long for a URL.
+      links: [
+        httpLink({ url: `http://${address}/trpc`, methodOverride: 'POST', headers: { [FORWARDED_HEADER]: '1' }, fetch: httpFetch(this.agent, FORWARD_RESPONSE_BYTES_MAX) }),
+      ],
     });
     this.clients.set(node, client);
     return client;

@@ -41,7 +41,8 @@ export function httpFetch(agent: Agent, responseBytesMax: number): HttpFetch {
       const req = request(
         {
           agent,
-          host: target.hostname,
+          // URL keeps an IPv6 address in brackets ([::1]); node:http wants it bare.
+          host: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
           port: target.port,
           path: `${target.pathname}${target.search}`,
           method: init.method ?? 'GET',
