@@ -8,7 +8,7 @@ import * as client from '@ringkv/client';
 
 describe('request limits', () => {
   it('are the same in the SDK and the api', () => {
-    for (const name of ['KEY_SIZE_BYTES_MAX', 'VALUE_SIZE_BYTES_MAX', 'BATCH_OPS_MAX', 'BATCH_SIZE_BYTES_MAX', 'GET_MANY_KEYS_MAX'] as const) {
+    for (const name of ['KEY_SIZE_BYTES_MAX', 'VALUE_SIZE_BYTES_MAX', 'BATCH_OPS_MAX', 'BATCH_SIZE_BYTES_MAX', 'GET_MANY_KEYS_MAX', 'REQUEST_BODY_BYTES_MAX'] as const) {
       expect(client[name], name).toBe(api[name]);
     }
   });

@@ -33,7 +33,7 @@ import type {
   WatchOptions,
 } from './types';
 import type { Key, Value } from './values';
-import { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, decodeKey, decodeValue, encodeKey, encodeValue, keyBytes, keySizeBytes, valueSizeBytes } from './values';
+import { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, checkRequestSize, decodeKey, decodeValue, encodeKey, encodeValue, keyBytes, keySizeBytes, valueSizeBytes } from './values';
 import { PrefixWatchStream } from './prefix-watch';
 import { WatchStream } from './watch';
 import type {
@@ -225,6 +225,7 @@ export class RingKVClient {
       }
       if (bytes > BATCH_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `${where} holds ${bytes} bytes of keys and values, over the ${BATCH_SIZE_BYTES_MAX}-byte limit of one atomic batch`);
       const input: Unsessioned<WireWriteBatchInput> = { ops: indices.map((i) => toWireOp(ops[i]!)) };
+      checkRequestSize(where, 'kv.writeBatch', input);
       return { partition, indices, input };
     });
     const outcomes = await Promise.all(

@@ -12,6 +12,6 @@ export { SystemClock } from '@ringkv/stdx';
 export type { BackoffOptions } from './backoff';
 export type { Partitioner, PartitionerFactory, RouterOptions } from './router';
 export type { Key, Value, JsonValue, WireKey, WireValue } from './values';
-export { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './values';
+export { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, KEY_SIZE_BYTES_MAX, REQUEST_BODY_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './values';
 export type * from './types';
 export type * from './wire';

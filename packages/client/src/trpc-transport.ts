@@ -19,6 +19,7 @@ import type { PipelinedPath, PipelinedResult } from '@ringkv/api';
 import { SystemClock } from '@ringkv/stdx';
 import type { ProcedurePath } from './wire';
 import { isMutation } from './wire';
+import { estimatedCallBytes, requestBytes } from './values';
 
 /** The WebSocket class to use: the browser's global, or `ws` in Node. */
 export type WebSocketClass = typeof WebSocket;
@@ -46,6 +47,8 @@ interface NodeConnection {
   readonly reads: PipelineQueue;
   /** Puts and deletes waiting for this tick's write pipeline. */
   readonly writes: PipelineQueue;
+  /** Estimated bytes of the requests queued in tRPC's socket client for its next frame. */
+  framedBytes: number;
 }
 
 /** Calls waiting for the next pipeline to one node, and their estimated size. */
@@ -124,22 +127,6 @@ const PIPELINE_CALLS_MAX = 256;
 const PIPELINE_BYTES_MAX = 1024 * 1024;
 const PIPELINED_CALL_BYTES_MAX = 64 * 1024;
 
-/** An upper bound of a get's (or a put's, a delete's) JSON size, or undefined when not cheap to tell. */
-export function estimatedCallBytes(input: unknown): number | undefined {
-  const { key, value } = input as { key?: unknown; value?: unknown };
-  let bytes = 256; // the envelope, session and options
-  if (typeof key === 'string') bytes += key.length * 6;
-  else if (key !== null && typeof key === 'object' && typeof (key as { bytes?: unknown }).bytes === 'string') bytes += (key as { bytes: string }).bytes.length;
-  else return undefined;
-  if (value !== undefined) {
-    const data = (value as { type?: unknown; data?: unknown }).data;
-    const type = (value as { type?: unknown }).type;
-    if (typeof data !== 'string' || (type !== 'string' && type !== 'bytes')) return undefined;
-    // JSON escapes a character in at most 6 bytes (a control character as \u00XX).
-    bytes += type === 'string' ? data.length * 6 : data.length;
-  }
-  return bytes;
-}
 
 /**
  * One `kv.pipeline` request in flight: settles each call from its slot of the answer, or all of
@@ -265,6 +252,38 @@ export function webSocketUrl(endpoint: string): string {
   return `ws://${endpoint}`;
 }
 
+/**
+ * tRPC's socket client sends every request queued in one tick as ONE WebSocket message, and the
+ * server closes a connection whose message passes its limit (12 MiB), failing every call on it:
+ * a few large writes to one node in the same tick did that. So a frame is sent early, before a
+ * request would take it past this many (estimated) bytes, and once it reaches them; a single
+ * request larger than this goes in a frame of its own. Small traffic never comes near it.
+ */
+export const FRAME_BYTES_MAX = 4 * 1024 * 1024;
+
+function makeRoomInFrame(node: NodeConnection, bytes: number): void {
+  if (!hasQueuedRequests(node.wsClient)) node.framedBytes = 0;
+  else if (node.framedBytes > 0 && node.framedBytes + bytes > FRAME_BYTES_MAX) {
+    sendQueuedNow(node.wsClient);
+    node.framedBytes = 0;
+  }
+}
+
+function queuedInFrame(node: NodeConnection, bytes: number): void {
+  node.framedBytes += bytes;
+  if (node.framedBytes >= FRAME_BYTES_MAX) {
+    sendQueuedNow(node.wsClient);
+    node.framedBytes = 0;
+  }
+}
+
+/** Whether tRPC's socket client holds requests for its next frame (true when it cannot tell). */
+function hasQueuedRequests(wsClient: TRPCWebSocketClient): boolean {
+  const manager = (wsClient as unknown as WsClientInternals).requestManager;
+  return manager === undefined ? true : manager.hasOutgoingRequests();
+}
+
+
 export class TrpcTransport implements ClientTransport {
   private readonly nodes = new Map<string, NodeConnection>();
   private closed = false;
@@ -323,11 +342,14 @@ export class TrpcTransport implements ClientTransport {
     const pipeline = new PendingPipeline(node, endpoint, queued);
     node.calls.add(pipeline);
     const input = { calls: queued.map((call) => ({ path: call.path, input: call.input })) };
+    const bytes = queued.reduce((sum, call) => sum + (estimatedCallBytes(call.input) ?? PIPELINED_CALL_BYTES_MAX), 0);
+    makeRoomInFrame(node, bytes);
     pipeline.subscription = node.wsClient
       .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
       .subscribe(pipeline);
     // Failed while subscribing (before `subscription` was set): drop the request now.
     if (pipeline.done) pipeline.subscription.unsubscribe();
+    else queuedInFrame(node, bytes);
   }
 
   /** Sends one call on its own. */
@@ -335,6 +357,8 @@ export class TrpcTransport implements ClientTransport {
     return new Promise((resolve, reject) => {
       const call = new PendingCall(node, endpoint, resolve, reject);
       node.calls.add(call);
+      const bytes = requestBytes(path, input);
+      makeRoomInFrame(node, bytes);
       // Straight to the socket client's request observable: no link chain, no promise adapter,
       // no AbortController (tRPC's own promise adapter builds one and a DOMException per call).
       // Unsubscribing drops a request still queued and ignores a late answer.
@@ -344,7 +368,10 @@ export class TrpcTransport implements ClientTransport {
       if (call.settled) call.subscription.unsubscribe();
       else {
         cancel.listen(call.onCancel);
-        if (node.calls.size === 1) sendQueuedNow(node.wsClient);
+        if (node.calls.size === 1) {
+          sendQueuedNow(node.wsClient);
+          node.framedBytes = 0;
+        } else queuedInFrame(node, bytes);
       }
     });
   }
@@ -413,6 +440,7 @@ export class TrpcTransport implements ClientTransport {
       calls: new Set(),
       reads: { calls: [], bytes: 0 },
       writes: { calls: [], bytes: 0 },
+      framedBytes: 0,
     };
     // A socket that failed marks the node down until it opens again. tRPC would resend a
     // subscription once the node is back; failing it instead lets the watch move to another

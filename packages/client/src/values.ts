@@ -31,6 +31,24 @@ export const VALUE_SIZE_BYTES_MAX = 1024 * 1024;
 export const BATCH_OPS_MAX = 1000;
 export const BATCH_SIZE_BYTES_MAX = 8 * 1024 * 1024;
 export const GET_MANY_KEYS_MAX = 1000;
+/** The largest message the server takes (its WebSocket and HTTP body limit); larger closes the socket. */
+export const REQUEST_BODY_BYTES_MAX = 12 * 1024 * 1024;
+/** Room left in a message for tRPC's envelope and the session around a request's input. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+/**
+ * Refuses an input whose JSON would pass the server's message limit. Cheap unless the estimate
+ * (strings counted at their worst, 6 bytes a character) says it might: then its JSON is measured.
+ * Only a batch can get there (values are 1 MiB at most); one with many characters JSON escapes.
+ */
+export function checkRequestSize(what: string, path: string, input: unknown): void {
+  const limit = REQUEST_BODY_BYTES_MAX - ENVELOPE_BYTES;
+  if (requestBytes(path, input) <= limit) return;
+  const bytes = utf8Length(JSON.stringify(input));
+  if (bytes > limit) {
+    throw new RingKVError('TOO_LARGE', `${what} is ${bytes} bytes as JSON (escaped characters take up to 6 bytes each), over the ${limit} bytes one request may carry; split it`);
+  }
+}
 
 /** A key's size as the server counts it: a string's UTF-8 bytes, or the bytes. */
 export function keySizeBytes(key: Key): number {
@@ -187,4 +205,45 @@ export function toBase64(bytes: Uint8Array): string {
 
 export function fromBase64(text: string): Uint8Array {
   return base64.decode(text);
+}
+
+/** An upper bound of a get's (or a put's, a delete's) JSON size, or undefined when not cheap to tell. */
+export function estimatedCallBytes(input: unknown): number | undefined {
+  const { key, value } = input as { key?: unknown; value?: unknown };
+  let bytes = 256; // the envelope, session and options
+  if (typeof key === 'string') bytes += key.length * 6;
+  else if (key !== null && typeof key === 'object' && typeof (key as { bytes?: unknown }).bytes === 'string') bytes += (key as { bytes: string }).bytes.length;
+  else return undefined;
+  if (value !== undefined) {
+    const data = (value as { type?: unknown; data?: unknown }).data;
+    const type = (value as { type?: unknown }).type;
+    if (typeof data !== 'string' || (type !== 'string' && type !== 'bytes')) return undefined;
+    // JSON escapes a character in at most 6 bytes (a control character as \u00XX).
+    bytes += type === 'string' ? data.length * 6 : data.length;
+  }
+  return bytes;
+}
+
+/** An upper bound of a request's JSON size: the cheap estimate where there is one, else its JSON text. */
+export function requestBytes(path: string, input: unknown): number {
+  if (path === 'kv.writeBatch' || path === 'kv.getMany') {
+    const items = path === 'kv.writeBatch' ? (input as { ops?: unknown }).ops : ((input as { keys?: unknown }).keys as unknown[] | undefined)?.map((key) => ({ key }));
+    if (Array.isArray(items)) {
+      let sum = 256;
+      for (const item of items) {
+        const bytes = estimatedCallBytes(item);
+        if (bytes === undefined) return jsonBytes(input);
+        sum += bytes;
+      }
+      return sum;
+    }
+  }
+  if (path === 'kv.get' || path === 'kv.put' || path === 'kv.delete') return estimatedCallBytes(input) ?? jsonBytes(input);
+  return 4096;
+}
+
+function jsonBytes(value: unknown): number {
+  const text = JSON.stringify(value) as string | undefined;
+  // UTF-16 units: a character outside ASCII takes up to 3 bytes of UTF-8.
+  return text === undefined ? 0 : text.length * 3;
 }

@@ -424,6 +424,9 @@ describe('operations', () => {
     expect(await refusal(client.writeBatch(many))).toMatchObject({ code: 'TOO_LARGE', message: "the batch's part for partition 2 has 1001 ops, over the 1000-op limit of one atomic batch" });
     const heavy = Array.from({ length: 9 }, (_, i) => ({ op: 'put' as const, key: keyIn(cluster, 3, `h${i}-`), value: new Uint8Array(1024 * 1024 - 100) }));
     expect((await refusal(client.writeBatch(heavy))).message).toContain('over the 8388608-byte limit of one atomic batch');
+    // Under 8 MiB of characters, but JSON escapes each control character in 6 bytes: 15 MiB as sent.
+    const escaped = Array.from({ length: 3 }, (_, i) => ({ op: 'put' as const, key: keyIn(cluster, 3, `e${i}-`), value: '\u0001'.repeat(900 * 1024) }));
+    expect((await refusal(client.writeBatch(escaped))).message).toMatch(/bytes as JSON .* over the \d+ bytes one request may carry; split it$/);
     expect(cluster.calls.slice(before).filter((c) => c.path !== 'cluster.placement')).toEqual([]);
   });
 

@@ -11,7 +11,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { CancelToken } from '../src/cancel';
 import { RingKVError } from '../src/errors';
-import { PendingPipeline, TrpcTransport, estimatedCallBytes, toRingKVError, webSocketUrl } from '../src/trpc-transport';
+import { FRAME_BYTES_MAX, PendingPipeline, TrpcTransport, toRingKVError, webSocketUrl } from '../src/trpc-transport';
+import { estimatedCallBytes } from '../src/values';
 import type { WebSocketClass } from '../src/trpc-transport';
 
 class Refusal extends Error {
@@ -67,9 +68,10 @@ const router = t.router({
   }),
 });
 
-async function startServer(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+async function startServer(options: { maxPayload?: number; messageSizes?: number[] } = {}): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }) });
   await new Promise((r) => wss.once('listening', r));
+  if (options.messageSizes !== undefined) wss.on('connection', (ws) => ws.on('message', (data: Buffer) => options.messageSizes!.push(data.length)));
   const handler = applyWSSHandler({ wss, router });
   const port = (wss.address() as AddressInfo).port;
   return {
@@ -244,6 +246,24 @@ describe('TrpcTransport', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('keeps each WebSocket message under FRAME_BYTES_MAX plus one request: large writes of one tick do not add up past the server limit', async () => {
+    const messageSizes: number[] = [];
+    const server = await startServer({ maxPayload: 12 * 1024 * 1024, messageSizes });
+    cleanups.push(server.stop);
+    const tr = transport();
+    await tr.call(server.endpoint, 'kv.get', { key: 'a' }, { cancel: new CancelToken() });
+    messageSizes.length = 0;
+    // A slow get keeps the node busy, so the puts that follow wait for tRPC's frame together.
+    const slow = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: new CancelToken() });
+    const big = { type: 'bytes', data: 'A'.repeat(1536 * 1024) };
+    const puts = Array.from({ length: 9 }, (_, i) => tr.call(server.endpoint, 'kv.put', { key: `big${i}`, value: big }, { cancel: new CancelToken() }));
+    expect(await Promise.all(puts)).toHaveLength(9);
+    await slow;
+    expect(messageSizes.length).toBeGreaterThan(2);
+    for (const size of messageSizes) expect(size).toBeLessThanOrEqual(FRAME_BYTES_MAX + 1600 * 1024);
+    expect(messageSizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(9 * 1536 * 1024);
   });
 
   it("sends the gets queued for a node in one tick as one pipeline and its writes as another, each answered in its slot", async () => {
