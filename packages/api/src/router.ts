@@ -67,7 +67,8 @@ const ENTRIES_ALWAYS_FIT = Math.floor(ANSWER_BYTES_MAX / (VALUE_SIZE_BYTES_MAX +
 /**
  * A pipeline's gets may each find a value of up to 1 MiB: past ANSWER_BYTES_MAX of keys and
  * values (the first get always kept), the later gets' answers are left out, each replaced by a
- * retryable UNAVAILABLE; the SDK sends a retried call on its own. Writes answer no values.
+ * retryable UNAVAILABLE naming the limit (answerLimitBytes); the SDK sends it again at once, on
+ * its own, to the same leader. Writes answer no values.
  */
 function boundPipelineAnswer(calls: ReadonlyArray<{ readonly path: PipelinedPath }>, results: PipelinedResult[]): PipelinedResult[] {
   // Values are at most 1 MiB and keys 1 KiB: this many found entries fit, whatever their sizes,
@@ -91,7 +92,7 @@ function boundPipelineAnswer(calls: ReadonlyArray<{ readonly path: PipelinedPath
       error: {
         message: `left out of a pipeline whose answer would carry more than ${ANSWER_BYTES_MAX} bytes of keys and values; send this get on its own`,
         code: 'SERVICE_UNAVAILABLE',
-        ringkv: { code: 'UNAVAILABLE', retryAfterMs: 0 },
+        ringkv: { code: 'UNAVAILABLE', retryAfterMs: 0, answerLimitBytes: ANSWER_BYTES_MAX },
       },
     };
   });

@@ -127,7 +127,7 @@ describe('answer limits through the router', () => {
     for (const r of results.slice(15, 21)) {
       expect(r.ok).toBe(false);
       if (!r.ok) {
-        expect(r.error.ringkv).toEqual({ code: 'UNAVAILABLE', retryAfterMs: 0 });
+        expect(r.error.ringkv).toEqual({ code: 'UNAVAILABLE', retryAfterMs: 0, answerLimitBytes: ANSWER_BYTES_MAX });
         expect(r.error.message).toContain('send this get on its own');
       }
     }

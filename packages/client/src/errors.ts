@@ -28,7 +28,10 @@ export interface RingKVErrorData {
   readonly currentVersion?: number;
   readonly compactedRevision?: number;
   readonly retryAfterMs?: number;
-  /** On TOO_LARGE: the answer, not the request, passed this many bytes (ask for less at once). */
+  /**
+   * The answer, not the request, passed this many bytes: on TOO_LARGE ask for less at once; on
+   * UNAVAILABLE (a get left out of a pipeline's answer) send it again on its own.
+   */
   readonly answerLimitBytes?: number;
   /** Which endpoint answered (or failed to). */
   readonly endpoint?: string;

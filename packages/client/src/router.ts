@@ -136,6 +136,9 @@ export class Router {
       this.refreshWanted = true;
       return false;
     }
+    // Left out of a pipeline's answer for its size: the leader is fine; go again at once (the
+    // retry is sent on its own).
+    if (error.code === 'UNAVAILABLE' && error.data.answerLimitBytes !== undefined) return true;
     if (error.code === 'UNAVAILABLE' && partition !== undefined) {
       placement?.forgetLeader(partition);
     }

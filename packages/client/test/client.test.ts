@@ -442,6 +442,22 @@ describe('operations', () => {
     expect(sizes).toEqual([1000, 1000, 500]);
   });
 
+  it('a get left out of a pipeline answer for its size goes again at once, alone, to the same leader', async () => {
+    const { cluster, client, clock, run } = setup();
+    const key = keyIn(cluster, 2);
+    await run(client.put(key, 'v'));
+    cluster.cutFromPipelines = 1;
+    const before = cluster.calls.length;
+    const started = clock.nowMs();
+    expect((await run(client.get(key)))?.value).toBe('v');
+    const calls = cluster.calls.slice(before);
+    expect(calls.map((c) => [c.endpoint, c.alone])).toEqual([
+      ['n3', false],
+      ['n3', true],
+    ]);
+    expect(clock.nowMs() - started).toBe(0); // no backoff, no placement reload
+  });
+
   it('writeBatch applies per partition and reports every partition', async () => {
     const { cluster, client, run } = setup();
     const keys = Array.from({ length: 8 }, (_, i) => `b${i}`);

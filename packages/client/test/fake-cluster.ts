@@ -67,6 +67,8 @@ export class FakeCluster implements ClientTransport {
   batchOutcomeFailures = 0;
   /** A getMany of more keys than this fails TOO_LARGE as an answer past the server's limit. */
   getManyKeysMax = Infinity;
+  /** The next this-many gets fail as a server's pipeline answer cut at its limit would. */
+  cutFromPipelines = 0;
   /** Called when a getMany is refused as too large (tests change the cluster from here). */
   onGetManyTooLarge: (() => void) | undefined;
   /** Per endpoint, the first revision its watch history holds (as after a restart); older: COMPACTED. */
@@ -160,6 +162,10 @@ export class FakeCluster implements ClientTransport {
     if (this.unavailableFor > 0) {
       this.unavailableFor--;
       throw new RingKVError('UNAVAILABLE', 'no leader', { partition });
+    }
+    if (path === 'kv.get' && this.cutFromPipelines > 0) {
+      this.cutFromPipelines--;
+      throw new RingKVError('UNAVAILABLE', 'left out of a pipeline answer over its limit', { partition, retryAfterMs: 0, answerLimitBytes: 16 });
     }
     const stale = path === 'kv.get' && input.consistency === 'stale';
     if (state.leader !== node && !stale) {
