@@ -3,7 +3,7 @@
  * with zod, call the Store through its facade (KvService), and forward to the partition's leader
  * when the Store answers NOT_LEADER with a known leader (unless the request was itself forwarded).
  */
-import { ANSWER_BYTES_MAX, StoreError } from '@ringkv/multiraft';
+import { StoreError } from '@ringkv/multiraft';
 import type { BatchOp, KvService, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
 import { nodeId } from '@ringkv/stdx';
 import { TRPCError } from '@trpc/server';
@@ -25,7 +25,7 @@ import {
   writeBatchInput,
 } from './schemas';
 import type { WireScanPartitionPage } from './scan-merge';
-import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './limits';
+import { ANSWER_BYTES_MAX, KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './limits';
 import { mergeScanPages } from './scan-merge';
 import { mutation, parseWith, query, t } from './trpc';
 import { WatchQueue } from './watch-queue';

@@ -33,7 +33,7 @@ import type {
   WatchOptions,
 } from './types';
 import type { Key, Value } from './values';
-import { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, checkRequestSize, decodeKey, decodeValue, encodeKey, encodeValue, keyBytes, keySizeBytes, valueSizeBytes } from './values';
+import { BATCH_OPS_MAX, BATCH_SIZE_BYTES_MAX, GET_MANY_KEYS_MAX, checkRequestSize, decodeKey, decodeValue, encodeKey, encodeSizedValue, encodeValue, keyBytes, keySizeBytes } from './values';
 import { PrefixWatchStream } from './prefix-watch';
 import { WatchStream } from './watch';
 import type {
@@ -128,19 +128,21 @@ export class RingKVClient {
     await this.ensurePlacement(options);
     const groups = this.groupByPartition(keys);
     const results = new Array<KvEntry<V> | null>(keys.length).fill(null);
-    // Parts asked again after a split share what is left of the call's deadline.
+    // Every key is encoded (and its size checked) before any request is sent.
+    const wireKeys = keys.map(encodeKey);
+    // Every request, parts asked again after a split included, has what is left of the call's deadline.
     const deadlineAtMs = this.env.clock.nowMs() + (options.deadlineMs ?? this.policy.deadlineMs);
-    const read = async (partition: number | undefined, indices: readonly number[], split: boolean): Promise<void> => {
-      const input: WireGetManyInput = { keys: indices.map((i) => encodeKey(keys[i]!)), consistency, ...staleBound(options) };
+    const read = async (partition: number | undefined, indices: readonly number[]): Promise<void> => {
+      const input: WireGetManyInput = { keys: indices.map((i) => wireKeys[i]!), consistency, ...staleBound(options) };
       const route = partition === undefined ? { partition: undefined } : { partition, anyReplica: consistency === 'stale' };
-      const partOptions = split ? { ...options, deadlineMs: Math.max(1, deadlineAtMs - this.env.clock.nowMs()) } : options;
+      const partOptions = { ...options, deadlineMs: Math.max(1, deadlineAtMs - this.env.clock.nowMs()) };
       let out: WireGetManyOutput;
       try {
         out = await this.request<WireGetManyOutput>('kv.getMany', input, () => route, partOptions);
       } catch (error) {
         if (!(error instanceof RingKVError && error.code === 'TOO_LARGE' && error.data.answerLimitBytes !== undefined && indices.length > 1)) throw error;
         const half = Math.ceil(indices.length / 2);
-        await Promise.all([read(partition, indices.slice(0, half), true), read(partition, indices.slice(half), true)]);
+        await Promise.all([read(partition, indices.slice(0, half)), read(partition, indices.slice(half))]);
         return;
       }
       if (out.entries.length !== indices.length) {
@@ -150,13 +152,12 @@ export class RingKVClient {
         results[indices[j]!] = entry === null ? null : (toEntry(entry) as KvEntry<V>);
       });
     };
-    // A request carries at most GET_MANY_KEYS_MAX keys; the key sizes are checked before any is sent.
+    // A request carries at most GET_MANY_KEYS_MAX keys.
     const requests: Array<[number | undefined, number[]]> = [];
     for (const [partition, indices] of groups) {
       for (let i = 0; i < indices.length; i += GET_MANY_KEYS_MAX) requests.push([partition, indices.slice(i, i + GET_MANY_KEYS_MAX)]);
     }
-    for (const key of keys) encodeKey(key);
-    await Promise.all(requests.map(([partition, indices]) => read(partition, indices, false)));
+    await Promise.all(requests.map(([partition, indices]) => read(partition, indices)));
     return results;
   }
 
@@ -219,12 +220,13 @@ export class RingKVClient {
       const where = partition === undefined ? 'the batch' : `the batch's part for partition ${partition}`;
       if (indices.length > BATCH_OPS_MAX) throw new RingKVError('TOO_LARGE', `${where} has ${indices.length} ops, over the ${BATCH_OPS_MAX}-op limit of one atomic batch`);
       let bytes = 0;
-      for (const i of indices) {
-        const op = ops[i]!;
-        bytes += keySizeBytes(op.key) + (op.op === 'put' ? valueSizeBytes(op.value) : 0);
-      }
+      const wireOps = indices.map((i) => {
+        const op = toWireOp(ops[i]!);
+        bytes += op.bytes;
+        return op.wire;
+      });
       if (bytes > BATCH_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `${where} holds ${bytes} bytes of keys and values, over the ${BATCH_SIZE_BYTES_MAX}-byte limit of one atomic batch`);
-      const input: Unsessioned<WireWriteBatchInput> = { ops: indices.map((i) => toWireOp(ops[i]!)) };
+      const input: Unsessioned<WireWriteBatchInput> = { ops: wireOps };
       checkRequestSize(where, 'kv.writeBatch', input);
       return { partition, indices, input };
     });
@@ -490,10 +492,12 @@ function toEntry(wire: WireEntry): KvEntry {
   };
 }
 
-function toWireOp(op: BatchOp): WireBatchOp {
+/** An op as it travels, and its key's and value's bytes as the server counts them. */
+function toWireOp(op: BatchOp): { wire: WireBatchOp; bytes: number } {
   const common = { key: encodeKey(op.key), ...(op.ifVersion === undefined ? {} : { ifVersion: op.ifVersion }) };
-  if (op.op === 'delete') return { op: 'delete', ...common };
-  return { op: 'put', ...common, value: encodeValue(op.value), ...(op.ttlMs === undefined ? {} : { ttlMs: op.ttlMs }) };
+  if (op.op === 'delete') return { wire: { op: 'delete', ...common }, bytes: keySizeBytes(op.key) };
+  const value = encodeSizedValue(op.value);
+  return { wire: { op: 'put', ...common, value: value.wire, ...(op.ttlMs === undefined ? {} : { ttlMs: op.ttlMs }) }, bytes: keySizeBytes(op.key) + value.bytes };
 }
 
 /** An attempt's call options: a retry goes on its own (CallOptions.alone). */

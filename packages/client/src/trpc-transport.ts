@@ -127,7 +127,6 @@ const PIPELINE_CALLS_MAX = 256;
 const PIPELINE_BYTES_MAX = 1024 * 1024;
 const PIPELINED_CALL_BYTES_MAX = 64 * 1024;
 
-
 /**
  * One `kv.pipeline` request in flight: settles each call from its slot of the answer, or all of
  * them with the request's failure. A call cancelled meanwhile settles alone with its reason (the
@@ -261,20 +260,20 @@ export function webSocketUrl(endpoint: string): string {
  */
 export const FRAME_BYTES_MAX = 4 * 1024 * 1024;
 
+/** Sends the node's queued frame now, and starts counting the next one. */
+function sendFrameNow(node: NodeConnection): void {
+  sendQueuedNow(node.wsClient);
+  node.framedBytes = 0;
+}
+
 function makeRoomInFrame(node: NodeConnection, bytes: number): void {
   if (!hasQueuedRequests(node.wsClient)) node.framedBytes = 0;
-  else if (node.framedBytes > 0 && node.framedBytes + bytes > FRAME_BYTES_MAX) {
-    sendQueuedNow(node.wsClient);
-    node.framedBytes = 0;
-  }
+  else if (node.framedBytes > 0 && node.framedBytes + bytes > FRAME_BYTES_MAX) sendFrameNow(node);
 }
 
 function queuedInFrame(node: NodeConnection, bytes: number): void {
   node.framedBytes += bytes;
-  if (node.framedBytes >= FRAME_BYTES_MAX) {
-    sendQueuedNow(node.wsClient);
-    node.framedBytes = 0;
-  }
+  if (node.framedBytes >= FRAME_BYTES_MAX) sendFrameNow(node);
 }
 
 /** Whether tRPC's socket client holds requests for its next frame (true when it cannot tell). */
@@ -282,7 +281,6 @@ function hasQueuedRequests(wsClient: TRPCWebSocketClient): boolean {
   const manager = (wsClient as unknown as WsClientInternals).requestManager;
   return manager === undefined ? true : manager.hasOutgoingRequests();
 }
-
 
 export class TrpcTransport implements ClientTransport {
   private readonly nodes = new Map<string, NodeConnection>();
@@ -326,6 +324,7 @@ export class TrpcTransport implements ClientTransport {
       if (call.cancel.cancelled) call.reject(call.cancel.reason!);
       return !call.cancel.cancelled;
     });
+    const bytes = queue.bytes;
     queue.calls = [];
     queue.bytes = 0;
     if (queued.length === 0) return;
@@ -342,7 +341,6 @@ export class TrpcTransport implements ClientTransport {
     const pipeline = new PendingPipeline(node, endpoint, queued);
     node.calls.add(pipeline);
     const input = { calls: queued.map((call) => ({ path: call.path, input: call.input })) };
-    const bytes = queued.reduce((sum, call) => sum + (estimatedCallBytes(call.input) ?? PIPELINED_CALL_BYTES_MAX), 0);
     makeRoomInFrame(node, bytes);
     pipeline.subscription = node.wsClient
       .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
@@ -368,10 +366,8 @@ export class TrpcTransport implements ClientTransport {
       if (call.settled) call.subscription.unsubscribe();
       else {
         cancel.listen(call.onCancel);
-        if (node.calls.size === 1) {
-          sendQueuedNow(node.wsClient);
-          node.framedBytes = 0;
-        } else queuedInFrame(node, bytes);
+        if (node.calls.size === 1) sendFrameNow(node);
+        else queuedInFrame(node, bytes);
       }
     });
   }

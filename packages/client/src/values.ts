@@ -70,12 +70,17 @@ export function valueSizeBytes(value: Value): number {
 }
 
 export function encodeValue(value: Value): WireValue {
+  return encodeSizedValue(value).wire;
+}
+
+/** encodeValue, with the size it measured (a batch sums them; a JSON value is measured once). */
+export function encodeSizedValue(value: Value): { readonly wire: WireValue; readonly bytes: number } {
   if (value === undefined) throw new RingKVError('BAD_REQUEST', 'a value cannot be undefined');
-  const size = valueSizeBytes(value);
-  if (size > VALUE_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `value is ${size} bytes, over the ${VALUE_SIZE_BYTES_MAX}-byte limit`);
-  if (typeof value === 'string') return { type: 'string', data: value };
-  if (value instanceof Uint8Array) return { type: 'bytes', data: toBase64(value) };
-  return { type: 'json', data: value };
+  const bytes = valueSizeBytes(value);
+  if (bytes > VALUE_SIZE_BYTES_MAX) throw new RingKVError('TOO_LARGE', `value is ${bytes} bytes, over the ${VALUE_SIZE_BYTES_MAX}-byte limit`);
+  if (typeof value === 'string') return { wire: { type: 'string', data: value }, bytes };
+  if (value instanceof Uint8Array) return { wire: { type: 'bytes', data: toBase64(value) }, bytes };
+  return { wire: { type: 'json', data: value }, bytes };
 }
 
 export function decodeValue(wire: WireValue): Value {

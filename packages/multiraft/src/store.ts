@@ -491,8 +491,7 @@ export class Store implements KvService {
         records.push(record);
       });
       if (bytes > ANSWER_BYTES_MAX) {
-        const asked = `${keys.length} keys asked for`;
-        throw new StoreError('TOO_LARGE', `the ${asked} hold more than ${ANSWER_BYTES_MAX} bytes of keys and values (${bytes} in the first ${records.length}), over what one answer carries; ask for fewer keys at once`, {
+        throw new StoreError('TOO_LARGE', `the ${keys.length} keys asked for hold more than ${ANSWER_BYTES_MAX} bytes of keys and values (${bytes} in the first ${records.length}), over what one answer carries; ask for fewer keys at once`, {
           answerLimitBytes: ANSWER_BYTES_MAX,
         });
       }

@@ -64,7 +64,7 @@ export function httpFetch(agent: Agent, responseBytesMax: number): HttpFetch {
           res.on('end', () => {
             const text = Buffer.concat(chunks, length).toString('utf8');
             const status = res.statusCode ?? 0;
-            resolve({ ok: status >= 200 && status < 300, status, json: () => Promise.resolve().then(() => JSON.parse(text) as unknown) });
+            resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) as unknown });
           });
         },
       );
