@@ -46,10 +46,26 @@ export function valueToWire(value: Value): WireValue {
   return { type: 'json', data: value };
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** 1 for each character of base64's alphabet (RFC 4648 §4, not the URL-safe one), by char code. */
+const BASE64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[c.charCodeAt(0)] = 1;
 
+/**
+ * Whether `text` is padded base64. A loop over char codes, not a regular expression: the pattern
+ * `^(?:[A-Za-z0-9+/]{4})*(...)?$` cost 13-27 ms per 1 MiB value on a node (V8 runs a regular
+ * expression's first calls, and again after its code is flushed, in its bytecode interpreter),
+ * the largest part of a 1 MiB put's CPU on its leader; this loop takes ~2 ms.
+ */
 export function isBase64(text: string): boolean {
-  return BASE64.test(text);
+  const n = text.length;
+  if (n % 4 !== 0) return false;
+  let end = n;
+  if (n > 0 && text.charCodeAt(n - 1) === 0x3d) end = text.charCodeAt(n - 2) === 0x3d ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f || BASE64_ALPHABET[c] === 0) return false;
+  }
+  return true;
 }
 
 /** Decoded size of a valid base64 string, without decoding it. */

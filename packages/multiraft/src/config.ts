@@ -13,6 +13,9 @@ export interface StoreConfig {
   readonly readTimeoutMs: number;
   /** Writes waiting for their entry to apply, over all partitions. */
   readonly inflightProposalsMax: number;
+  /** Bytes of those writes' commands, over all partitions: a flood of large values waits at the
+   *  door (a retryable UNAVAILABLE) instead of filling the node's memory. */
+  readonly inflightProposalBytesMax: number;
   /** Reads waiting for a ReadIndex round or for apply, over all partitions. */
   readonly pendingReadsMax: number;
   /** Raft: bytes of entries per MsgApp. */
@@ -27,8 +30,13 @@ export interface StoreConfig {
   readonly compactionThresholdEntries: number;
   /** ...or more bytes than this. */
   readonly compactionThresholdBytes: number;
-  /** Entries kept below the applied index at compaction, for slow followers and watches. */
+  /** Entries kept below the applied index at compaction, for slow followers and watches... */
   readonly compactionRetainEntries: number;
+  /** ...and at most this many bytes of them. */
+  readonly compactionRetainBytes: number;
+  /** The in-memory Raft logs of all hosted partitions together: each partition's log is compacted
+   *  once it passes its share of this (or compactionThresholdBytes, whichever is lower). */
+  readonly logMemoryBytesMax: number;
   /** Snapshot chunk size on the wire. */
   readonly snapshotChunkBytes: number;
   /** Incoming snapshot transfers assembled at once. */
@@ -54,6 +62,7 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = {
   proposalTimeoutMs: 5_000,
   readTimeoutMs: 5_000,
   inflightProposalsMax: 20_000,
+  inflightProposalBytesMax: 256 * 1024 * 1024,
   pendingReadsMax: 50_000,
   msgSizeBytesMax: 1024 * 1024,
   inflightMsgsMax: 256,
@@ -62,6 +71,8 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = {
   compactionThresholdEntries: 10_000,
   compactionThresholdBytes: 64 * 1024 * 1024,
   compactionRetainEntries: 1_000,
+  compactionRetainBytes: 4 * 1024 * 1024,
+  logMemoryBytesMax: 256 * 1024 * 1024,
   snapshotChunkBytes: 512 * 1024,
   snapshotTransfersMax: 8,
   sessionTtlMs: 10 * 60 * 1000,
@@ -79,5 +90,7 @@ export function resolveConfig(partial: Partial<StoreConfig> | undefined): StoreC
   }
   assert(config.heartbeatTicks < config.electionTicks, 'store config: heartbeatTicks must be below electionTicks');
   assert(config.compactionRetainEntries < config.compactionThresholdEntries, 'store config: compactionRetainEntries must be below compactionThresholdEntries');
+  assert(config.compactionRetainBytes < config.compactionThresholdBytes, 'store config: compactionRetainBytes must be below compactionThresholdBytes');
+  assert(config.inflightProposalBytesMax >= config.msgSizeBytesMax * 8, 'store config: inflightProposalBytesMax must hold at least one largest write (8 x msgSizeBytesMax)');
   return config;
 }

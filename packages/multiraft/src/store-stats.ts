@@ -19,6 +19,10 @@ export interface PartitionStats {
   /** Committed entries not yet in the KV engine. */
   readonly applyLagEntries: number;
   readonly lastIndex: number;
+  /** The first index the log still holds (the compaction point + 1). */
+  readonly firstIndex: number;
+  /** Bytes of entries the log holds in memory (bounded by compaction). */
+  readonly logBytes: number;
   /** How stale a bounded stale read here would be (replica-freshness.ts); null: cannot tell. */
   readonly stalenessMs: number | null;
 }
@@ -26,6 +30,8 @@ export interface PartitionStats {
 export interface StoreStats {
   /** Writes proposed and not yet answered, over all partitions. */
   readonly proposalsInFlight: number;
+  /** Bytes of those writes' commands (bounded by inflightProposalBytesMax). */
+  readonly proposalBytesInFlight: number;
   /** Reads waiting for a ReadIndex round or for the apply. */
   readonly readsInFlight: number;
   readonly watchers: number;
@@ -120,6 +126,8 @@ export function partitionStats(g: Group, stalenessMs: number): PartitionStats {
     applied: g.kvApplied,
     applyLagEntries: Math.max(0, commit - g.kvApplied),
     lastIndex: raft.raftLog.lastIndex(),
+    firstIndex: g.log.firstIndex(),
+    logBytes: g.log.sizeBytes,
     stalenessMs: Number.isFinite(stalenessMs) ? stalenessMs : null,
   };
 }

@@ -31,7 +31,7 @@ import { Ring } from '@ringkv/ring';
 import type { Clock, GroupId, NodeId, Prng } from '@ringkv/stdx';
 import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import type { KvEngine, KvRecord, RaftLogEngine } from '@ringkv/storage';
-import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX, valueSizeBytes } from '@ringkv/storage';
+import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX, logEntrySizeBytes, valueSizeBytes } from '@ringkv/storage';
 import type { ApplyEffects } from './apply';
 import { ApplyRound, NEEDS_IO } from './apply';
 import type { Answer, Command, CommandOp, WriteKind } from './commands';
@@ -201,6 +201,7 @@ export class Store implements KvService {
   private nextReadId: number;
   private nextTransferId = 1;
   private inflightProposals = 0;
+  private inflightProposalBytes = 0;
   private pendingReads = 0;
   private lastBalanceMs = 0;
   private pendingCompactions: Array<{ group: Group; index: number }> = [];
@@ -431,13 +432,23 @@ export class Store implements KvService {
     if (this.inflightProposals >= this.config.inflightProposalsMax) {
       throw new StoreError('UNAVAILABLE', `node ${this.nodeId} has ${this.inflightProposals} writes in flight, its limit; retry shortly`, { partition: g.partition, retryAfterMs: 50 });
     }
+    // By bytes too: 20 000 writes of 1 MiB each would be 20 GiB. One write always gets in.
+    if (this.inflightProposals > 0 && this.inflightProposalBytes + data.length > this.config.inflightProposalBytesMax) {
+      throw new StoreError(
+        'UNAVAILABLE',
+        `node ${this.nodeId} has ${this.inflightProposalBytes} bytes of writes in flight; this ${data.length}-byte write would pass its ${this.config.inflightProposalBytesMax}-byte limit; retry shortly`,
+        { partition: g.partition, retryAfterMs: 50 },
+      );
+    }
     this.inflightProposals++;
+    this.inflightProposalBytes += data.length;
     return new Promise<Answer>((resolve, reject) => {
       let done = false;
       const finish = () => {
         assert(!done, 'a proposal was answered twice');
         done = true;
         this.inflightProposals--;
+        this.inflightProposalBytes -= data.length;
       };
       g.queuedProposals.push({
         data,
@@ -640,6 +651,7 @@ export class Store implements KvService {
   stats(): StoreStats {
     return {
       proposalsInFlight: this.inflightProposals,
+      proposalBytesInFlight: this.inflightProposalBytes,
       readsInFlight: this.pendingReads,
       watchers: this.watches.watcherCount,
       rounds: this.counters.rounds,
@@ -1307,11 +1319,32 @@ export class Store implements KvService {
     this.stepMessage(g, s.message);
   }
 
+  /**
+   * Schedules compacting a group's log (held in memory, storage/group-log.ts) once it passes
+   * compactionThresholdEntries, or its byte threshold: compactionThresholdBytes or the group's
+   * share of logMemoryBytesMax, whichever is lower. It keeps the last compactionRetainEntries
+   * applied entries, and no more than compactionRetainBytes of them (a quarter of the threshold
+   * at most): with 1 MiB values, 1 000 entries kept were 1 GiB per partition.
+   */
   private maybeScheduleCompaction(g: Group): void {
     const first = g.log.firstIndex();
     const held = g.kvApplied - first + 1;
-    if (held <= this.config.compactionThresholdEntries && g.log.sizeBytes <= this.config.compactionThresholdBytes) return;
-    const index = g.kvApplied - this.config.compactionRetainEntries;
+    const thresholdBytes = Math.min(this.config.compactionThresholdBytes, Math.floor(this.config.logMemoryBytesMax / Math.max(1, this.groups.size)));
+    if (held <= this.config.compactionThresholdEntries && g.log.sizeBytes <= thresholdBytes) return;
+    let index = g.kvApplied - this.config.compactionRetainEntries;
+    const lo = Math.max(first, index + 1);
+    const applied = Math.min(g.kvApplied, g.log.lastIndex());
+    if (lo <= applied) {
+      // Of the applied entries the count would keep, only the newest that fit in retainBytes.
+      const retainBytes = Math.min(this.config.compactionRetainBytes, Math.floor(thresholdBytes / 4));
+      const kept = g.log.entries(lo, applied + 1, Number.MAX_SAFE_INTEGER);
+      let i = kept.length;
+      for (let bytes = 0; i > 0; i--) {
+        bytes += logEntrySizeBytes(kept[i - 1]!);
+        if (bytes > retainBytes) break;
+      }
+      index = Math.max(index, lo + i - 1);
+    }
     if (index >= first) this.pendingCompactions.push({ group: g, index });
   }
 

@@ -243,6 +243,50 @@ describe('Store', () => {
     expect((await c.drive(behind.get(last, { consistency: 'stale' }))).record?.value).toBe('after');
   });
 
+  it('bounds the in-memory Raft log by bytes: large values are compacted away, not kept by count', async () => {
+    // 4 partitions share 1 MiB: each log is compacted past 256 KiB and keeps at most 64 KiB of
+    // applied entries. Kept by count alone (1 000 entries), 40 values of 32 KiB stayed: 1.3 MiB.
+    const c = await setup({ config: { logMemoryBytesMax: 1024 * 1024 } });
+    const p = 1;
+    const s = session();
+    const value = new Uint8Array(32 * 1024).fill(7);
+    const keys: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      const key = c.keyIn(p);
+      keys.push(key);
+      await c.drive(c.leaderOf(p).put({ key, value, session: s.next() }));
+    }
+    await c.runFor(50);
+    for (const id of c.ids) {
+      const stats = c.store(id).stats().partitions.find((x) => x.partition === p)!;
+      expect(stats.applied).toBeGreaterThanOrEqual(40);
+      expect(stats.logBytes).toBeLessThanOrEqual(256 * 1024);
+      expect(stats.firstIndex).toBeGreaterThan(1);
+    }
+    // the values themselves are all there
+    for (const key of keys) expect((await c.drive(c.leaderOf(p).get(key, { consistency: 'linearizable' }))).record?.value).toEqual(value);
+  });
+
+  it('refuses writes past the bytes it may hold in flight, with a retryable UNAVAILABLE, and takes them again after', async () => {
+    const c = await setup({ config: { msgSizeBytesMax: 64 * 1024, inflightProposalBytesMax: 512 * 1024 } });
+    const p = 0;
+    const leader = c.leaderOf(p);
+    const value = new Uint8Array(60 * 1024).fill(1);
+    // 12 writes of 60 KiB in one tick: the first 8 fit in 512 KiB, the rest wait at the door
+    const writes = Array.from({ length: 12 }, (_, i) => leader.put({ key: c.keyIn(p), value, session: session(`big-${i}`).next() }));
+    const outcomes = await Promise.allSettled(writes.map((w) => c.drive(w)));
+    const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason as StoreError);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(8);
+    expect(refused).toHaveLength(4);
+    for (const e of refused) {
+      expect(e.code).toBe('UNAVAILABLE');
+      expect(e.retryable).toBe(true);
+      expect(e.message).toMatch(/bytes of writes in flight/);
+    }
+    expect(leader.stats().proposalBytesInFlight).toBe(0);
+    expect((await c.drive(leader.put({ key: c.keyIn(p), value, session: session().next() }))).version).toBe(1);
+  });
+
   it('resumes from the engines after every node restarts', async () => {
     const c = await setup();
     const s = session();

@@ -83,6 +83,7 @@ export class NodeMetrics {
 
     const store = perScrape(sources.store);
     gauge('ringkv_store_proposals_in_flight', 'Writes proposed and not yet answered', () => store().proposalsInFlight);
+    gauge('ringkv_store_proposal_bytes_in_flight', 'Bytes of the writes proposed and not yet answered', () => store().proposalBytesInFlight);
     gauge('ringkv_store_reads_in_flight', 'Reads waiting for a ReadIndex round or for the apply', () => store().readsInFlight);
     gauge('ringkv_store_watchers', 'Watches served by this node', () => store().watchers);
     counter('ringkv_store_rounds_total', 'Round-loop iterations', () => store().rounds);
@@ -132,6 +133,7 @@ export class NodeMetrics {
     partitionGauge('ringkv_partition_term', 'Raft term of each hosted partition', (p) => p.term);
     partitionGauge('ringkv_partition_commit_index', 'Raft commit index of each hosted partition', (p) => p.commit);
     partitionGauge('ringkv_partition_applied_index', 'Index applied to the KV engine, per hosted partition', (p) => p.applied);
+    partitionGauge('ringkv_partition_log_bytes', 'Bytes of Raft log entries held in memory, per hosted partition', (p) => p.logBytes);
     partitionGauge('ringkv_partition_apply_lag_entries', 'Committed entries not yet applied, per hosted partition', (p) => p.applyLagEntries);
     partitionGauge(
       'ringkv_partition_staleness_seconds',
