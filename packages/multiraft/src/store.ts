@@ -1344,8 +1344,30 @@ export class Store implements KvService {
         if (bytes > retainBytes) break;
       }
       index = Math.max(index, lo + i - 1);
+      index = Math.min(index, this.heldForFollowers(g, index, applied, Math.floor(thresholdBytes / 2)));
     }
     if (index >= first) this.pendingCompactions.push({ group: g, index });
+  }
+
+  /**
+   * On a leader, a compaction index no higher than what the slowest follower still being sent
+   * entries (heard from lately, not waiting for a snapshot) has matched, as long as the applied
+   * entries kept for it fit in `holdBytes`: a few entries more in memory are far cheaper than the
+   * whole partition's export that a follower behind the compaction point needs. With the byte
+   * bound a 1 MiB-value log keeps only 4 entries, fewer than a follower may well lack while 8
+   * writers keep its appends in flight. Returns `index` itself when nothing is to be held.
+   */
+  private heldForFollowers(g: Group, index: number, applied: number, holdBytes: number): number {
+    if (!g.isLeader) return index;
+    let slowest = index;
+    for (const [id, pr] of g.raft.raft.trk.progress) {
+      if (id !== this.nodeId && pr.recentActive && pr.state !== 'snapshot' && pr.match < slowest) slowest = pr.match;
+    }
+    // At or past the compaction point already: it needs the export whatever is kept.
+    if (slowest >= index || slowest < g.log.firstIndex() - 1) return index;
+    const lo = Math.max(slowest + 1, g.log.firstIndex());
+    // entries() stops once past holdBytes (it returns at least one): all of them fit, or not.
+    return g.log.entries(lo, applied + 1, holdBytes).length === applied + 1 - lo ? slowest : index;
   }
 
   private stageCompactions(batch: ReturnType<RaftLogEngine['newBatch']>, skip: ReadonlySet<Group>): Array<{ group: Group; index: number }> {

@@ -267,6 +267,38 @@ describe('Store', () => {
     for (const key of keys) expect((await c.drive(c.leaderOf(p).get(key, { consistency: 'linearizable' }))).record?.value).toEqual(value);
   });
 
+  it('keeps, within bounds, the entries a follower lacks after lost appends instead of compacting them into a snapshot', async () => {
+    // Threshold 64 KiB (256 KiB over 4 partitions), 4 KiB kept past the applied index, 32 KiB held
+    // for a follower heard from lately. The log is brought near its threshold, one follower is cut
+    // off for 6 appends of 4 KiB, and the compaction those trigger falls while it lacks them.
+    // Without the hold, the leader compacted them and sent the follower the partition's export.
+    // (Long election ticks: the check-quorum round that would forget the follower's activity
+    // does not fall inside the short cut.)
+    const c = await setup({ config: { logMemoryBytesMax: 256 * 1024, compactionRetainBytes: 4 * 1024, electionTicks: 100 } });
+    const p = 3;
+    const leader = c.leaderOf(p);
+    const lossy = c.ids.find((id) => id !== leader.nodeId)!;
+    const s = session();
+    const value = new Uint8Array(4 * 1024).fill(5);
+    const put = () => c.drive(leader.put({ key: c.keyIn(p), value, session: s.next() }));
+    const statsOf = (store: Store) => store.stats().partitions.find((x) => x.partition === p)!;
+    while (statsOf(leader).logBytes < 50 * 1024) await put();
+    await c.runFor(20);
+    const firstBefore = statsOf(leader).firstIndex;
+    c.net.setLink(leader.nodeId, lossy, false);
+    for (let i = 0; i < 6; i++) await put();
+    c.net.setLink(leader.nodeId, lossy, true);
+    expect(statsOf(leader).firstIndex).toBeGreaterThan(firstBefore); // a compaction fell inside the cut
+    expect(statsOf(leader).firstIndex).toBeLessThanOrEqual(statsOf(c.store(lossy)).lastIndex + 1); // held for the follower
+    for (let i = 0; i < 10; i++) await put();
+    const applied = statsOf(leader).applied;
+    await c.waitFor(() => statsOf(c.store(lossy)).applied >= applied, 5_000, 'the follower to catch up');
+    expect(leader.stats().snapshotsSent).toBe(0);
+    expect(c.store(lossy).stats().snapshotsReceived).toBe(0);
+    // At most the threshold plus what the round that passed it appended (compaction follows it).
+    for (const id of c.ids) expect(statsOf(c.store(id)).logBytes).toBeLessThanOrEqual(80 * 1024);
+  });
+
   it('refuses writes past the bytes it may hold in flight, with a retryable UNAVAILABLE, and takes them again after', async () => {
     const c = await setup({ config: { msgSizeBytesMax: 64 * 1024, inflightProposalBytesMax: 512 * 1024 } });
     const p = 0;

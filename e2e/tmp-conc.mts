@@ -1,0 +1,10 @@
+import { createClient } from '@ringkv/client';
+const client = createClient({ endpoints: ['127.0.0.1:18001', '127.0.0.1:18002', '127.0.0.1:18003'] });
+await Promise.all(Array.from({ length: 32 }, (_, i) => client.put(`warm/${i}`, 'x')));
+const v = new Uint8Array(1048000).fill(3);
+const t0 = performance.now();
+let done = 0;
+await Promise.all(Array.from({ length: 8 }, async (_, w) => { for (let i = 0; i < 25; i++) { await client.put(`c/${w}/${i}`, v); done++; } }));
+const s = (performance.now() - t0) / 1000;
+console.log('8 workers x 25 puts of 1 MiB:', (done / s).toFixed(1), 'MiB/s', 'client cpu', process.cpuUsage());
+await client.close();
