@@ -9,6 +9,7 @@ import type { GroupId, NodeId } from '@ringkv/stdx';
 import { NO_NODE } from '@ringkv/stdx';
 import type { GroupLog } from '@ringkv/storage';
 import { ExpiryIndex } from './expiry-index';
+import type { Answer } from './commands';
 import type { ProposalWaiter, QueuedProposal, ReadWaiter } from './waiters';
 
 export class Group {
@@ -22,6 +23,10 @@ export class Group {
   queuedProposals: QueuedProposal[] = [];
   /** Proposed, waiting for their index to apply. */
   readonly proposals = new Map<number, ProposalWaiter>();
+  /** Client writes proposed here and not answered yet, by session id: a retry of one (same seq,
+   *  sent again after the client's attempt timed out) waits for its answer instead of going
+   *  through Raft a second time. At most one per session (a session has one write in flight). */
+  readonly writesBySession = new Map<string, { readonly seq: number; readonly answer: Promise<Answer> }>();
   /** Reads to confirm in the next round, by mode. */
   queuedReads: { safe: ReadWaiter[]; lease: ReadWaiter[] } = { safe: [], lease: [] };
   /** ReadIndex requests in flight, by their context id. */

@@ -64,6 +64,9 @@ export interface StoreStats {
   readonly elections: number;
   readonly snapshotsSent: number;
   readonly snapshotsReceived: number;
+  /** Client writes that arrived again (same session and seq) while the first was still in flight
+   *  on this leader, and waited for its answer instead of being proposed again. */
+  readonly retriesJoined: number;
   readonly cache: ReturnType<KvEngine['cacheStats']>;
   /** The partitions this node hosts, in partition order. */
   readonly partitions: readonly PartitionStats[];
@@ -86,6 +89,7 @@ export class StoreCounters {
   elections = 0;
   snapshotsSent = 0;
   snapshotsReceived = 0;
+  retriesJoined = 0;
 
   /** A round wrote its log batch (empty batches are not writes), taking `ms` until it landed. */
   onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean, synced: boolean, ms: number): void {

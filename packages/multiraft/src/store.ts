@@ -422,10 +422,32 @@ export class Store implements KvService {
     }
     if (sizeBytes > this.config.msgSizeBytesMax * 8) throw new StoreError('TOO_LARGE', `the write is ${sizeBytes} bytes, over the ${this.config.msgSizeBytesMax * 8}-byte limit`);
     const g = this.leaderGroup(partition);
-    const command: Command = { type: 'write', wallMs: this.clock.wallMs(), clientId: session.clientId, seq: session.seq, kind, ops: ops as readonly CommandOp[] };
-    const answer = await this.propose(g, encodeCommand(command));
+    const answer = await this.proposeWrite(g, session, { type: 'write', wallMs: this.clock.wallMs(), clientId: session.clientId, seq: session.seq, kind, ops: ops as readonly CommandOp[] });
     if (!answer.ok) throw new StoreError(answer.code, answer.message, answer.data);
     return answer.result;
+  }
+
+  /**
+   * Proposes a client write, or joins the same write (session and seq) already in flight here:
+   * a client retries a write whose attempt timed out, and under load (large values, a slow disk)
+   * the first is usually still queued. Proposed again, it would be replicated, written and applied
+   * a second time only for the session table to answer it as a duplicate: work that grows the
+   * very backlog that made the attempt time out.
+   */
+  private proposeWrite(g: Group, session: SessionTag, command: Command): Promise<Answer> {
+    const inFlight = g.writesBySession.get(session.clientId);
+    if (inFlight !== undefined && inFlight.seq === session.seq) {
+      this.counters.retriesJoined++;
+      return inFlight.answer;
+    }
+    const answer = this.propose(g, encodeCommand(command));
+    const entry = { seq: session.seq, answer };
+    g.writesBySession.set(session.clientId, entry);
+    const forget = () => {
+      if (g.writesBySession.get(session.clientId) === entry) g.writesBySession.delete(session.clientId);
+    };
+    answer.then(forget, forget);
+    return answer;
   }
 
   private propose(g: Group, data: Uint8Array): Promise<Answer> {
@@ -669,6 +691,7 @@ export class Store implements KvService {
       elections: this.counters.elections,
       snapshotsSent: this.counters.snapshotsSent,
       snapshotsReceived: this.counters.snapshotsReceived,
+      retriesJoined: this.counters.retriesJoined,
       cache: this.kvEngine.cacheStats(),
       partitions: [...this.groups.values()].sort((a, b) => a.partition - b.partition).map((g) => partitionStats(g, this.freshness.stalenessMs(g))),
     };

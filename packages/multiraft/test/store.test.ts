@@ -160,6 +160,29 @@ describe('Store', () => {
     expect((await c.drive(newLeader.get(key, { consistency: 'linearizable' }))).record?.value).toBe('twice');
   });
 
+  it('answers a write sent again while the first is in flight with the first, proposing it once', async () => {
+    const c = await setup();
+    const p = 1;
+    const leader = c.leaderOf(p);
+    const key = c.keyIn(p);
+    const s = session();
+    const tag = s.next();
+    const lastBefore = leader.status().partitions.find((x) => x.partition === p)!.lastIndex;
+    // the client's attempt timed out and it sends the same (clientId, seq) again, before the first applies
+    const first = leader.put({ key, value: 'once', session: tag });
+    const retry = leader.put({ key, value: 'once', session: tag });
+    const [a, b] = await Promise.all([c.drive(first), c.drive(retry)]);
+    expect(b).toEqual(a);
+    expect(a.version).toBe(1);
+    // one entry in the log for both (proposed twice, the second would be a second entry)
+    expect(leader.status().partitions.find((x) => x.partition === p)!.lastIndex).toBe(lastBefore + 1);
+    expect(leader.stats().retriesJoined).toBe(1);
+    // once answered, the same seq is a plain duplicate (answered from the session table), and the next seq applies
+    expect(await c.drive(leader.put({ key, value: 'once', session: tag }))).toEqual(a);
+    expect((await c.drive(leader.put({ key, value: 'twice', session: s.next() }))).version).toBe(2);
+    expect(leader.stats().retriesJoined).toBe(1);
+  });
+
   it('answers every waiting write when leadership is lost: none is silently dropped', async () => {
     const c = await setup();
     const p = 0;
