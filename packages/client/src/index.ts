@@ -2,10 +2,10 @@
  * The SDK's Node entry: tRPC over `ws` (Node 20 has no global WebSocket), and smart routing: keys
  * hashed with the ring go straight to their partition's leader.
  */
+import WebSocket from 'ws';
 import type { RingKVClient } from './client';
 import type { ClientOptions } from './create';
 import { createClientWith } from './create';
-import { UnmaskedWebSocket } from './node-websocket';
 import { ringPartitioner } from './ring-partitioner';
 import type { WebSocketClass } from './trpc-transport';
 
@@ -15,5 +15,5 @@ export { TrpcTransport, webSocketUrl, toRingKVError } from './trpc-transport';
 export { ringPartitioner } from './ring-partitioner';
 
 export function createClient(options: ClientOptions): RingKVClient {
-  return createClientWith(options, { WebSocket: UnmaskedWebSocket as unknown as WebSocketClass, partitioner: ringPartitioner });
+  return createClientWith(options, { WebSocket: WebSocket as unknown as WebSocketClass, partitioner: ringPartitioner });
 }
