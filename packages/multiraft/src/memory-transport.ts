@@ -14,6 +14,8 @@ export class MemoryNetwork {
   private readonly handlers = new Map<NodeId, (from: NodeId, frame: PeerFrame) => void>();
   private readonly down = new Set<NodeId>();
   private readonly cut = new Set<string>();
+  /** Extra latency of the frames to a node (a slow follower). */
+  private readonly slowTo = new Map<NodeId, number>();
   /** Frames delivered so far, for tests that count traffic. */
   framesSent = 0;
   bytesSent = 0;
@@ -33,7 +35,7 @@ export class MemoryNetwork {
         this.framesSent++;
         this.bytesSent += frame.length;
         const copy = frame.slice();
-        this.clock.setTimer(this.latencyMs, () => {
+        this.clock.setTimer(this.latencyMs + (this.slowTo.get(to) ?? 0), () => {
           if (!this.linkUp(nodeId, to)) return;
           this.handlers.get(to)?.(nodeId, copy);
         });
@@ -56,6 +58,12 @@ export class MemoryNetwork {
       if (up) this.cut.delete(key);
       else this.cut.add(key);
     }
+  }
+
+  /** Delays every frame to `node` by `extraMs` more (0: back to normal). */
+  slowDown(node: NodeId, extraMs: number): void {
+    if (extraMs > 0) this.slowTo.set(node, extraMs);
+    else this.slowTo.delete(node);
   }
 
   /** Isolates a node from every other (or reconnects it). */

@@ -67,6 +67,8 @@ export interface StoreStats {
   /** Client writes that arrived again (same session and seq) while the first was still in flight
    *  on this leader, and waited for its answer instead of being proposed again. */
   readonly retriesJoined: number;
+  /** Partition logs compacted (each with a synced write of both engines). */
+  readonly logCompactions: number;
   readonly cache: ReturnType<KvEngine['cacheStats']>;
   /** The partitions this node hosts, in partition order. */
   readonly partitions: readonly PartitionStats[];
@@ -90,6 +92,7 @@ export class StoreCounters {
   snapshotsSent = 0;
   snapshotsReceived = 0;
   retriesJoined = 0;
+  logCompactions = 0;
 
   /** A round wrote its log batch (empty batches are not writes), taking `ms` until it landed. */
   onLogWrite(readies: ReadonlyArray<{ rd: Ready }>, batchWasEmpty: boolean, synced: boolean, ms: number): void {

@@ -692,6 +692,7 @@ export class Store implements KvService {
       snapshotsSent: this.counters.snapshotsSent,
       snapshotsReceived: this.counters.snapshotsReceived,
       retriesJoined: this.counters.retriesJoined,
+      logCompactions: this.counters.logCompactions,
       cache: this.kvEngine.cacheStats(),
       partitions: [...this.groups.values()].sort((a, b) => a.partition - b.partition).map((g) => partitionStats(g, this.freshness.stalenessMs(g))),
     };
@@ -798,6 +799,7 @@ export class Store implements KvService {
       if (rd.hardState !== undefined && termOrVoteChanged(g.log.storedHardState(), rd.hardState)) logBatch.setHardState(g.log, rd.hardState);
     }
     const compactions = this.stageCompactions(logBatch, new Set(readies.filter((r) => r.rd.snapshot !== undefined).map((r) => r.g)));
+    this.counters.logCompactions += compactions.length;
     // A compaction or an installed snapshot lets the log forget entries: the KV state they led
     // to (applied earlier, or imported with the snapshot) must be durable first, or a power loss
     // would leave the KV engine behind the log's first index (found by the simulator, seed 100).
@@ -1367,30 +1369,42 @@ export class Store implements KvService {
         if (bytes > retainBytes) break;
       }
       index = Math.max(index, lo + i - 1);
-      index = Math.min(index, this.heldForFollowers(g, index, applied, Math.floor(thresholdBytes / 2)));
+      index = this.heldForFollowers(g, index, applied, Math.floor(thresholdBytes / 2), Math.floor(this.config.compactionThresholdEntries / 2));
     }
-    if (index >= first) this.pendingCompactions.push({ group: g, index });
+    // Only a compaction that frees a quarter of what the log holds: one that frees a few entries
+    // (a held follower inching forward, an unapplied tail keeping the bytes high) would cost a
+    // synced write of both engines every round.
+    if (index - first + 1 >= Math.max(1, Math.floor(held / 4))) this.pendingCompactions.push({ group: g, index });
   }
 
   /**
-   * On a leader, a compaction index no higher than what the slowest follower still being sent
-   * entries (heard from lately, not waiting for a snapshot) has matched, as long as the applied
-   * entries kept for it fit in `holdBytes`: a few entries more in memory are far cheaper than the
-   * whole partition's export that a follower behind the compaction point needs. With the byte
-   * bound a 1 MiB-value log keeps only 4 entries, fewer than a follower may well lack while 8
-   * writers keep its appends in flight. Returns `index` itself when nothing is to be held.
+   * On a leader, a compaction index no higher than what a follower still being sent entries
+   * (heard from lately, not waiting for a snapshot, its match still in the log) has matched, the
+   * slowest such follower for which the applied entries kept fit in `holdBytes` and
+   * `holdEntries`: a few entries more in memory are far cheaper than the whole partition's export
+   * that a follower behind the compaction point needs. With the byte bound a 1 MiB-value log
+   * keeps only 4 entries, fewer than a follower may lack after a few lost appends. Returns
+   * `index` itself when nothing is to be held.
    */
-  private heldForFollowers(g: Group, index: number, applied: number, holdBytes: number): number {
+  private heldForFollowers(g: Group, index: number, applied: number, holdBytes: number, holdEntries: number): number {
     if (!g.isLeader) return index;
-    let slowest = index;
+    const first = g.log.firstIndex();
+    const matches: number[] = [];
     for (const [id, pr] of g.raft.raft.trk.progress) {
-      if (id !== this.nodeId && pr.recentActive && pr.state !== 'snapshot' && pr.match < slowest) slowest = pr.match;
+      // A match below the compaction point needs the export whatever is kept (a new leader
+      // knows no match until the follower answers an append).
+      if (id !== this.nodeId && pr.recentActive && pr.state !== 'snapshot' && pr.match < index && pr.match >= first - 1) matches.push(pr.match);
     }
-    // At or past the compaction point already: it needs the export whatever is kept.
-    if (slowest >= index || slowest < g.log.firstIndex() - 1) return index;
-    const lo = Math.max(slowest + 1, g.log.firstIndex());
-    // entries() stops once past holdBytes (it returns at least one): all of them fit, or not.
-    return g.log.entries(lo, applied + 1, holdBytes).length === applied + 1 - lo ? slowest : index;
+    matches.sort((a, b) => a - b);
+    for (const match of matches) {
+      if (applied - match > holdEntries) continue;
+      // entries() stops past its byte limit (returning at least one): all of them, within it, or not.
+      const kept = g.log.entries(match + 1, applied + 1, holdBytes);
+      let bytes = 0;
+      for (const e of kept) bytes += logEntrySizeBytes(e);
+      if (kept.length === applied - match && bytes <= holdBytes) return match;
+    }
+    return index;
   }
 
   private stageCompactions(batch: ReturnType<RaftLogEngine['newBatch']>, skip: ReadonlySet<Group>): Array<{ group: Group; index: number }> {

@@ -322,6 +322,30 @@ describe('Store', () => {
     for (const id of c.ids) expect(statsOf(c.store(id)).logBytes).toBeLessThanOrEqual(80 * 1024);
   });
 
+  it('holding entries for a slow follower does not compact every round', async () => {
+    // A follower 120 ms slower than the other lags ~60 small entries, more than the log may hold
+    // (40). Held for it, the log stayed past its threshold after each compaction, and compacted
+    // again in nearly every round as the follower inched forward: each a synced write of both
+    // engines (240 compactions for 300 writes). The leader now holds at most half the threshold
+    // of entries for a follower, and compacts only when that frees a quarter of the log.
+    // (Long election ticks: the follower stays "heard from lately" at this latency.)
+    const c = await setup({ config: { compactionThresholdEntries: 40, compactionRetainEntries: 5, electionTicks: 100 } });
+    const p = 2;
+    const leader = c.leaderOf(p);
+    const slow = c.ids.find((id) => id !== leader.nodeId)!;
+    c.net.slowDown(slow, 120);
+    const s = session();
+    const before = leader.stats().logCompactions;
+    for (let i = 0; i < 300; i++) await c.drive(leader.put({ key: c.keyIn(p), value: i, session: s.next() }));
+    c.net.slowDown(slow, 0);
+    const compactions = leader.stats().logCompactions - before;
+    expect(compactions).toBeGreaterThanOrEqual(5); // it did compact
+    expect(compactions).toBeLessThanOrEqual(30);
+    // and the slow follower has every write, however it got them
+    const applied = leader.stats().partitions.find((x) => x.partition === p)!.applied;
+    await c.waitFor(() => (c.store(slow).stats().partitions.find((x) => x.partition === p)?.applied ?? 0) >= applied, 5_000, 'the slow follower to catch up');
+  });
+
   it('refuses writes past the bytes it may hold in flight, with a retryable UNAVAILABLE, and takes them again after', async () => {
     const c = await setup({ config: { msgSizeBytesMax: 64 * 1024, inflightProposalBytesMax: 512 * 1024 } });
     const p = 0;

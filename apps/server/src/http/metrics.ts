@@ -105,6 +105,7 @@ export class NodeMetrics {
     counter('ringkv_store_elections_total', 'Times a hosted replica stood for election', () => store().elections);
     counter('ringkv_store_snapshots_sent_total', 'Partition snapshots sent to followers', () => store().snapshotsSent);
     counter('ringkv_store_snapshots_received_total', 'Partition snapshots installed', () => store().snapshotsReceived);
+    counter('ringkv_store_log_compactions_total', 'Partition logs compacted', () => store().logCompactions);
     counter('ringkv_store_retries_joined_total', 'Client writes sent again while the first was in flight, answered with it instead of proposed again', () => store().retriesJoined);
     counter('ringkv_kv_session_cache_hits_total', 'Session table cache hits', () => store().cache.sessionHits);
     counter('ringkv_kv_session_cache_misses_total', 'Session table cache misses', () => store().cache.sessionMisses);
