@@ -49,6 +49,8 @@ interface NodeConnection {
   readonly writes: PipelineQueue;
   /** Estimated bytes of the requests queued in tRPC's socket client for its next frame. */
   framedBytes: number;
+  /** Requests held until the socket opens (socketOpen): tRPC would send all of them as one message. */
+  waitingForOpen: Array<() => void>;
 }
 
 /** Calls waiting for the next pipeline to one node, and their estimated size. */
@@ -276,6 +278,39 @@ function queuedInFrame(node: NodeConnection, bytes: number): void {
   if (node.framedBytes >= FRAME_BYTES_MAX) sendFrameNow(node);
 }
 
+/**
+ * Whether the node's socket is open (true when tRPC's internals cannot tell). While it opens, tRPC
+ * queues every request and sends them all as ONE message once it opens: 9 writes of 1.5 MiB made
+ * on a new client went as a 13.8 MB message, past the server's 12 MiB, which closed the socket
+ * and failed them all (80 puts of 1 MiB from a new client: 35 ended in TIMEOUT). So the transport
+ * holds its requests until the socket opens, then sends them in frames like any others.
+ */
+function socketOpen(node: NodeConnection): boolean {
+  const connection = (node.wsClient as unknown as WsClientInternals).activeConnection;
+  return connection === undefined || connection.isOpen();
+}
+
+/** Runs `start` now if the node's socket is open, else once it opens (in the order asked). */
+function whenOpen(node: NodeConnection, start: () => void): void {
+  if (node.waitingForOpen.length === 0 && socketOpen(node)) start();
+  else node.waitingForOpen.push(start);
+}
+
+/**
+ * Starts what waited for the node's socket, in frames (sendFrameNow works on an open socket).
+ * tRPC reports the socket open (its 'pending' state) a few microtasks before its own isOpen()
+ * says so; its flush of what it queued waits a zero-delay timer for that, and so does this.
+ */
+function sendWhenOpen(node: NodeConnection, tries: number): void {
+  if (node.waitingForOpen.length === 0 || node.down) return;
+  if (!socketOpen(node)) {
+    // Not open after ~50 turns of the event loop: leave the calls to their attempts' timeouts.
+    if (tries < 50) NEXT_TURN.setTimer(0, () => sendWhenOpen(node, tries + 1));
+    return;
+  }
+  for (const start of node.waitingForOpen.splice(0)) start();
+}
+
 /** Whether tRPC's socket client holds requests for its next frame (true when it cannot tell). */
 function hasQueuedRequests(wsClient: TRPCWebSocketClient): boolean {
   const manager = (wsClient as unknown as WsClientInternals).requestManager;
@@ -341,13 +376,16 @@ export class TrpcTransport implements ClientTransport {
     const pipeline = new PendingPipeline(node, endpoint, queued);
     node.calls.add(pipeline);
     const input = { calls: queued.map((call) => ({ path: call.path, input: call.input })) };
-    makeRoomInFrame(node, bytes);
-    pipeline.subscription = node.wsClient
-      .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
-      .subscribe(pipeline);
-    // Failed while subscribing (before `subscription` was set): drop the request now.
-    if (pipeline.done) pipeline.subscription.unsubscribe();
-    else queuedInFrame(node, bytes);
+    whenOpen(node, () => {
+      if (pipeline.done) return; // every call cancelled, or the socket failed, while it waited
+      makeRoomInFrame(node, bytes);
+      pipeline.subscription = node.wsClient
+        .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
+        .subscribe(pipeline);
+      // Failed while subscribing (before `subscription` was set): drop the request now.
+      if (pipeline.done) pipeline.subscription.unsubscribe();
+      else queuedInFrame(node, bytes);
+    });
   }
 
   /** Sends one call on its own. */
@@ -355,19 +393,27 @@ export class TrpcTransport implements ClientTransport {
     return new Promise((resolve, reject) => {
       const call = new PendingCall(node, endpoint, resolve, reject);
       node.calls.add(call);
-      const bytes = requestBytes(path, input);
-      makeRoomInFrame(node, bytes);
-      // Straight to the socket client's request observable: no link chain, no promise adapter,
-      // no AbortController (tRPC's own promise adapter builds one and a DOMException per call).
-      // Unsubscribing drops a request still queued and ignores a late answer.
-      call.subscription = node.wsClient
-        .request({ op: { id: 0, type: isMutation(path) ? 'mutation' : 'query', path, input, signal: null }, transformer: IDENTITY })
-        .subscribe(call);
-      if (call.settled) call.subscription.unsubscribe();
-      else {
-        cancel.listen(call.onCancel);
-        if (node.calls.size === 1) sendFrameNow(node);
+      const start = (): void => {
+        if (call.settled) return; // cancelled, or the socket failed, while it waited for the socket
+        const bytes = requestBytes(path, input);
+        makeRoomInFrame(node, bytes);
+        // Straight to the socket client's request observable: no link chain, no promise adapter,
+        // no AbortController (tRPC's own promise adapter builds one and a DOMException per call).
+        // Unsubscribing drops a request still queued and ignores a late answer.
+        call.subscription = node.wsClient
+          .request({ op: { id: 0, type: isMutation(path) ? 'mutation' : 'query', path, input, signal: null }, transformer: IDENTITY })
+          .subscribe(call);
+        if (call.settled) call.subscription.unsubscribe();
+        else if (node.calls.size === 1) sendFrameNow(node);
         else queuedInFrame(node, bytes);
+      };
+      if (node.waitingForOpen.length === 0 && socketOpen(node)) {
+        start();
+        if (!call.settled) cancel.listen(call.onCancel);
+      } else {
+        // Listened to while it waits too: a cancelled call is never sent.
+        cancel.listen(call.onCancel);
+        node.waitingForOpen.push(start);
       }
     });
   }
@@ -437,15 +483,19 @@ export class TrpcTransport implements ClientTransport {
       reads: { calls: [], bytes: 0 },
       writes: { calls: [], bytes: 0 },
       framedBytes: 0,
+      waitingForOpen: [],
     };
     // A socket that failed marks the node down until it opens again. tRPC would resend a
     // subscription once the node is back; failing it instead lets the watch move to another
     // replica now and resume from its last revision.
     wsClient.connectionState.subscribe({
       next: (state) => {
-        if (state.state === 'pending') node.down = false;
-        else if (state.state === 'connecting' && state.error !== null) {
+        if (state.state === 'pending') {
+          node.down = false;
+          sendWhenOpen(node, 0);
+        } else if (state.state === 'connecting' && state.error !== null) {
           node.down = true;
+          node.waitingForOpen.length = 0; // their calls fail just below
           const error = new RingKVError('UNAVAILABLE', `lost the connection to ${endpoint}: ${state.error.message}`, { endpoint, connection: true });
           for (const sub of [...node.subscriptions]) sub.fail(error);
           for (const call of [...node.calls]) call.fail(error);

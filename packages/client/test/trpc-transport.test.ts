@@ -266,6 +266,26 @@ describe('TrpcTransport', () => {
     expect(messageSizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(9 * 1536 * 1024);
   });
 
+  it('holds the calls made while a socket opens and sends them in frames once it is open, not as one message past the server limit', async () => {
+    const messageSizes: number[] = [];
+    const server = await startServer({ maxPayload: 12 * 1024 * 1024, messageSizes });
+    cleanups.push(server.stop);
+    const tr = transport();
+    // A new transport: the node's socket is still opening when all nine are made (tRPC queued
+    // them and sent one 13.8 MB message once it opened; the server closed the socket).
+    const big = { type: 'bytes', data: 'A'.repeat(1536 * 1024) };
+    const puts = Array.from({ length: 9 }, (_, i) => tr.call(server.endpoint, 'kv.put', { key: `big${i}`, value: big }, { cancel: new CancelToken() }));
+    const cancelled = new CancelToken();
+    const never = expect(tr.call(server.endpoint, 'kv.put', { key: 'cancelled', value: big }, { cancel: cancelled })).rejects.toMatchObject({ code: 'ABORTED' });
+    cancelled.cancel(new RingKVError('ABORTED', 'the caller gave up'));
+    expect(await Promise.all(puts)).toHaveLength(9);
+    await never;
+    expect(messageSizes.length).toBeGreaterThan(2);
+    for (const size of messageSizes) expect(size).toBeLessThanOrEqual(FRAME_BYTES_MAX + 1600 * 1024);
+    // the cancelled one was never sent: nine values' worth of bytes, not ten
+    expect(messageSizes.reduce((a, b) => a + b, 0)).toBeLessThan(10 * 1536 * 1024);
+  });
+
   it("sends the gets queued for a node in one tick as one pipeline and its writes as another, each answered in its slot", async () => {
     const server = await startServer();
     cleanups.push(server.stop);
