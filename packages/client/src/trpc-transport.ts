@@ -50,7 +50,7 @@ interface NodeConnection {
   /** Estimated bytes of the requests queued in tRPC's socket client for its next frame. */
   framedBytes: number;
   /** Requests held until the socket opens (socketOpen): tRPC would send all of them as one message. */
-  waitingForOpen: Array<() => void>;
+  waitingForOpen: Array<{ start(): void; fail(error: RingKVError): void }>;
 }
 
 /** Calls waiting for the next pipeline to one node, and their estimated size. */
@@ -290,10 +290,11 @@ function socketOpen(node: NodeConnection): boolean {
   return connection === undefined || connection.isOpen();
 }
 
-/** Runs `start` now if the node's socket is open, else once it opens (in the order asked). */
-function whenOpen(node: NodeConnection, start: () => void): void {
+/** Runs `start` now if the node's socket is open, else once it opens (in the order asked);
+ *  `fail` settles the call if the socket never opens or the client closes first. */
+function whenOpen(node: NodeConnection, start: () => void, fail: (error: RingKVError) => void): void {
   if (node.waitingForOpen.length === 0 && socketOpen(node)) start();
-  else node.waitingForOpen.push(start);
+  else node.waitingForOpen.push({ start, fail });
 }
 
 /**
@@ -304,11 +305,15 @@ function whenOpen(node: NodeConnection, start: () => void): void {
 function sendWhenOpen(node: NodeConnection, tries: number): void {
   if (node.waitingForOpen.length === 0 || node.down) return;
   if (!socketOpen(node)) {
-    // Not open after ~50 turns of the event loop: leave the calls to their attempts' timeouts.
     if (tries < 50) NEXT_TURN.setTimer(0, () => sendWhenOpen(node, tries + 1));
+    else {
+      // Reported open, yet not open after ~50 turns of the event loop: fail them (retryable).
+      const error = new RingKVError('UNAVAILABLE', 'the socket reported open but did not become usable', { connection: true });
+      for (const w of node.waitingForOpen.splice(0)) w.fail(error);
+    }
     return;
   }
-  for (const start of node.waitingForOpen.splice(0)) start();
+  for (const w of node.waitingForOpen.splice(0)) w.start();
 }
 
 /** Whether tRPC's socket client holds requests for its next frame (true when it cannot tell). */
@@ -376,16 +381,20 @@ export class TrpcTransport implements ClientTransport {
     const pipeline = new PendingPipeline(node, endpoint, queued);
     node.calls.add(pipeline);
     const input = { calls: queued.map((call) => ({ path: call.path, input: call.input })) };
-    whenOpen(node, () => {
-      if (pipeline.done) return; // every call cancelled, or the socket failed, while it waited
-      makeRoomInFrame(node, bytes);
-      pipeline.subscription = node.wsClient
-        .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
-        .subscribe(pipeline);
-      // Failed while subscribing (before `subscription` was set): drop the request now.
-      if (pipeline.done) pipeline.subscription.unsubscribe();
-      else queuedInFrame(node, bytes);
-    });
+    whenOpen(
+      node,
+      () => {
+        if (pipeline.done) return; // every call cancelled, or the socket failed, while it waited
+        makeRoomInFrame(node, bytes);
+        pipeline.subscription = node.wsClient
+          .request({ op: { id: 0, type: 'mutation', path: 'kv.pipeline', input, signal: null }, transformer: IDENTITY })
+          .subscribe(pipeline);
+        // Failed while subscribing (before `subscription` was set): drop the request now.
+        if (pipeline.done) pipeline.subscription.unsubscribe();
+        else queuedInFrame(node, bytes);
+      },
+      (error) => pipeline.fail(error),
+    );
   }
 
   /** Sends one call on its own. */
@@ -413,7 +422,7 @@ export class TrpcTransport implements ClientTransport {
       } else {
         // Listened to while it waits too: a cancelled call is never sent.
         cancel.listen(call.onCancel);
-        node.waitingForOpen.push(start);
+        node.waitingForOpen.push({ start, fail: (error) => call.fail(error) });
       }
     });
   }
@@ -463,6 +472,8 @@ export class TrpcTransport implements ClientTransport {
     this.closed = true;
     const nodes = [...this.nodes.values()];
     this.nodes.clear();
+    // Calls still waiting for a socket were never handed to tRPC, whose close fails its own queue.
+    for (const n of nodes) for (const w of n.waitingForOpen.splice(0)) w.fail(new RingKVError('CLOSED', 'the client is closed'));
     await Promise.all(nodes.map((n) => n.wsClient.close()));
   }
 

@@ -286,6 +286,19 @@ describe('TrpcTransport', () => {
     expect(messageSizes.reduce((a, b) => a + b, 0)).toBeLessThan(10 * 1536 * 1024);
   });
 
+  it('fails the calls still waiting for a socket when the client closes, single and pipelined', async () => {
+    const server = await startServer();
+    cleanups.push(server.stop);
+    const tr = new TrpcTransport({ WebSocket: WebSocket as unknown as WebSocketClass, reconnectDelayMs: () => 50 });
+    const big = { type: 'bytes', data: 'A'.repeat(128 * 1024) };
+    const single = tr.call(server.endpoint, 'kv.put', { key: 'w', value: big }, { cancel: new CancelToken() });
+    const piped = [1, 2].map((i) => tr.call(server.endpoint, 'kv.get', { key: `g${i}` }, { cancel: new CancelToken() }));
+    const outcomes = Promise.allSettled([single, ...piped]);
+    await new Promise((r) => setImmediate(r)); // the pipeline leaves its queue, to wait for the socket
+    await tr.close();
+    for (const o of await outcomes) expect(o).toMatchObject({ status: 'rejected', reason: { code: 'CLOSED' } });
+  });
+
   it("sends the gets queued for a node in one tick as one pipeline and its writes as another, each answered in its slot", async () => {
     const server = await startServer();
     cleanups.push(server.stop);
