@@ -51,6 +51,8 @@ interface NodeConnection {
   framedBytes: number;
   /** Requests held until the socket opens (socketOpen): tRPC would send all of them as one message. */
   waitingForOpen: Array<{ start(): void; fail(error: RingKVError): void }>;
+  /** A zero-delay timer of sendWhenOpen is pending. */
+  polling: boolean;
 }
 
 /** Calls waiting for the next pipeline to one node, and their estimated size. */
@@ -294,26 +296,38 @@ function socketOpen(node: NodeConnection): boolean {
  *  `fail` settles the call if the socket never opens or the client closes first. */
 function whenOpen(node: NodeConnection, start: () => void, fail: (error: RingKVError) => void): void {
   if (node.waitingForOpen.length === 0 && socketOpen(node)) start();
-  else node.waitingForOpen.push({ start, fail });
+  else hold(node, { start, fail });
+}
+
+/** Holds a call until the socket opens. */
+function hold(node: NodeConnection, waiting: NodeConnection['waitingForOpen'][number]): void {
+  node.waitingForOpen.push(waiting);
+  // Reported open but not usable yet (below): nothing else would start it.
+  if (node.wsClient.connectionState.get().state === 'pending') sendWhenOpen(node);
 }
 
 /**
- * Starts what waited for the node's socket, in frames (sendFrameNow works on an open socket).
- * tRPC reports the socket open (its 'pending' state) a few microtasks before its own isOpen()
- * says so; its flush of what it queued waits a zero-delay timer for that, and so does this.
+ * Starts what waited for the node's socket, in order and in frames (sendFrameNow works on an open
+ * socket), once tRPC has reported it open (its 'pending' state). tRPC does so a few microtasks
+ * before its own isOpen() says so, and its flush of what it queued waits a zero-delay timer for
+ * that: so does this, up to ~50 turns of the event loop, after which the calls fail (retryable).
  */
-function sendWhenOpen(node: NodeConnection, tries: number): void {
-  if (node.waitingForOpen.length === 0 || node.down) return;
-  if (!socketOpen(node)) {
-    if (tries < 50) NEXT_TURN.setTimer(0, () => sendWhenOpen(node, tries + 1));
-    else {
-      // Reported open, yet not open after ~50 turns of the event loop: fail them (retryable).
+function sendWhenOpen(node: NodeConnection): void {
+  if (node.polling) return;
+  const attempt = (tries: number): void => {
+    node.polling = false;
+    if (node.waitingForOpen.length === 0 || node.down) return;
+    if (socketOpen(node)) {
+      for (const w of node.waitingForOpen.splice(0)) w.start();
+    } else if (tries < 50) {
+      node.polling = true;
+      NEXT_TURN.setTimer(0, () => attempt(tries + 1));
+    } else {
       const error = new RingKVError('UNAVAILABLE', 'the socket reported open but did not become usable', { connection: true });
       for (const w of node.waitingForOpen.splice(0)) w.fail(error);
     }
-    return;
-  }
-  for (const w of node.waitingForOpen.splice(0)) w.start();
+  };
+  attempt(0);
 }
 
 /** Whether tRPC's socket client holds requests for its next frame (true when it cannot tell). */
@@ -422,7 +436,7 @@ export class TrpcTransport implements ClientTransport {
       } else {
         // Listened to while it waits too: a cancelled call is never sent.
         cancel.listen(call.onCancel);
-        node.waitingForOpen.push({ start, fail: (error) => call.fail(error) });
+        hold(node, { start, fail: (error) => call.fail(error) });
       }
     });
   }
@@ -495,6 +509,7 @@ export class TrpcTransport implements ClientTransport {
       writes: { calls: [], bytes: 0 },
       framedBytes: 0,
       waitingForOpen: [],
+      polling: false,
     };
     // A socket that failed marks the node down until it opens again. tRPC would resend a
     // subscription once the node is back; failing it instead lets the watch move to another
@@ -503,7 +518,7 @@ export class TrpcTransport implements ClientTransport {
       next: (state) => {
         if (state.state === 'pending') {
           node.down = false;
-          sendWhenOpen(node, 0);
+          sendWhenOpen(node);
         } else if (state.state === 'connecting' && state.error !== null) {
           node.down = true;
           node.waitingForOpen.length = 0; // their calls fail just below
