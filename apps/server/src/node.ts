@@ -94,7 +94,7 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
     logEngine,
     kvEngine,
     cluster: clusterConfigOf(config),
-    config: { tickMs: config.tickMs, ...options.storeConfig },
+    config: { tickMs: config.tickMs, logMemoryBytesMax: config.logMemoryMb * 1024 * 1024, ...options.storeConfig },
     logger: logger.child({ component: 'store' }),
   });
   try {

@@ -20,6 +20,15 @@ describe('server settings', () => {
     expect(config.replicationFactor).toBe(3);
     expect(config.clusterId).toBe('ringkv');
     expect(config.members.map((m) => m.id)).toEqual([1, 2, 3]);
+    expect(config.logMemoryMb).toBe(256);
+  });
+
+  it('takes the Raft logs\' memory budget from --log-memory-mb, RINGKV_LOG_MEMORY_MB or the file, within 16 MiB-1 TiB', () => {
+    const base = ['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER];
+    expect(parseCommandLine([...base, '--log-memory-mb', '64'], {}, noFile).config.logMemoryMb).toBe(64);
+    expect(parseCommandLine(base, { RINGKV_LOG_MEMORY_MB: '1024' }, noFile).config.logMemoryMb).toBe(1024);
+    expect(parseCommandLine([...base, '--config', '/c.json'], {}, () => JSON.stringify({ logMemoryMb: 32 })).config.logMemoryMb).toBe(32);
+    expect(() => parseCommandLine([...base, '--log-memory-mb', '8'], {}, noFile)).toThrow('--log-memory-mb must be an integer between 16');
   });
 
   it('takes flags over environment over config file over defaults', () => {

@@ -54,6 +54,7 @@ beforeAll(async () => {
       logLevel: 'silent',
       tickMs: 20,
       shutdownHandoffMs: 2_000,
+      logMemoryMb: 256,
     };
     configs.set(m.id, config);
   }

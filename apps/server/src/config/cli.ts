@@ -43,6 +43,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (default ${DEFAULTS.logLevel})`)
     .option('--tick-ms <ms>', `Raft tick; elections take 10-20 ticks (default ${DEFAULTS.tickMs})`)
     .option('--shutdown-handoff-ms <ms>', `on SIGTERM, how long to wait for leaderships to move away (default ${DEFAULTS.shutdownHandoffMs})`)
+    .option('--log-memory-mb <MiB>', `memory the Raft logs of all partitions on this node may hold; each is compacted past its share (default ${DEFAULTS.logMemoryMb})`)
     .addHelpText('after', EXAMPLE)
     .showHelpAfterError('(run with --help to see every option)')
     .allowExcessArguments(false);

@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly tickMs: number;
   /** How long a graceful stop waits for leaderships to move away. */
   readonly shutdownHandoffMs: number;
+  /** MiB the in-memory Raft logs of all hosted partitions may hold together (compaction keeps them under). */
+  readonly logMemoryMb: number;
 }
 
 /** The settings one source may give; every field is optional and still unvalidated. */
@@ -43,6 +45,7 @@ export interface RawSettings {
   logLevel?: string;
   tickMs?: string | number;
   shutdownHandoffMs?: string | number;
+  logMemoryMb?: string | number;
 }
 
 export const SETTING_NAMES: ReadonlyArray<keyof RawSettings> = [
@@ -57,6 +60,7 @@ export const SETTING_NAMES: ReadonlyArray<keyof RawSettings> = [
   'logLevel',
   'tickMs',
   'shutdownHandoffMs',
+  'logMemoryMb',
 ];
 
 /** RINGKV_DATA_DIR for dataDir, and so on. */
@@ -100,6 +104,7 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   tickMs: 100,
   shutdownHandoffMs: 3_000,
+  logMemoryMb: 256,
 };
 
 export const PARTITIONS_MAX = 4096;
@@ -150,5 +155,6 @@ export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: 
     logLevel: logLevel as LogLevel,
     tickMs: integer(pick('tickMs') ?? DEFAULTS.tickMs, '--tick-ms', 5, 10_000),
     shutdownHandoffMs: integer(pick('shutdownHandoffMs') ?? DEFAULTS.shutdownHandoffMs, '--shutdown-handoff-ms', 0, 60_000),
+    logMemoryMb: integer(pick('logMemoryMb') ?? DEFAULTS.logMemoryMb, '--log-memory-mb', 16, 1024 * 1024),
   };
 }
