@@ -430,14 +430,9 @@ export class TrpcTransport implements ClientTransport {
         else if (node.calls.size === 1) sendFrameNow(node);
         else queuedInFrame(node, bytes);
       };
-      if (node.waitingForOpen.length === 0 && socketOpen(node)) {
-        start();
-        if (!call.settled) cancel.listen(call.onCancel);
-      } else {
-        // Listened to while it waits too: a cancelled call is never sent.
-        cancel.listen(call.onCancel);
-        hold(node, { start, fail: (error) => call.fail(error) });
-      }
+      // Listened to from the start: a call cancelled while it waits for the socket is never sent.
+      cancel.listen(call.onCancel);
+      whenOpen(node, start, (error) => call.fail(error));
     });
   }
 

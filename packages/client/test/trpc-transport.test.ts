@@ -96,6 +96,19 @@ function transport(): TrpcTransport {
   return tr;
 }
 
+/** A 1.5 MiB value: nine of them (13.5 MiB) in one message would pass a 12 MiB server limit. */
+const BIG = { type: 'bytes', data: 'A'.repeat(1536 * 1024) };
+
+function nineBigPuts(tr: TrpcTransport, endpoint: string): Array<Promise<unknown>> {
+  return Array.from({ length: 9 }, (_, i) => tr.call(endpoint, 'kv.put', { key: `big${i}`, value: BIG }, { cancel: new CancelToken() }));
+}
+
+/** Several messages, none past FRAME_BYTES_MAX plus one request. */
+function expectFramed(messageSizes: readonly number[]): void {
+  expect(messageSizes.length).toBeGreaterThan(2);
+  for (const size of messageSizes) expect(size).toBeLessThanOrEqual(FRAME_BYTES_MAX + 1600 * 1024);
+}
+
 describe('TrpcTransport', () => {
   it('sends queries and mutations by path and returns the answers', async () => {
     const server = await startServer();
@@ -257,12 +270,10 @@ describe('TrpcTransport', () => {
     messageSizes.length = 0;
     // A slow get keeps the node busy, so the puts that follow wait for tRPC's frame together.
     const slow = tr.call(server.endpoint, 'kv.get', { key: 'slow' }, { cancel: new CancelToken() });
-    const big = { type: 'bytes', data: 'A'.repeat(1536 * 1024) };
-    const puts = Array.from({ length: 9 }, (_, i) => tr.call(server.endpoint, 'kv.put', { key: `big${i}`, value: big }, { cancel: new CancelToken() }));
+    const puts = nineBigPuts(tr, server.endpoint);
     expect(await Promise.all(puts)).toHaveLength(9);
     await slow;
-    expect(messageSizes.length).toBeGreaterThan(2);
-    for (const size of messageSizes) expect(size).toBeLessThanOrEqual(FRAME_BYTES_MAX + 1600 * 1024);
+    expectFramed(messageSizes);
     expect(messageSizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(9 * 1536 * 1024);
   });
 
@@ -273,15 +284,13 @@ describe('TrpcTransport', () => {
     const tr = transport();
     // A new transport: the node's socket is still opening when all nine are made (tRPC queued
     // them and sent one 13.8 MB message once it opened; the server closed the socket).
-    const big = { type: 'bytes', data: 'A'.repeat(1536 * 1024) };
-    const puts = Array.from({ length: 9 }, (_, i) => tr.call(server.endpoint, 'kv.put', { key: `big${i}`, value: big }, { cancel: new CancelToken() }));
+    const puts = nineBigPuts(tr, server.endpoint);
     const cancelled = new CancelToken();
-    const never = expect(tr.call(server.endpoint, 'kv.put', { key: 'cancelled', value: big }, { cancel: cancelled })).rejects.toMatchObject({ code: 'ABORTED' });
+    const never = expect(tr.call(server.endpoint, 'kv.put', { key: 'cancelled', value: BIG }, { cancel: cancelled })).rejects.toMatchObject({ code: 'ABORTED' });
     cancelled.cancel(new RingKVError('ABORTED', 'the caller gave up'));
     expect(await Promise.all(puts)).toHaveLength(9);
     await never;
-    expect(messageSizes.length).toBeGreaterThan(2);
-    for (const size of messageSizes) expect(size).toBeLessThanOrEqual(FRAME_BYTES_MAX + 1600 * 1024);
+    expectFramed(messageSizes);
     // the cancelled one was never sent: nine values' worth of bytes, not ten
     expect(messageSizes.reduce((a, b) => a + b, 0)).toBeLessThan(10 * 1536 * 1024);
   });

@@ -31,7 +31,7 @@ import { Ring } from '@ringkv/ring';
 import type { Clock, GroupId, NodeId, Prng } from '@ringkv/stdx';
 import { NO_NODE, assert, groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import type { KvEngine, KvRecord, RaftLogEngine } from '@ringkv/storage';
-import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX, logEntrySizeBytes, valueSizeBytes } from '@ringkv/storage';
+import { KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX, valueSizeBytes } from '@ringkv/storage';
 import type { ApplyEffects } from './apply';
 import { ApplyRound, NEEDS_IO } from './apply';
 import type { Answer, Command, CommandOp, WriteKind } from './commands';
@@ -1362,13 +1362,7 @@ export class Store implements KvService {
     if (lo <= applied) {
       // Of the applied entries the count would keep, only the newest that fit in retainBytes.
       const retainBytes = Math.min(this.config.compactionRetainBytes, Math.floor(thresholdBytes / 4));
-      const kept = g.log.entries(lo, applied + 1, Number.MAX_SAFE_INTEGER);
-      let i = kept.length;
-      for (let bytes = 0; i > 0; i--) {
-        bytes += logEntrySizeBytes(kept[i - 1]!);
-        if (bytes > retainBytes) break;
-      }
-      index = Math.max(index, lo + i - 1);
+      index = Math.max(index, g.log.firstWithin(lo, applied, retainBytes) - 1);
       index = this.heldForFollowers(g, index, applied, Math.floor(thresholdBytes / 2), Math.floor(this.config.compactionThresholdEntries / 2));
     }
     // Only a compaction that frees a quarter of what the log holds: one that frees a few entries
@@ -1397,12 +1391,7 @@ export class Store implements KvService {
     }
     matches.sort((a, b) => a - b);
     for (const match of matches) {
-      if (applied - match > holdEntries) continue;
-      // entries() stops past its byte limit (returning at least one): all of them, within it, or not.
-      const kept = g.log.entries(match + 1, applied + 1, holdBytes);
-      let bytes = 0;
-      for (const e of kept) bytes += logEntrySizeBytes(e);
-      if (kept.length === applied - match && bytes <= holdBytes) return match;
+      if (applied - match <= holdEntries && g.log.firstWithin(match + 1, applied, holdBytes) === match + 1) return match;
     }
     return index;
   }

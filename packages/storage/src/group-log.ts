@@ -101,6 +101,18 @@ export class MemoryGroupLog implements GroupLog {
     return out;
   }
 
+  firstWithin(lo: number, last: number, maxSizeBytes: number): number {
+    this.checkLive();
+    const first = this.snapshotMeta.index + 1;
+    assert(lo >= first && last <= this.lastIndex(), () => `group ${this.group}: firstWithin(${lo}, ${last}) outside [${first}, ${this.lastIndex()}]`);
+    let i = last + 1;
+    for (let bytes = 0; i > lo; i--) {
+      bytes += logEntrySizeBytes(this.log[i - 1 - first]!);
+      if (bytes > maxSizeBytes) break;
+    }
+    return i;
+  }
+
   snapshot(): LogSnapshot {
     this.checkLive();
     return { metadata: this.snapshotMeta, data: EMPTY };

@@ -87,6 +87,9 @@ export interface GroupLog {
   /** The hard state as last written (initialState's, without the allocation). */
   storedHardState(): LogHardState;
   entries(lo: number, hi: number, maxSizeBytes: number): LogEntry[];
+  /** The lowest index i in [lo, last + 1] whose entries i..last hold at most `maxSizeBytes`
+   *  together (logEntrySizeBytes each): last + 1 when entry `last` alone holds more. */
+  firstWithin(lo: number, last: number, maxSizeBytes: number): number;
   term(index: number): number;
   firstIndex(): number;
   lastIndex(): number;

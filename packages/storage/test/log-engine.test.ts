@@ -136,6 +136,21 @@ describe('log engine: the LogStorage contract', () => {
     await engine.close();
   });
 
+  it('finds the lowest index whose entries up to a given one fit in a byte budget, walking back no further than asked', async () => {
+    const engine = await openMemoryLogEngine();
+    const log = await engine.openGroup(G1);
+    // sizes with the 16-byte framing: 116, 116, 17
+    await appendCommit(engine, log, [entry(1, 1, 'x'.repeat(100)), entry(2, 1, 'y'.repeat(100)), entry(3, 1, 'z')]);
+    expect(log.firstWithin(1, 3, 10_000)).toBe(1);
+    expect(log.firstWithin(2, 3, 10_000)).toBe(2); // no further back than lo
+    expect(log.firstWithin(1, 3, 133)).toBe(2); // 116 + 17
+    expect(log.firstWithin(1, 3, 132)).toBe(3);
+    expect(log.firstWithin(1, 3, 16)).toBe(4); // entry 3 alone is more
+    expect(log.firstWithin(1, 2, 116)).toBe(2);
+    expect(() => log.firstWithin(1, 4, 10_000)).toThrow();
+    await engine.close();
+  });
+
   it('truncates a conflicting suffix on append, in memory and on disk', async () => {
     const db = await openMemoryDb();
     const engine = new LevelRaftLogEngine(db);
