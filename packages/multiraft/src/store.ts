@@ -12,8 +12,9 @@
  *   5. make ONE synced log write for all groups, then send what had to wait for it (votes,
  *      append acknowledgements: messagesAfterPersist);
  *   6. apply the committed entries of all groups in ONE KV write, while the log write runs for
- *      those this node already holds on disk (and answer them then), after it for the rest;
- *   7. answer waiters and watchers; 8. advance.
+ *      those this node already holds on disk, after it for the rest; the writers are answered
+ *      as their entries apply, before the KV write lands (the log made them durable);
+ *   7. once it landed, move the applied indexes: answer readers and watchers; 8. advance.
  *
  * One exception to "step at the start of a round": heartbeats, their responses and append
  * responses are stepped as they arrive, also while a round waits for its log write, and what
@@ -925,6 +926,11 @@ export class Store implements KvService {
       }
       if (last > g.kvApplied) applyRound.batch.setAppliedIndex(g.id, last);
     }
+    // The writers are answered now, before the batch lands: what makes a write durable is its
+    // committed log entry (the KV batch is not synced; a restart replays the log past the KV
+    // engine's applied index). Readers still wait for the landing: kvApplied, which every read's
+    // revision and every ReadIndex wait go by, moves only then (answerApplied).
+    this.answerWriters(applied);
     const kvStartMs = this.clock.nowMs();
     await this.kvEngine.write(applyRound.batch);
     this.counters.onKvWrite(applyRound.batch.isEmpty, this.clock.nowMs() - kvStartMs);
@@ -933,7 +939,19 @@ export class Store implements KvService {
     return applied;
   }
 
-  /** After their KV write: moves the applied indexes, answers waiters and watchers, in apply order. */
+  /** Answers the writes waiting on `applied` entries, in apply order (see applyCommitted). */
+  private answerWriters(applied: readonly AppliedEntry[]): void {
+    for (const a of applied) {
+      const g = a.g;
+      const waiter = g.proposals.get(a.index);
+      if (waiter === undefined) continue;
+      g.proposals.delete(a.index);
+      if (waiter.term === a.term && a.answer !== undefined) waiter.resolve(a.answer);
+      else waiter.reject(this.notLeaderError(g, 'the write lost its place in the log to a new leader; it was not applied, retry it'));
+    }
+  }
+
+  /** After their KV write: moves the applied indexes, answers watchers, in apply order. */
   private answerApplied(applied: readonly AppliedEntry[], touched: Set<Group>): void {
     for (const a of applied) {
       const g = a.g;
@@ -943,11 +961,6 @@ export class Store implements KvService {
       for (const key of a.effects.unexpiring) g.expiry.untrack(key);
       for (const e of a.effects.expiring) g.expiry.track(e.key, e.modRevision, e.expiresAtMs);
       this.watches.publish(g.partition, a.effects.events);
-      const waiter = g.proposals.get(a.index);
-      if (waiter === undefined) continue;
-      g.proposals.delete(a.index);
-      if (waiter.term === a.term && a.answer !== undefined) waiter.resolve(a.answer);
-      else waiter.reject(this.notLeaderError(g, 'the write lost its place in the log to a new leader; it was not applied, retry it'));
     }
   }
 

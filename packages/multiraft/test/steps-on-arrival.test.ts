@@ -29,7 +29,12 @@ const gates: Array<() => void> = [];
 
 /** Makes every later log write of node `id` wait until the returned function is called. */
 function holdLogWrites(c: TestCluster, id: number): () => void {
-  const db = c.nodes.get(id)!.logDb;
+  return holdWrites(c, id, 'logDb');
+}
+
+/** Makes every later batch write to one of node `id`'s databases wait until the returned function is called. */
+function holdWrites(c: TestCluster, id: number, which: 'logDb' | 'kvDb'): () => void {
+  const db = c.nodes.get(id)![which];
   let release!: () => void;
   const open = new Promise<void>((resolve) => (release = resolve));
   const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
@@ -119,6 +124,28 @@ describe('writes committed while the leader waits for its log write', () => {
     expect((await c.drive(write)).version).toBe(2);
     expect(leader.status().partitions.find((s) => s.partition === 0)?.quarantined).toBe(true);
     expect(leader.stats().entriesAppliedInCommitRound).toBe(appliedInCommitRoundBefore + 1);
+  });
+});
+
+describe('writes applied while their KV batch is written', () => {
+  it('are answered once applied, before the batch lands; reads wait for the landing', async () => {
+    const { c, leader, key } = await oneWriteDone('answer-early', 'one');
+    const part = () => leader.stats().partitions[0]!;
+    const release = holdWrites(c, leader.nodeId, 'kvDb');
+    const index = part().lastIndex + 1;
+    // Committed (the log writes go through) and applied, its KV batch held: the writer has its
+    // answer, since the log entry is what makes the write durable...
+    const write = await until(c, leader.put({ key, value: 'two', session: { clientId: 'answer-early', seq: 2 } }), 30);
+    expect(write.done && write.value.version).toBe(2);
+    expect(part().commit).toBe(index);
+    // ...but the replica's applied index is where its KV engine is: a linearizable read waits.
+    expect(part().applied).toBe(index - 1);
+    const read = leader.get(key, { consistency: 'linearizable' });
+    expect((await until(c, read, 30)).done).toBe(false);
+    release();
+    const served = await c.drive(read);
+    expect(served.record?.value).toBe('two');
+    expect(served.revision).toBeGreaterThanOrEqual(index);
   });
 });
 
