@@ -53,12 +53,6 @@ export interface StoreConfig {
   readonly watchHistoryEventsMax: number;
   /** Watchers per node. */
   readonly watchersMax: number;
-  /**
-   * A leader's news that the commit index moved, for a follower that has every entry, waits at
-   * most this long for the next frame to that node (outbox.ts). Followers apply, and serve
-   * stale reads and watches, this much later at worst; at most every frame carries it for free.
-   */
-  readonly commitNewsHoldMs: number;
 }
 
 export const DEFAULT_STORE_CONFIG: StoreConfig = {
@@ -87,7 +81,6 @@ export const DEFAULT_STORE_CONFIG: StoreConfig = {
   leaderBalanceIntervalMs: 2_000,
   watchHistoryEventsMax: 100_000,
   watchersMax: 10_000,
-  commitNewsHoldMs: 10,
 };
 
 export function resolveConfig(partial: Partial<StoreConfig> | undefined): StoreConfig {

@@ -73,7 +73,7 @@ import { decodePeerFrame, encodePeerFrame } from './peer-frame';
 import { SnapshotAssembler } from './snapshot-transfer';
 import type { AssembledSnapshot } from './snapshot-transfer';
 import type { PeerTransport } from './transport';
-import { NewsHold, Outbox } from './outbox';
+import { Outbox } from './outbox';
 import { ReplicaFreshness } from './replica-freshness';
 import type { StoreStats } from './store-stats';
 import { StoreCounters, partitionStats } from './store-stats';
@@ -339,7 +339,6 @@ export class Store implements KvService {
     const error = new StoreError('UNAVAILABLE', `node ${this.nodeId} is stopping; retry on another node`, { retryAfterMs: 100 });
     for (const g of this.groups.values()) this.failGroup(g, error, true);
     this.watches.endAll(error);
-    this.newsHold.clear();
   }
 
   /**
@@ -1299,15 +1298,8 @@ export class Store implements KvService {
   }
 
   private newOutbox(): Outbox {
-    return new Outbox(this.leaderSyncOf, (g, message) => this.snapshotsToSend.push({ g, message }), this.newsHold);
+    return new Outbox(this.leaderSyncOf, (g, message) => this.snapshotsToSend.push({ g, message }));
   }
-
-  /** Commit news waiting for the next frame to its node (outbox.ts); sent alone after commitNewsHoldMs. */
-  private readonly newsHold = new NewsHold(() =>
-    this.clock.setTimer(this.config.commitNewsHoldMs, () => {
-      if (!this.stopped && !this.newsHold.isEmpty) this.newOutbox().takeAllHeld().send(this.transport, this.config.frameSizeBytesSoftMax);
-    }),
-  );
 
   // ---- snapshots and compaction -------------------------------------------------------------
 
