@@ -295,14 +295,12 @@ function socketOpen(node: NodeConnection): boolean {
 /** Runs `start` now if the node's socket is open, else once it opens (in the order asked);
  *  `fail` settles the call if the socket never opens or the client closes first. */
 function whenOpen(node: NodeConnection, start: () => void, fail: (error: RingKVError) => void): void {
-  if (node.waitingForOpen.length === 0 && socketOpen(node)) start();
-  else hold(node, { start, fail });
-}
-
-/** Holds a call until the socket opens. */
-function hold(node: NodeConnection, waiting: NodeConnection['waitingForOpen'][number]): void {
-  node.waitingForOpen.push(waiting);
-  // Reported open but not usable yet (below): nothing else would start it.
+  if (node.waitingForOpen.length === 0 && socketOpen(node)) {
+    start();
+    return;
+  }
+  node.waitingForOpen.push({ start, fail });
+  // Reported open but not usable yet (sendWhenOpen): nothing else would start it.
   if (node.wsClient.connectionState.get().state === 'pending') sendWhenOpen(node);
 }
 

@@ -27,11 +27,6 @@ afterEach(async () => {
 
 const gates: Array<() => void> = [];
 
-/** Makes every later log write of node `id` wait until the returned function is called. */
-function holdLogWrites(c: TestCluster, id: number): () => void {
-  return holdWrites(c, id, 'logDb');
-}
-
 /** Makes every later batch write to one of node `id`'s databases wait until the returned function is called. */
 function holdWrites(c: TestCluster, id: number, which: 'logDb' | 'kvDb'): () => void {
   const db = c.nodes.get(id)![which];
@@ -84,7 +79,7 @@ describe('writes committed while the leader waits for its log write', () => {
     // The leader's round takes the next write and cannot finish its log write; the appends left
     // before it, and both followers persist and acknowledge the entry: committed without the
     // leader's own copy (two of three), and the leader learns it while its round still waits.
-    const release = holdLogWrites(c, leader.nodeId);
+    const release = holdWrites(c, leader.nodeId, 'logDb');
     const roundsBefore = leader.stats().rounds;
     const appliedInCommitRoundBefore = leader.stats().entriesAppliedInCommitRound;
     const index = part().lastIndex + 1;
@@ -108,7 +103,7 @@ describe('writes committed while the leader waits for its log write', () => {
   it('are counted as applied in their commit round only once applied: a group that fails partway counts what it applied', async () => {
     const { c, leader, key } = await oneWriteDone('commit-count', 'one');
     const part = () => leader.stats().partitions[0]!;
-    const release = holdLogWrites(c, leader.nodeId);
+    const release = holdWrites(c, leader.nodeId, 'logDb');
     const appliedInCommitRoundBefore = leader.stats().entriesAppliedInCommitRound;
     const index = part().lastIndex + 1;
     // Two entries in one round: a put, then a command that does not decode (from a newer version,
@@ -222,7 +217,7 @@ describe('linearizable reads between rounds', () => {
     const { c, leader, key } = await oneWriteDone('reads', 'before', {});
 
     const followers = c.ids.filter((id) => id !== leader.nodeId);
-    const releases = followers.map((id) => holdLogWrites(c, id));
+    const releases = followers.map((id) => holdWrites(c, id, 'logDb'));
     // A write the followers take into a round and cannot persist: it cannot commit yet.
     const write = leader.put({ key, value: 'after', session: { clientId: 'reads', seq: 2 } });
     write.catch(() => undefined);
