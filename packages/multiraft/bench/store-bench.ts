@@ -2,10 +2,13 @@
  * The Store's own cost per write, without tRPC or sockets: three Stores in one process over the
  * in-memory network (0 ms latency), real LevelDB engines in a temporary directory, `--writers`
  * concurrent writers (one session each, one write in flight each) putting 16-byte keys (10 000,
- * all written once first) with 128-byte values for `--seconds`. Prints writes/s and the process's CPU per write (all three
- * replicas: Raft, both engines, apply), the figure to compare commits by.
+ * all written once first) with 128-byte values (or `--value-bytes`) for `--seconds`. Prints
+ * writes/s and the process's CPU per write (all three replicas: Raft, both engines, apply), the
+ * figure to compare commits by, split into user and system time, with the page faults and context
+ * switches per write (on this VM each costs several µs: a fresh 4 KiB page faulted in, a thread
+ * woken for a LevelDB write).
  *
- *   npm run bench -w @ringkv/multiraft -- [--seconds 10] [--writers 64] [--partitions 16]
+ *   npm run bench -w @ringkv/multiraft -- [--seconds 10] [--writers 64] [--partitions 16] [--value-bytes 128]
  *
  * Under `node --cpu-prof` it also prints the measured window in the profile's clock (monotonic
  * µs), so a profile can be cut to it: start-up and the preload (whose cache misses are not what
@@ -21,9 +24,11 @@ import { MemoryNetwork, Store } from '../src';
 import type { ClusterConfig } from '../src';
 
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, writers: { type: 'string', default: '64' }, partitions: { type: 'string', default: '16' } },
+  options: { seconds: { type: 'string', default: '10' }, writers: { type: 'string', default: '64' }, partitions: { type: 'string', default: '16' }, 'value-bytes': { type: 'string', default: '128' } },
 });
 const seconds = Number(args.seconds);
+const valueBytes = Number(args['value-bytes']);
+if (!Number.isSafeInteger(valueBytes) || valueBytes < 1 || valueBytes > 1024 * 1024) throw new Error(`--value-bytes must be an integer in [1, 1048576], got ${args['value-bytes']}`);
 const KEYS = 10_000;
 const writers = Number(args.writers);
 const cluster: ClusterConfig = {
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   await new Promise((r) => setTimeout(r, 1500)); // let preferred leaders settle
-  const value = 'v'.repeat(128);
+  const value = 'v'.repeat(valueBytes);
   // Every key once, as the cluster benchmark does, so the measured writes find their keys cached.
   const keyOf = (i: number): Uint8Array => utf8Encode(`k${String(i).padStart(15, '0')}`);
   for (let i = 0; i < KEYS; i += writers) {
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
   };
   const windowStartUs = process.hrtime.bigint() / 1000n;
   const cpu0 = process.cpuUsage();
+  const ru0 = process.resourceUsage();
   const counts0 = stores.map((s) => s.stats());
   const t0 = performance.now();
   const running = Array.from({ length: writers }, (_, w) => writer(w));
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
   stop = true;
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const ru1 = process.resourceUsage();
   const done = writes;
   const perWrite = (pick: (s: ReturnType<Store['stats']>) => number): string =>
     (stores.reduce((sum, s, i) => sum + pick(s.stats()) - pick(counts0[i]!), 0) / done).toFixed(2);
@@ -128,7 +135,7 @@ async function main(): Promise<void> {
   await Promise.all(running);
   console.log(
     `${writers} writers, ${cluster.partitions} partitions, ${elapsedS.toFixed(1)} s: ${(done / elapsedS).toFixed(0)} writes/s, ` +
-      `CPU ${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}% of a core, ${((cpu.user + cpu.system) / done).toFixed(0)} µs CPU per write (3 replicas), errors ${errors}`,
+      `CPU ${(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100).toFixed(0)}% of a core, ${((cpu.user + cpu.system) / done).toFixed(0)} µs CPU per write (3 replicas) (user ${(cpu.user / done).toFixed(0)}, system ${(cpu.system / done).toFixed(0)}), ${((ru1.minorPageFault - ru0.minorPageFault) / done).toFixed(1)} page faults and ${((ru1.voluntaryContextSwitches - ru0.voluntaryContextSwitches + ru1.involuntaryContextSwitches - ru0.involuntaryContextSwitches) / done).toFixed(1)} context switches per write, errors ${errors}`,
   );
   console.log(
     `  per write, summed over the 3 nodes: rounds ${perWrite((s) => s.rounds)}, log writes ${perWrite((s) => s.logWrites)}, fsyncs ${perWrite((s) => s.logSyncs)}, ` +

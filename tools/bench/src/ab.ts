@@ -6,7 +6,7 @@
  * and in how many pairs B came out ahead.
  *
  *   npm run ab -w @ringkv/bench -- --base <git revision> [--pairs 6] [--workloads put,mix]
- *                                 [--duration-ms 6000] [--workers 64]
+ *                                 [--duration-ms 6000] [--workers 64] [--value-bytes 128] [--key-space 10000]
  *   npm run ab -w @ringkv/bench -- --a-env RINGKV_EXP=0 --b-env RINGKV_EXP=1 [...]
  *
  * A is `--base` (checked out with `git archive` into a temporary directory, with a copy of this
@@ -32,6 +32,9 @@ const { values: args } = parseArgs({
     workloads: { type: 'string', default: 'put,mix' },
     'duration-ms': { type: 'string', default: '6000' },
     workers: { type: 'string', default: '64' },
+    // Passed on only when given, so a --base older than these options still runs.
+    'value-bytes': { type: 'string' },
+    'key-space': { type: 'string' },
     'a-env': { type: 'string', multiple: true, default: [] },
     'b-env': { type: 'string', multiple: true, default: [] },
   },
@@ -72,7 +75,11 @@ async function materialize(revision: string): Promise<{ root: string; remove: ()
 async function benchOnce(root: string, env: Record<string, string>): Promise<Map<string, WorkloadFigures>> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', '--only', 'ringkv', '--workloads', args.workloads, '--duration-ms', args['duration-ms'], '--workers', args.workers],
+    [
+      ...['--import', 'tsx', 'src/main.ts', '--only', 'ringkv', '--workloads', args.workloads, '--duration-ms', args['duration-ms'], '--workers', args.workers],
+      ...(args['value-bytes'] === undefined ? [] : ['--value-bytes', args['value-bytes']]),
+      ...(args['key-space'] === undefined ? [] : ['--key-space', args['key-space']]),
+    ],
     { cwd: join(root, 'tools', 'bench'), env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
   );
   const figures = parseRun(stdout);

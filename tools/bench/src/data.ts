@@ -1,10 +1,12 @@
 /**
- * The benchmark's keys and values: 16-byte ASCII keys over a fixed key space and 128-byte ASCII
- * values, drawn from a seeded generator so both stores see the same sequence.
+ * The benchmark's keys and values: 16-byte ASCII keys over a fixed key space and ASCII values of
+ * 128 bytes (or `--value-bytes`), drawn from a seeded generator so both stores see the same sequence.
  */
 
 export const KEY_BYTES = 16;
 export const VALUE_BYTES = 128;
+/** Values past 1 MiB are over RingKV's limit (and etcd's default request limit of 1.5 MiB). */
+export const VALUE_BYTES_MAX = 1024 * 1024;
 
 export function keyAt(index: number): string {
   const key = `k${String(index).padStart(KEY_BYTES - 1, '0')}`;
@@ -32,10 +34,10 @@ export class BenchRandom {
   }
 }
 
-export function makeValue(random: BenchRandom): string {
-  let value = '';
-  for (let i = 0; i < VALUE_BYTES; i++) value += ALPHABET[random.int(ALPHABET.length)];
-  return value;
+export function makeValue(random: BenchRandom, bytes: number = VALUE_BYTES): string {
+  const chars: string[] = [];
+  for (let i = 0; i < bytes; i++) chars.push(ALPHABET[random.int(ALPHABET.length)]!);
+  return chars.join('');
 }
 
 /** Per-worker generators, so workers do not contend on one and runs are repeatable. */

@@ -4,7 +4,7 @@
  * concurrency, key and value sizes, and stopped at the end.
  *
  *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
- *                                    [--key-space 10000] [--partitions 16] [--only etcd|ringkv]
+ *                                    [--key-space 10000] [--value-bytes 128] [--partitions 16] [--only etcd|ringkv]
  *                                    [--workloads put,get,mix] [--rounds 1] [--ringkv-reads linearizable]
  *
  * With --rounds N the two stores take turns N times (RingKV, etcd, RingKV, etcd, ...), each
@@ -13,6 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { KvDriver } from './driver';
+import { VALUE_BYTES, VALUE_BYTES_MAX } from './data';
 import { etcdDriver, startEtcdCluster } from './etcd';
 import type { StoreRun } from './report';
 import { formatSummary, formatTable } from './report';
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     'warmup-ms': { type: 'string', default: '1000' },
     workers: { type: 'string', default: '64' },
     'key-space': { type: 'string', default: '10000' },
+    'value-bytes': { type: 'string', default: String(VALUE_BYTES) },
     partitions: { type: 'string', default: '16' },
     seed: { type: 'string', default: '42' },
     only: { type: 'string' },
@@ -41,11 +43,17 @@ const READ_MODES = ['linearizable', 'lease', 'stale'] as const;
 const ringkvReads = READ_MODES.find((m) => m === args['ringkv-reads']);
 if (ringkvReads === undefined) throw new Error(`--ringkv-reads must be one of ${READ_MODES.join(', ')}, got ${args['ringkv-reads']}`);
 
+const valueBytes = Number(args['value-bytes']);
+if (!Number.isSafeInteger(valueBytes) || valueBytes < 1 || valueBytes > VALUE_BYTES_MAX) {
+  throw new Error(`--value-bytes must be an integer in [1, ${VALUE_BYTES_MAX}], got ${args['value-bytes']}`);
+}
+
 const config: BenchConfig = {
   durationMs: Number(args['duration-ms']),
   warmupMs: Number(args['warmup-ms']),
   workers: Number(args.workers),
   keySpace: Number(args['key-space']),
+  valueBytes,
   seed: Number(args.seed),
   ...(args.workloads === undefined ? {} : { only: args.workloads.split(',') }),
   reportProfileWindow: (process.env['RINGKV_BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof'),
@@ -67,7 +75,7 @@ async function measure(store: string, start: () => Promise<{ driver: KvDriver; s
 async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${args.rounds}`);
-  log(`${config.workers} concurrent workers, ${config.durationMs} ms per workload after ${config.warmupMs} ms warm-up, ${config.keySpace} keys${rounds > 1 ? `, ${rounds} rounds` : ''}`);
+  log(`${config.workers} concurrent workers, ${config.durationMs} ms per workload after ${config.warmupMs} ms warm-up, ${config.keySpace} keys of ${config.valueBytes}-byte values${rounds > 1 ? `, ${rounds} rounds` : ''}`);
   if (ringkvReads !== 'linearizable') log(`RingKV's gets are ${ringkvReads} reads (etcd's stay linearizable): not a like-for-like comparison`);
   const all: StoreRun[][] = [];
   const notes = new Set<string>();

@@ -1,5 +1,5 @@
 /** The three workloads of the comparison, defined once and run the same way on each store. */
-import { KEY_BYTES, VALUE_BYTES, keyAt, makeValue, workerRandoms } from './data';
+import { KEY_BYTES, keyAt, makeValue, workerRandoms } from './data';
 import type { KvDriver } from './driver';
 import type { WorkloadOptions, WorkloadResult } from './workload';
 import { monotonicUs } from './cpu-profile';
@@ -13,6 +13,8 @@ export interface BenchConfig extends WorkloadOptions {
   /** Keys are drawn uniformly from this many. */
   readonly keySpace: number;
   readonly seed: number;
+  /** Bytes in every value written (ASCII). */
+  readonly valueBytes: number;
   /** Run only the workloads whose names start with one of these (all when absent). */
   readonly only?: readonly string[];
   /** Print each workload's measured window in CPU-profile time (the nodes run with --cpu-prof). */
@@ -27,7 +29,7 @@ export async function preload(driver: KvDriver, config: BenchConfig): Promise<vo
     Array.from({ length: config.workers }, async () => {
       while (next < config.keySpace) {
         const index = next++;
-        await driver.put(keyAt(index), makeValue(random));
+        await driver.put(keyAt(index), makeValue(random, config.valueBytes));
       }
     }),
   );
@@ -36,14 +38,14 @@ export async function preload(driver: KvDriver, config: BenchConfig): Promise<vo
 export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: string) => void): Promise<Map<string, WorkloadResult>> {
   const results = new Map<string, WorkloadResult>();
   const randoms = workerRandoms(config.seed, config.workers);
-  const values = randoms.map((r) => makeValue(r));
+  const values = randoms.map((r) => makeValue(r, config.valueBytes));
   const pickKey = (w: number): string => keyAt(randoms[w]!.int(config.keySpace));
   const ops: Record<(typeof WORKLOADS)[number], (w: number) => Promise<void>> = {
     put: (w) => driver.put(pickKey(w), values[w]!),
     'get (linearizable)': (w) => driver.get(pickKey(w)),
     'mix 50/50': (w) => (randoms[w]!.next() < 0.5 ? driver.put(pickKey(w), values[w]!) : driver.get(pickKey(w))),
   };
-  log(`${driver.name}: preloading ${config.keySpace} keys (${KEY_BYTES}-byte keys, ${VALUE_BYTES}-byte values)`);
+  log(`${driver.name}: preloading ${config.keySpace} keys (${KEY_BYTES}-byte keys, ${config.valueBytes}-byte values)`);
   await preload(driver, config);
   for (const workload of WORKLOADS) {
     if (config.only !== undefined && !config.only.some((prefix) => workload.startsWith(prefix))) continue;

@@ -14,6 +14,12 @@ describe('data', () => {
     expect(Buffer.byteLength(makeValue(new BenchRandom(1)))).toBe(VALUE_BYTES);
     expect(keyAt(1)).not.toBe(keyAt(2));
   });
+
+  it('values take the size asked for (--value-bytes), the same for the same seed', () => {
+    for (const size of [1, 4096, 65_536]) expect(Buffer.byteLength(makeValue(new BenchRandom(7), size))).toBe(size);
+    expect(makeValue(new BenchRandom(7), 4096)).toBe(makeValue(new BenchRandom(7), 4096));
+    expect(makeValue(new BenchRandom(7), 4096)).not.toBe(makeValue(new BenchRandom(8), 4096));
+  });
 });
 
 describe('runWorkload', () => {
