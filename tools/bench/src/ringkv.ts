@@ -102,6 +102,9 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
 }
 
 export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, reads: Consistency = 'linearizable'): Promise<KvDriver> {
+  // First, so the client's placement (loaded by its first request) names the leaders the run
+  // will see: it would otherwise forward through the old ones until it reloads (every 5 s).
+  await waitForPreferredLeaders(cluster.endpoints, PREFERRED_LEADERS_WAIT_MS);
   const client = createClient({ endpoints: [...cluster.endpoints], concurrency });
   // A first write proves every partition has a leader before the clock starts.
   await client.put('bench/ready', '1');
@@ -117,4 +120,35 @@ export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, 
     },
     close: () => client.close(),
   };
+}
+
+/** How long a fresh cluster gets to move every leadership to its preferred node before the bench goes on anyway. */
+const PREFERRED_LEADERS_WAIT_MS = 30_000;
+
+/**
+ * Waits until every node sees each partition led by its preferred leader (the first of the
+ * placement's replicas). A node leads whatever it won at start and hands leaderships to the
+ * ring's choice a few seconds later (leaderBalanceIntervalMs); a workload measured before that
+ * counts the moves against the run: forwarded requests, NOT_LEADER retries, one node leading more
+ * than its share. A cluster that does not settle in time is reported and measured as it is.
+ */
+export async function waitForPreferredLeaders(endpoints: readonly string[], timeoutMs: number): Promise<void> {
+  const settled = async (): Promise<boolean> => {
+    for (const endpoint of endpoints) {
+      const response = await fetch(`http://${endpoint}/trpc/cluster.placement`).catch(() => undefined);
+      if (response === undefined || !response.ok) return false;
+      const body = (await response.json()) as { result?: { data?: { groups?: Array<{ replicas: number[]; leader: number | null }> } } };
+      const groups = body.result?.data?.groups;
+      if (groups === undefined || groups.some((g) => g.leader === null || g.leader !== g.replicas[0])) return false;
+    }
+    return true;
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!(await settled())) {
+    if (Date.now() > deadline) {
+      console.error(`[bench] RingKV: leaders not all on their preferred nodes after ${timeoutMs} ms; measuring as it is`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
