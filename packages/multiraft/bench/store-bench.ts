@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Prng, SystemClock, nodeId, utf8Encode } from '@ringkv/stdx';
-import { openKvEngine, openLogEngine } from '@ringkv/storage';
+import { VALUE_SIZE_BYTES_MAX, openKvEngine, openLogEngine } from '@ringkv/storage';
 import { MemoryNetwork, Store } from '../src';
 import type { ClusterConfig } from '../src';
 
@@ -28,7 +28,9 @@ const { values: args } = parseArgs({
 });
 const seconds = Number(args.seconds);
 const valueBytes = Number(args['value-bytes']);
-if (!Number.isSafeInteger(valueBytes) || valueBytes < 1 || valueBytes > 1024 * 1024) throw new Error(`--value-bytes must be an integer in [1, 1048576], got ${args['value-bytes']}`);
+if (!Number.isSafeInteger(valueBytes) || valueBytes < 1 || valueBytes > VALUE_SIZE_BYTES_MAX) {
+  throw new Error(`--value-bytes must be an integer in [1, ${VALUE_SIZE_BYTES_MAX}], got ${args['value-bytes']}`);
+}
 const KEYS = 10_000;
 const writers = Number(args.writers);
 const cluster: ClusterConfig = {

@@ -76,7 +76,7 @@ async function benchOnce(root: string, env: Record<string, string>): Promise<Map
   const { stdout } = await run(
     process.execPath,
     [
-      ...['--import', 'tsx', 'src/main.ts', '--only', 'ringkv', '--workloads', args.workloads, '--duration-ms', args['duration-ms'], '--workers', args.workers],
+      '--import', 'tsx', 'src/main.ts', '--only', 'ringkv', '--workloads', args.workloads, '--duration-ms', args['duration-ms'], '--workers', args.workers,
       ...(args['value-bytes'] === undefined ? [] : ['--value-bytes', args['value-bytes']]),
       ...(args['key-space'] === undefined ? [] : ['--key-space', args['key-space']]),
     ],

@@ -5,8 +5,6 @@
 
 export const KEY_BYTES = 16;
 export const VALUE_BYTES = 128;
-/** Values past 1 MiB are over RingKV's limit (and etcd's default request limit of 1.5 MiB). */
-export const VALUE_BYTES_MAX = 1024 * 1024;
 
 export function keyAt(index: number): string {
   const key = `k${String(index).padStart(KEY_BYTES - 1, '0')}`;

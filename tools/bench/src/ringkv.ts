@@ -135,20 +135,15 @@ const PREFERRED_LEADERS_WAIT_MS = 30_000;
 export async function waitForPreferredLeaders(endpoints: readonly string[], timeoutMs: number): Promise<void> {
   const settled = async (): Promise<boolean> => {
     for (const endpoint of endpoints) {
-      const response = await fetch(`http://${endpoint}/trpc/cluster.placement`).catch(() => undefined);
-      if (response === undefined || !response.ok) return false;
+      const response = await fetch(`http://${endpoint}/trpc/cluster.placement`);
+      if (!response.ok) return false;
       const body = (await response.json()) as { result?: { data?: { groups?: Array<{ replicas: number[]; leader: number | null }> } } };
       const groups = body.result?.data?.groups;
       if (groups === undefined || groups.some((g) => g.leader === null || g.leader !== g.replicas[0])) return false;
     }
     return true;
   };
-  const deadline = Date.now() + timeoutMs;
-  while (!(await settled())) {
-    if (Date.now() > deadline) {
-      console.error(`[bench] RingKV: leaders not all on their preferred nodes after ${timeoutMs} ms; measuring as it is`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitUntil(timeoutMs, settled).catch(() => {
+    console.error(`[bench] RingKV: leaders not all on their preferred nodes after ${timeoutMs} ms; measuring as it is`);
+  });
 }
