@@ -11,7 +11,8 @@ import { createAppRouter } from '@ringkv/api';
 import { Store } from '@ringkv/multiraft';
 import type { ClusterConfig, StoreConfig } from '@ringkv/multiraft';
 import { SystemClock, nodeId } from '@ringkv/stdx';
-import { openKvEngine, openLogEngine } from '@ringkv/storage';
+import { openKvEngine } from '@ringkv/storage';
+import { openRaftLog } from './raft-log';
 import type { HostPort } from './config/address';
 import { formatHostPort } from './config/address';
 import type { ServerConfig } from './config/server-config';
@@ -46,15 +47,17 @@ export function clusterConfigOf(config: ServerConfig): ClusterConfig {
   };
 }
 
-async function openEngines(dataDir: string) {
+async function openEngines(dataDir: string, logger: Logger) {
   await mkdir(dataDir, { recursive: true });
   try {
-    const logEngine = await openLogEngine({ path: join(dataDir, 'raft-log') });
+    // The KV engine first: its LevelDB lock keeps a second process off this data directory
+    // before it touches the log (whose open may cut what it takes for a torn tail).
+    const kvEngine = await openKvEngine({ path: join(dataDir, 'kv') });
     try {
-      const kvEngine = await openKvEngine({ path: join(dataDir, 'kv') });
+      const logEngine = await openRaftLog(dataDir, logger);
       return { logEngine, kvEngine };
     } catch (error) {
-      await logEngine.close();
+      await kvEngine.close();
       throw error;
     }
   } catch (error) {
@@ -67,7 +70,7 @@ async function openEngines(dataDir: string) {
 export async function startNode(config: ServerConfig, logger: Logger, options: StartNodeOptions = {}): Promise<RunningNode> {
   const seed = randomSeed();
   logger.info({ dataDir: config.dataDir, members: config.members.length, partitions: config.partitions, replicationFactor: config.replicationFactor, clusterId: config.clusterId, seed }, 'starting node');
-  const { logEngine, kvEngine } = await openEngines(config.dataDir);
+  const { logEngine, kvEngine } = await openEngines(config.dataDir, logger);
   const peers = new Map(config.members.filter((m) => m.id !== config.id).map((m) => [m.id, m.peer] as const));
   const transport = new TcpTransport({
     nodeId: config.id,

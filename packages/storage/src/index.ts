@@ -18,3 +18,8 @@ export {
 } from './limits';
 export { uintSizeBytes, writeUint } from './kv-msgpack';
 export { keySlot } from './key-slot';
+export type { OpenSegmentLogOptions, SegmentLogOptions, SegmentLogStats } from './segment-log/engine';
+export { DEFAULT_SEGMENT_BYTES, SegmentRaftLogEngine, openSegmentLogEngine, segmentName } from './segment-log/engine';
+export type { SegmentDirectory, SegmentFile } from './segment-log/files';
+export { DiskSegmentDirectory, MemorySegmentDirectory } from './segment-log/files';
+export { copyLogs } from './segment-log/migrate';

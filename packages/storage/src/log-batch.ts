@@ -1,5 +1,6 @@
 /**
- * A round's log writes for every group, staged as LevelDB operations. Staging validates each
+ * A round's log writes for every group, staged as a list of changes per group (and, for the
+ * LevelDB engine, as LevelDB operations). Staging validates each
  * change against the group's log as it will be once the earlier changes in this batch land (its
  * "staged view"), so appends, truncations, compactions and snapshots may be mixed in one round.
  * Nothing reaches a GroupLog until the engine has written the whole batch with sync: true.
@@ -44,10 +45,14 @@ export class StagedLogBatch implements LogWriteBatch {
     /** The engine's commit count when the batch was made: a batch staged against an older view is refused. */
     readonly baseCommitSeq: number,
     private readonly isOwnLog: (log: GroupLog) => log is MemoryGroupLog,
+    /** False for an engine that encodes the changes itself (the segment log): no LevelDB ops are staged. */
+    private readonly stageOps = true,
   ) {}
 
+  private changeCount = 0;
+
   get isEmpty(): boolean {
-    return this.ops.length === 0;
+    return this.changeCount === 0;
   }
 
   append(log: GroupLog, entries: readonly LogEntry[]): void {
@@ -68,9 +73,11 @@ export class StagedLogBatch implements LogWriteBatch {
     const prevTerm = this.stagedTerm(g, from - 1);
     assert(fresh[0]!.term >= prevTerm, () => `group ${log.group}: entry ${from} has term ${fresh[0]!.term} below its predecessor's ${prevTerm}`);
 
-    for (const e of fresh) this.ops.push({ type: 'put', key: entryKey(log.group, e.index), value: encodeEntry(log.group, e) });
-    // Truncate the conflicting suffix that the new entries do not overwrite.
-    for (let i = newLast + 1; i <= g.lastIndex; i++) this.ops.push({ type: 'del', key: entryKey(log.group, i) });
+    if (this.stageOps) {
+      for (const e of fresh) this.ops.push({ type: 'put', key: entryKey(log.group, e.index), value: encodeEntry(log.group, e) });
+      // Truncate the conflicting suffix that the new entries do not overwrite.
+      for (let i = newLast + 1; i <= g.lastIndex; i++) this.ops.push({ type: 'del', key: entryKey(log.group, i) });
+    }
 
     if (from >= g.tailFrom) {
       g.tail.length = from - g.tailFrom;
@@ -81,26 +88,31 @@ export class StagedLogBatch implements LogWriteBatch {
     }
     g.lastIndex = newLast;
     g.changes.push({ kind: 'append', entries: fresh });
+    this.changeCount++;
   }
 
   setHardState(log: GroupLog, hardState: LogHardState): void {
     const g = this.stage(log);
-    this.ops.push({ type: 'put', key: groupKey(HARD_STATE_TAG, log.group), value: encodeHardState(log.group, hardState) });
+    if (this.stageOps) this.ops.push({ type: 'put', key: groupKey(HARD_STATE_TAG, log.group), value: encodeHardState(log.group, hardState) });
     g.changes.push({ kind: 'hardState', hardState });
+    this.changeCount++;
   }
 
   applySnapshot(log: GroupLog, snapshot: LogSnapshot): void {
     const g = this.stage(log);
     const meta = snapshot.metadata;
     assert(meta.index > g.snapIndex, () => `group ${log.group}: snapshot at ${meta.index} is not newer than the compaction point ${g.snapIndex}`);
-    for (let i = g.snapIndex + 1; i <= g.lastIndex; i++) this.ops.push({ type: 'del', key: entryKey(log.group, i) });
-    this.ops.push({ type: 'put', key: groupKey(SNAPSHOT_TAG, log.group), value: encodeSnapshotMeta(log.group, meta) });
+    if (this.stageOps) {
+      for (let i = g.snapIndex + 1; i <= g.lastIndex; i++) this.ops.push({ type: 'del', key: entryKey(log.group, i) });
+      this.ops.push({ type: 'put', key: groupKey(SNAPSHOT_TAG, log.group), value: encodeSnapshotMeta(log.group, meta) });
+    }
     g.snapIndex = meta.index;
     g.snapTerm = meta.term;
     g.lastIndex = meta.index;
     g.tailFrom = meta.index + 1;
     g.tail = [];
     g.changes.push({ kind: 'snapshot', meta });
+    this.changeCount++;
   }
 
   compact(log: GroupLog, index: number, snapshotMeta: LogSnapshot['metadata']): void {
@@ -110,8 +122,10 @@ export class StagedLogBatch implements LogWriteBatch {
     if (index > g.lastIndex) throw new LogUnavailableError(log.group, index, g.lastIndex);
     const termAt = this.stagedTerm(g, index);
     assert(snapshotMeta.term === termAt, () => `group ${log.group}: compaction metadata term ${snapshotMeta.term} differs from the log's term ${termAt} at ${index}`);
-    for (let i = g.snapIndex + 1; i <= index; i++) this.ops.push({ type: 'del', key: entryKey(log.group, i) });
-    this.ops.push({ type: 'put', key: groupKey(SNAPSHOT_TAG, log.group), value: encodeSnapshotMeta(log.group, snapshotMeta) });
+    if (this.stageOps) {
+      for (let i = g.snapIndex + 1; i <= index; i++) this.ops.push({ type: 'del', key: entryKey(log.group, i) });
+      this.ops.push({ type: 'put', key: groupKey(SNAPSHOT_TAG, log.group), value: encodeSnapshotMeta(log.group, snapshotMeta) });
+    }
     g.snapIndex = index;
     g.snapTerm = snapshotMeta.term;
     if (g.tailFrom <= index) {
@@ -119,6 +133,30 @@ export class StagedLogBatch implements LogWriteBatch {
       g.tailFrom = index + 1;
     }
     g.changes.push({ kind: 'compact', meta: snapshotMeta });
+    this.changeCount++;
+  }
+
+  /** Once the engine has made the batch durable: the in-memory logs take its changes, in order. */
+  applyDurable(): void {
+    for (const g of this.groups.values()) {
+      for (const change of g.changes) {
+        switch (change.kind) {
+          case 'append':
+            g.log.applyDurableAppend(change.entries);
+            break;
+          case 'hardState':
+            g.log.applyDurableHardState(change.hardState);
+            break;
+          case 'compact':
+            g.log.applyDurableCompact(change.meta);
+            break;
+          case 'snapshot':
+            g.log.applyDurableSnapshot(change.meta);
+            break;
+        }
+      }
+      assert(g.log.lastIndex() === g.lastIndex, () => `group ${g.log.group}: log ends at ${g.log.lastIndex()} after commit, staged ${g.lastIndex}`);
+    }
   }
 
   private stage(log: GroupLog): StagedGroup {

@@ -93,25 +93,7 @@ export class LevelRaftLogEngine implements RaftLogEngine {
     this.commitSeq++;
     this.opsWritten += batch.ops.length;
     // Durable: now (and only now) the in-memory logs change.
-    for (const g of batch.groups.values()) {
-      for (const change of g.changes) {
-        switch (change.kind) {
-          case 'append':
-            g.log.applyDurableAppend(change.entries);
-            break;
-          case 'hardState':
-            g.log.applyDurableHardState(change.hardState);
-            break;
-          case 'compact':
-            g.log.applyDurableCompact(change.meta);
-            break;
-          case 'snapshot':
-            g.log.applyDurableSnapshot(change.meta);
-            break;
-        }
-      }
-      assert(g.log.lastIndex() === g.lastIndex, () => `group ${g.log.group}: log ends at ${g.log.lastIndex()} after commit, staged ${g.lastIndex}`);
-    }
+    batch.applyDurable();
   }
 
   async dropGroup(group: GroupId): Promise<void> {

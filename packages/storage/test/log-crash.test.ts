@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Prng, groupId } from '@ringkv/stdx';
-import { openLogEngine } from '../src/index';
+import { openLogEngine, openSegmentLogEngine } from '../src/index';
+import type { RaftLogEngine } from '../src/index';
 import { runAndKill } from './fixtures/crash-harness';
-import { fingerprint, readState } from './fixtures/log-fingerprint';
+import { CRASH_SEGMENT_BYTES, fingerprint, readState } from './fixtures/log-fingerprint';
 
 const KILLS = Number(process.env.RINGKV_CRASH_KILLS ?? 50);
 const SEED = Number(process.env.RINGKV_CRASH_SEED ?? 20261129);
@@ -24,8 +25,14 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function reopenedFingerprint(path: string): Promise<string> {
-  const engine = await openLogEngine({ path });
+type Kind = 'level' | 'segment';
+
+async function openEngine(kind: Kind, path: string): Promise<RaftLogEngine> {
+  return kind === 'level' ? openLogEngine({ path }) : openSegmentLogEngine({ path, segmentBytes: CRASH_SEGMENT_BYTES });
+}
+
+async function reopenedFingerprint(kind: Kind, path: string): Promise<string> {
+  const engine = await openEngine(kind, path);
   try {
     const states = [];
     for (const g of [1, 2, 3, 4]) states.push(readState(await engine.openGroup(groupId(g))));
@@ -36,17 +43,17 @@ async function reopenedFingerprint(path: string): Promise<string> {
 }
 
 /** Kill-and-reopen cycles on one directory; returns [acknowledged rounds, in-flight rounds found durable]. */
-async function lane(laneId: number, kills: number): Promise<[number, number]> {
+async function lane(kind: Kind, laneId: number, kills: number): Promise<[number, number]> {
   const dir = await mkdtemp(join(tmpdir(), 'ringkv-log-crash-'));
   dirs.push(dir);
   const path = join(dir, 'log');
   const prng = new Prng(SEED + laneId);
-  let durable = await reopenedFingerprint(path);
+  let durable = await reopenedFingerprint(kind, path);
   let acknowledgedRounds = 0;
   let inFlightSurvived = 0;
   for (let kill = 0; kill < kills; kill++) {
     const where = `seed ${SEED} lane ${laneId} kill ${kill}`;
-    const { lines } = await runAndKill('test/fixtures/log-crash-writer.ts', [path, String(SEED + 1000 * laneId + kill)], 100 + prng.int(200));
+    const { lines } = await runAndKill('test/fixtures/log-crash-writer.ts', [path, String(SEED + 1000 * laneId + kill), kind], 100 + prng.int(200));
     expect(lines.filter((l) => l.startsWith('error')), where).toEqual([]);
     const ready = lines.find((l) => l.startsWith('ready '))!;
     expect(ready.slice(6), `${where}: the writer started from a different state than the last reopen saw`).toBe(durable);
@@ -61,7 +68,7 @@ async function lane(laneId: number, kills: number): Promise<[number, number]> {
         acknowledgedRounds++;
       }
     }
-    const after = await reopenedFingerprint(path);
+    const after = await reopenedFingerprint(kind, path);
     const allowed = pending === undefined ? [lastAck] : [lastAck, pending];
     expect(allowed, `${where}: reopened state is neither the last acknowledged round nor the one in flight`).toContain(after);
     if (after !== lastAck) inFlightSurvived++;
@@ -70,13 +77,13 @@ async function lane(laneId: number, kills: number): Promise<[number, number]> {
   return [acknowledgedRounds, inFlightSurvived];
 }
 
-describe('log engine crash safety (SIGKILL)', () => {
+describe.each<Kind>(['segment', 'level'])('log engine crash safety (SIGKILL): %s', (kind) => {
   it(`keeps every acknowledged round and no partial round across ${KILLS} kills`, async () => {
     // Two directories killed in parallel: the child's start-up, not the writing, dominates the time.
-    const results = await Promise.all([lane(0, Math.ceil(KILLS / 2)), lane(1, Math.floor(KILLS / 2))]);
+    const results = await Promise.all([lane(kind, 0, Math.ceil(KILLS / 2)), lane(kind, 1, Math.floor(KILLS / 2))]);
     const acknowledgedRounds = results[0][0] + results[1][0];
     const inFlightSurvived = results[0][1] + results[1][1];
     expect(acknowledgedRounds).toBeGreaterThan(KILLS);
-    console.log(`log crash test: ${KILLS} kills, ${acknowledgedRounds} acknowledged rounds, ${inFlightSurvived} in-flight rounds found durable`);
+    console.log(`log crash test (${kind}): ${KILLS} kills, ${acknowledgedRounds} acknowledged rounds, ${inFlightSurvived} in-flight rounds found durable`);
   }, 180_000);
 });

@@ -1,0 +1,563 @@
+/**
+ * The Raft log engine in segment files of its own (etcd's WAL, TiKV's raft-engine), instead of
+ * LevelDB: a round's changes to every group are one record appended to the current segment with
+ * one write and one fdatasync. Log entries die young (a group compacts its log every few thousand
+ * entries), and in LevelDB each was flushed from the memtable and rewritten by compactions two or
+ * three times before its deletion met it; here a segment is deleted whole once nothing in it is
+ * live.
+ *
+ * Segments are numbered files `<seq>.seg`. Each starts with a record holding every group's hard
+ * state and compaction point (CHECKPOINT), so only entries can keep an older segment needed. The
+ * engine tracks, per segment, the highest index each group appended in it; a segment is dead
+ * once every such index is below its group's compaction point. When the current segment passes
+ * `segmentBytes`, a new one starts; groups still live in the oldest segment are rewritten whole
+ * into the new one's first record when that is cheap (cold groups that never compact), and every
+ * dead prefix of segments is deleted. The first record names the oldest segment still needed, so
+ * an open after a crash in the middle of deletions knows what to ignore.
+ *
+ * Open replays the needed segments in order. A record that fails its checksum or is cut short in
+ * the newest segment is the torn tail of a write that was never acknowledged (its fdatasync had
+ * not returned): the file is cut there. In any older segment (synced whole before the next one
+ * started) it is corruption, reported as CorruptionError.
+ */
+import type { GroupId } from '@ringkv/stdx';
+import { assert } from '@ringkv/stdx';
+import { CorruptionError } from '../errors';
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog, logEntrySizeBytes } from '../group-log';
+import type { GroupLog, LogCommitOptions, LogEntry, LogHardState, LogSnapshot, LogWriteBatch, RaftLogEngine } from '../interfaces';
+import { StagedLogBatch } from '../log-batch';
+import type { RecordVisitor } from './codec';
+import { Op, RecordWriter, scanRecord, visitRecord } from './codec';
+import type { SegmentDirectory, SegmentFile } from './files';
+import { DiskSegmentDirectory } from './files';
+
+type Meta = LogSnapshot['metadata'];
+
+export interface SegmentLogOptions {
+  /** A new segment starts once the current one holds this many bytes (default 64 MiB). */
+  readonly segmentBytes?: number;
+  /** Segments kept before the groups pinning the oldest are rewritten whatever it costs (default 16). */
+  readonly segmentsMax?: number;
+}
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SEGMENTS_MAX = 16;
+const SEGMENT_NAME = /^(\d{16})\.seg$/;
+
+export function segmentName(seq: number): string {
+  return `${String(seq).padStart(16, '0')}.seg`;
+}
+
+export interface SegmentLogStats {
+  readonly commits: number;
+  readonly segments: number;
+  readonly currentSegment: number;
+  /** Bytes written since open (records, rotations' first records included). */
+  readonly bytesWritten: number;
+  /** Bytes of live entries rewritten into a new segment's first record since open. */
+  readonly bytesRewritten: number;
+  readonly groupsOpen: number;
+}
+
+/** A group's state while segments are replayed: entries may start above the compaction point
+ *  only until a later compaction covers the gap (their prefix lived in a deleted segment). */
+interface ReplayGroup {
+  hs: LogHardState;
+  meta: Meta;
+  from: number;
+  entries: LogEntry[];
+}
+
+class Replay implements RecordVisitor {
+  readonly groups = new Map<GroupId, ReplayGroup>();
+  readonly pins = new Map<number, Map<GroupId, number>>();
+  seq = 0;
+  startSeen: { seq: number; oldestNeeded: number } | undefined;
+
+  segmentStart(seq: number, oldestNeeded: number): void {
+    this.startSeen = { seq, oldestNeeded };
+  }
+
+  checkpoint(group: GroupId, hs: LogHardState, meta: Meta): void {
+    const g = this.group(group);
+    g.hs = hs;
+    if (meta.index > g.meta.index) this.compactTo(g, meta);
+  }
+
+  reset(group: GroupId, hs: LogHardState, meta: Meta): void {
+    this.unpin(group);
+    this.groups.set(group, { hs, meta, from: meta.index + 1, entries: [] });
+  }
+
+  append(group: GroupId, entries: LogEntry[]): void {
+    const g = this.group(group);
+    const first = g.meta.index + 1;
+    const fresh = entries[0]!.index < first ? entries.slice(first - entries[0]!.index) : entries;
+    if (fresh.length === 0) return;
+    const lo = fresh[0]!.index;
+    if (lo > g.from + g.entries.length || lo < g.from) {
+      // The entries before lo were in a deleted segment (dead by then, or rewritten whole later):
+      // a later compaction, snapshot or rewrite must cover them, or the open reports a gap.
+      g.from = lo;
+      g.entries = fresh.slice();
+    } else {
+      g.entries.length = lo - g.from;
+      for (const e of fresh) g.entries.push(e);
+    }
+    this.pin(group, fresh[fresh.length - 1]!.index);
+  }
+
+  hardState(group: GroupId, hs: LogHardState): void {
+    this.group(group).hs = hs;
+  }
+
+  compact(group: GroupId, meta: Meta): void {
+    this.compactTo(this.group(group), meta);
+  }
+
+  snapshot(group: GroupId, meta: Meta): void {
+    const g = this.group(group);
+    g.meta = meta;
+    g.from = meta.index + 1;
+    g.entries = [];
+  }
+
+  drop(group: GroupId): void {
+    this.unpin(group);
+    this.groups.delete(group);
+  }
+
+  private compactTo(g: ReplayGroup, meta: Meta): void {
+    g.meta = meta;
+    if (g.from <= meta.index) {
+      g.entries = g.entries.slice(Math.min(meta.index + 1 - g.from, g.entries.length));
+      g.from = meta.index + 1;
+    }
+    if (g.entries.length === 0) g.from = meta.index + 1;
+  }
+
+  private group(group: GroupId): ReplayGroup {
+    let g = this.groups.get(group);
+    if (g === undefined) {
+      g = { hs: EMPTY_HARD_STATE, meta: EMPTY_SNAPSHOT_META, from: 1, entries: [] };
+      this.groups.set(group, g);
+    }
+    return g;
+  }
+
+  private pin(group: GroupId, index: number): void {
+    let m = this.pins.get(this.seq);
+    if (m === undefined) this.pins.set(this.seq, (m = new Map()));
+    m.set(group, Math.max(m.get(group) ?? 0, index));
+  }
+
+  private unpin(group: GroupId): void {
+    for (const m of this.pins.values()) m.delete(group);
+  }
+}
+
+export class SegmentRaftLogEngine implements RaftLogEngine {
+  private readonly logs = new Map<GroupId, MemoryGroupLog>();
+  /** Groups with state on disk (written at least once, not dropped). */
+  private readonly stored = new Set<GroupId>();
+  /** Per retained segment (ascending), each group's highest index appended in it. */
+  private readonly pins = new Map<number, Map<GroupId, number>>();
+  private readonly writer = new RecordWriter();
+  private readonly segmentBytes: number;
+  private readonly segmentsMax: number;
+  private file: SegmentFile;
+  private seq: number;
+  private size: number;
+  /** Bytes written to the current segment since its last sync (a commit with sync: false). */
+  private unsynced = false;
+  private commitSeq = 0;
+  private inFlight = false;
+  private closed = false;
+  private bytesWritten = 0;
+  private bytesRewritten = 0;
+  /** Set when a write or sync failed: what reached the disk is unknown, so nothing more is written
+   *  (as etcd's WAL panics on a failed fsync); the node must restart and replay. */
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly dir: SegmentDirectory,
+    state: { seq: number; size: number; file: SegmentFile; replay: Replay },
+    options: SegmentLogOptions,
+  ) {
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.segmentsMax = options.segmentsMax ?? DEFAULT_SEGMENTS_MAX;
+    assert(this.segmentsMax >= 2, 'segment log: segmentsMax must be at least 2');
+    this.seq = state.seq;
+    this.size = state.size;
+    this.file = state.file;
+    for (const [seq, m] of [...state.replay.pins].sort((a, b) => a[0] - b[0])) this.pins.set(seq, m);
+    if (!this.pins.has(this.seq)) this.pins.set(this.seq, new Map());
+    for (const [group, g] of state.replay.groups) {
+      if (g.entries.length > 0 && g.from !== g.meta.index + 1) {
+        throw new CorruptionError(`log gap: entries start at ${g.from}, the compaction point is ${g.meta.index}`, { group, index: g.meta.index + 1 });
+      }
+      let prevTerm = g.meta.term;
+      for (const e of g.entries) {
+        if (e.term < prevTerm) throw new CorruptionError(`entry term ${e.term} is below its predecessor's ${prevTerm}`, { group, index: e.index });
+        prevTerm = e.term;
+      }
+      this.logs.set(group, new MemoryGroupLog(group, g.hs, g.meta, g.entries));
+      this.stored.add(group);
+    }
+  }
+
+  /** Opens (or creates) the log in `dir`, replaying every segment still needed. */
+  static async open(dir: SegmentDirectory, options: SegmentLogOptions = {}): Promise<SegmentRaftLogEngine> {
+    const seqs: number[] = [];
+    for (const name of dir.list()) {
+      const m = SEGMENT_NAME.exec(name);
+      if (m !== null) seqs.push(Number(m[1]));
+    }
+    seqs.sort((a, b) => a - b);
+
+    // The newest segment whose first record is intact decides what is needed. A newest segment
+    // without one was being created when the process died: nothing in it was acknowledged.
+    let newest: { seq: number; bytes: Uint8Array; oldestNeeded: number } | undefined;
+    while (seqs.length > 0 && newest === undefined) {
+      const seq = seqs[seqs.length - 1]!;
+      const bytes = await dir.readAll(segmentName(seq));
+      const first = scanRecord(bytes, 0, seq);
+      const start = first.kind === 'record' ? readStart(first.payload) : undefined;
+      if (start !== undefined) {
+        if (start.seq !== seq) throw new CorruptionError(`segment ${segmentName(seq)} says it is segment ${start.seq}`, {});
+        newest = { seq, bytes, oldestNeeded: start.oldestNeeded };
+      } else {
+        await dir.remove(segmentName(seq));
+        seqs.pop();
+      }
+    }
+    if (newest === undefined) {
+      const replay = new Replay();
+      const engine = new SegmentRaftLogEngine(dir, { seq: 0, size: 0, file: undefined as unknown as SegmentFile, replay }, options);
+      await engine.startSegment(1, 1, new Set());
+      return engine;
+    }
+
+    const replay = new Replay();
+    for (const seq of seqs) {
+      if (seq < newest.oldestNeeded) await dir.remove(segmentName(seq));
+    }
+    const needed = seqs.filter((s) => s >= newest.oldestNeeded);
+    for (let i = 0; i < needed.length; i++) {
+      if (needed[i] !== newest.oldestNeeded + i) throw new CorruptionError(`segment ${segmentName(newest.oldestNeeded + i)} is missing`, {});
+    }
+    let size = 0;
+    for (const seq of needed) {
+      const isNewest = seq === newest.seq;
+      const bytes = isNewest ? newest.bytes : await dir.readAll(segmentName(seq));
+      replay.seq = seq;
+      let offset = 0;
+      for (;;) {
+        const scan = scanRecord(bytes, offset, seq);
+        if (scan.kind === 'end') {
+          if (!isNewest && offset !== bytes.length) throw new CorruptionError(`segment ${segmentName(seq)} at byte ${offset}: ${scan.why}`, {});
+          break;
+        }
+        replay.startSeen = undefined;
+        visitRecord(scan.payload, replay);
+        const start = replay.startSeen as { seq: number } | undefined;
+        if (offset === 0 && start?.seq !== seq) throw new CorruptionError(`segment ${segmentName(seq)} does not start with its own start record`, {});
+        offset = scan.end;
+      }
+      size = offset;
+    }
+    const file = dir.open(segmentName(newest.seq));
+    if (size < newest.bytes.length) file.truncate(size);
+    // What was replayed is acted on (votes, entries acknowledged again): it must be durable, also
+    // when the last process died before syncing it and the machine did not.
+    await file.sync();
+    return new SegmentRaftLogEngine(dir, { seq: newest.seq, size, file, replay }, options);
+  }
+
+  openGroup(group: GroupId): Promise<GroupLog> {
+    this.checkOpen();
+    let log = this.logs.get(group);
+    if (log === undefined) {
+      log = new MemoryGroupLog(group, EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, []);
+      this.logs.set(group, log);
+    }
+    return Promise.resolve(log);
+  }
+
+  listGroups(): Promise<GroupId[]> {
+    this.checkOpen();
+    return Promise.resolve([...this.stored].sort((a, b) => a - b));
+  }
+
+  newBatch(): LogWriteBatch {
+    this.checkOpen();
+    return new StagedLogBatch(this, this.commitSeq, (log): log is MemoryGroupLog => log instanceof MemoryGroupLog && this.logs.get(log.group) === log, false);
+  }
+
+  async commit(batch: LogWriteBatch, options?: LogCommitOptions): Promise<void> {
+    this.checkOpen();
+    assert(batch instanceof StagedLogBatch && batch.owner === this, 'commit: the batch was not made by this engine');
+    assert(!batch.sealed, 'commit: the batch was already committed');
+    batch.sealed = true;
+    if (batch.isEmpty) return;
+    assert(!this.inFlight, 'commit: another log batch is still being written (commit one batch per round, in order)');
+    assert(batch.baseCommitSeq === this.commitSeq, 'commit: the batch was staged before another batch was committed');
+    for (const g of batch.groups.values()) assert(!g.log.dropped, () => `commit: group ${g.log.group} was dropped`);
+    const w = this.writer;
+    w.clear();
+    for (const [group, g] of batch.groups) {
+      for (const change of g.changes) {
+        switch (change.kind) {
+          case 'append':
+            w.append(group, change.entries);
+            break;
+          case 'hardState':
+            w.setHardState(group, change.hardState);
+            break;
+          case 'compact':
+            w.compact(group, change.meta);
+            break;
+          case 'snapshot':
+            w.snapshot(group, change.meta);
+            break;
+        }
+      }
+    }
+    w.seal(this.seq);
+    this.inFlight = true;
+    try {
+      this.checkHealthy();
+      const at = this.size;
+      this.file.writeAt(w.bytes, w.length, at);
+      // Past the end only once written: a failed write leaves the next one at the same place.
+      this.size = at + w.length;
+      this.bytesWritten += w.length;
+      if (options?.sync ?? true) {
+        await this.file.sync();
+        this.unsynced = false;
+      } else {
+        this.unsynced = true;
+      }
+    } catch (err) {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      this.inFlight = false;
+    }
+    this.commitSeq++;
+    batch.applyDurable();
+    const pins = this.pins.get(this.seq)!;
+    for (const [group, g] of batch.groups) {
+      this.stored.add(group);
+      for (const change of g.changes) {
+        if (change.kind !== 'append') continue;
+        const last = change.entries[change.entries.length - 1]!.index;
+        if ((pins.get(group) ?? 0) < last) pins.set(group, last);
+      }
+    }
+    if (this.size >= this.segmentBytes) await this.exclusive(() => this.rotate());
+  }
+
+  async dropGroup(group: GroupId): Promise<void> {
+    this.checkOpen();
+    assert(!this.inFlight, 'dropGroup: a log batch or another drop is being written');
+    if (this.stored.has(group)) {
+      const w = this.writer;
+      w.clear();
+      w.drop(group);
+      w.seal(this.seq);
+      await this.exclusive(async () => {
+        this.file.writeAt(w.bytes, w.length, this.size);
+        this.size += w.length;
+        this.bytesWritten += w.length;
+        await this.file.sync();
+        this.unsynced = false;
+      });
+      this.stored.delete(group);
+      for (const m of this.pins.values()) m.delete(group);
+    }
+    this.commitSeq++;
+    const log = this.logs.get(group);
+    this.logs.delete(group);
+    if (log !== undefined) log.dropped = true;
+  }
+
+  /**
+   * Writes a group's whole state (from another engine: a migration), synced. The group must have
+   * nothing stored here yet.
+   */
+  async importGroup(group: GroupId, hs: LogHardState, meta: Meta, entries: readonly LogEntry[]): Promise<void> {
+    this.checkOpen();
+    assert(!this.stored.has(group) && (this.logs.get(group)?.lastIndex() ?? 0) === 0, () => `importGroup: group ${group} already has a log here`);
+    assert(!this.inFlight, 'importGroup: a log batch is being written');
+    const w = this.writer;
+    w.clear();
+    w.resetGroup(group, hs, meta);
+    w.append(group, entries);
+    w.seal(this.seq);
+    await this.exclusive(async () => {
+      this.file.writeAt(w.bytes, w.length, this.size);
+      this.size += w.length;
+      this.bytesWritten += w.length;
+      await this.file.sync();
+      this.unsynced = false;
+    });
+    this.commitSeq++;
+    const opened = this.logs.get(group);
+    if (opened !== undefined) opened.dropped = true;
+    this.logs.set(group, new MemoryGroupLog(group, hs, meta, entries.slice()));
+    this.stored.add(group);
+    if (entries.length > 0) this.pins.get(this.seq)!.set(group, entries[entries.length - 1]!.index);
+  }
+
+  stats(): SegmentLogStats {
+    return {
+      commits: this.commitSeq,
+      segments: this.pins.size,
+      currentSegment: this.seq,
+      bytesWritten: this.bytesWritten,
+      bytesRewritten: this.bytesRewritten,
+      groupsOpen: this.logs.size,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.unsynced && this.failure === undefined) await this.file.sync();
+    } finally {
+      this.file.close();
+    }
+  }
+
+  private async exclusive(run: () => Promise<void>): Promise<void> {
+    this.checkHealthy();
+    this.inFlight = true;
+    try {
+      await run();
+    } catch (err) {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  /** Whether the entry at `index` of `group` is still in its log (not compacted or dropped). */
+  private live(group: GroupId, index: number): boolean {
+    const log = this.logs.get(group);
+    return log !== undefined && this.stored.has(group) && index >= log.firstIndex();
+  }
+
+  private liveBytes(group: GroupId): number {
+    return this.logs.get(group)?.sizeBytes ?? 0;
+  }
+
+  /** Starts segment seq + 1: every group's state in its first record, then deletes dead segments. */
+  private async rotate(): Promise<void> {
+    if (this.unsynced) {
+      await this.file.sync();
+      this.unsynced = false;
+    }
+    const next = this.seq + 1;
+    const retained = [...this.pins.keys()];
+    // Groups still live in the oldest segment are rewritten when that is cheap, or in any case
+    // once too many segments are kept; otherwise their compactions will free it.
+    const rewrite = new Set<GroupId>();
+    const oldest = retained[0]!;
+    if (oldest !== this.seq) {
+      const pinning = [...this.pins.get(oldest)!].filter(([g, index]) => this.live(g, index)).map(([g]) => g);
+      const cost = pinning.reduce((sum, g) => sum + this.liveBytes(g), 0);
+      if (cost <= this.segmentBytes / 4 || retained.length + 1 > this.segmentsMax) for (const g of pinning) rewrite.add(g);
+    }
+    let oldestNeeded = next;
+    for (const seq of retained) {
+      const needed = [...this.pins.get(seq)!].some(([g, index]) => !rewrite.has(g) && this.live(g, index));
+      if (needed) {
+        oldestNeeded = seq;
+        break;
+      }
+    }
+    await this.startSegment(next, oldestNeeded, rewrite);
+    for (const seq of retained) {
+      if (seq >= oldestNeeded) break;
+      this.pins.delete(seq);
+      await this.dir.remove(segmentName(seq));
+    }
+  }
+
+  private async startSegment(seq: number, oldestNeeded: number, rewrite: ReadonlySet<GroupId>): Promise<void> {
+    const w = this.writer;
+    w.clear();
+    w.segmentStart(seq, oldestNeeded);
+    const pins = new Map<GroupId, number>();
+    let rewritten = 0;
+    for (const group of this.stored) {
+      const log = this.logs.get(group)!;
+      const meta = log.snapshot().metadata;
+      if (rewrite.has(group)) {
+        w.resetGroup(group, log.storedHardState(), meta);
+        const last = log.lastIndex();
+        if (last >= log.firstIndex()) {
+          const entries = log.entries(log.firstIndex(), last + 1, Number.MAX_SAFE_INTEGER);
+          w.append(group, entries);
+          for (const e of entries) rewritten += logEntrySizeBytes(e);
+          pins.set(group, last);
+        }
+      } else {
+        w.checkpoint(group, log.storedHardState(), meta);
+      }
+    }
+    w.seal(seq);
+    const file = this.dir.create(segmentName(seq));
+    try {
+      file.writeAt(w.bytes, w.length, 0);
+      await file.sync();
+      await this.dir.syncDirectory();
+    } catch (err) {
+      file.close();
+      await this.dir.remove(segmentName(seq)).catch(() => undefined);
+      throw err;
+    }
+    // From here on, the new segment is where the log continues.
+    for (const group of rewrite) for (const m of this.pins.values()) m.delete(group);
+    this.file?.close();
+    this.file = file;
+    this.seq = seq;
+    this.size = w.length;
+    this.bytesWritten += w.length;
+    this.bytesRewritten += rewritten;
+    this.pins.set(seq, pins);
+    w.clear();
+  }
+
+  private checkOpen(): void {
+    assert(!this.closed, 'the log engine is closed');
+  }
+
+  private checkHealthy(): void {
+    if (this.failure !== undefined) {
+      throw new Error(`the Raft log could not be written (${this.failure.message}); nothing more is written until the node restarts and replays its log`);
+    }
+  }
+}
+
+/** The SEGMENT_START operation a segment's first record begins with, if it does. */
+function readStart(payload: Uint8Array): { seq: number; oldestNeeded: number } | undefined {
+  if (payload.length < 17 || payload[0] !== Op.SegmentStart) return undefined;
+  const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const seq = view.readDoubleLE(1);
+  const oldestNeeded = view.readDoubleLE(9);
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(oldestNeeded) || oldestNeeded < 1 || oldestNeeded > seq) return undefined;
+  return { seq, oldestNeeded };
+}
+
+export type OpenSegmentLogOptions = SegmentLogOptions & ({ readonly path: string } | { readonly directory: SegmentDirectory });
+
+/** Opens the segment log engine on a directory on disk, or on a given (e.g. in-memory) one. */
+export function openSegmentLogEngine(options: OpenSegmentLogOptions): Promise<SegmentRaftLogEngine> {
+  const dir = 'path' in options ? new DiskSegmentDirectory(options.path) : options.directory;
+  return SegmentRaftLogEngine.open(dir, options);
+}
+

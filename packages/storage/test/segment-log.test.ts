@@ -1,0 +1,248 @@
+import { describe, expect, it } from 'vitest';
+import { Prng, groupId, nodeId } from '@ringkv/stdx';
+import type { GroupId } from '@ringkv/stdx';
+import { CorruptionError, MemorySegmentDirectory, openSegmentLogEngine, segmentName } from '../src/index';
+import type { GroupLog, LogEntry, LogSnapshot , SegmentRaftLogEngine} from '../src/index';
+import { fingerprint, readState } from './fixtures/log-fingerprint';
+import type { LogState } from './fixtures/log-fingerprint';
+
+const CONF = { voters: [nodeId(1), nodeId(2), nodeId(3)], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+const G = [1, 2, 3, 4].map(groupId);
+
+function meta(index: number, term: number): LogSnapshot['metadata'] {
+  return { index, term, confState: CONF };
+}
+
+function entry(index: number, term: number, bytes: number, prng: Prng): LogEntry {
+  const data = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) data[i] = prng.int(256);
+  return { index, term, type: prng.int(20) === 0 ? 'confChange' : 'normal', data };
+}
+
+async function states(engine: SegmentRaftLogEngine, groups: readonly GroupId[]): Promise<string> {
+  const out: LogState[] = [];
+  for (const g of groups) out.push(readState(await engine.openGroup(g)));
+  return fingerprint(out);
+}
+
+/**
+ * One random round for every group in `groups`: appends (sometimes overwriting a suffix with a
+ * higher term), hard states, compactions once a log passes `compactAt` entries, now and then a
+ * snapshot. Returns the batch, already staged.
+ */
+function randomRound(engine: SegmentRaftLogEngine, logs: GroupLog[], prng: Prng, compactAt: number, entryBytes: number) {
+  const batch = engine.newBatch();
+  for (const log of logs) {
+    if (prng.int(3) === 0) continue;
+    const first = log.firstIndex();
+    let last = log.lastIndex();
+    let lastTerm = log.term(last);
+    let snapIndex = first - 1;
+    if (prng.int(50) === 0) {
+      // A snapshot from a leader: the log restarts beyond what this one holds.
+      snapIndex = last + 1 + prng.int(10);
+      lastTerm += 1;
+      batch.applySnapshot(log, { metadata: meta(snapIndex, lastTerm), data: new Uint8Array(0) });
+      last = snapIndex;
+    } else if (last - first + 1 > compactAt) {
+      snapIndex = last - Math.floor(compactAt / 4);
+      batch.compact(log, snapIndex, meta(snapIndex, log.term(snapIndex)));
+    }
+    // Now and then overwrite a suffix (a new leader's entries), with a higher term.
+    const back = last > snapIndex && prng.int(8) === 0 ? 1 + prng.int(Math.min(3, last - snapIndex)) : 0;
+    const from = last + 1 - back;
+    const term = back > 0 ? lastTerm + 1 : Math.max(1, lastTerm);
+    const fresh: LogEntry[] = [];
+    for (let i = 0, n = 1 + prng.int(6); i < n; i++) fresh.push(entry(from + i, term, prng.int(entryBytes), prng));
+    batch.append(log, fresh);
+    batch.setHardState(log, { term, vote: nodeId(1 + prng.int(3)), commit: from - 1 });
+  }
+  return batch;
+}
+
+describe('segment log: a model of every group, across rotations, reopens and crashes', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
+    it(`seed ${seed}: reopened state is the last synced commit or a later one, never a part of one`, async () => {
+      const prng = new Prng(20261205 + seed);
+      const dir = new MemorySegmentDirectory();
+      const options = { segmentBytes: 8 * 1024, segmentsMax: 4 };
+      let engine = await openSegmentLogEngine({ directory: dir, ...options });
+      let logs = await Promise.all(G.map((g) => engine.openGroup(g)));
+      let synced = await states(engine, G);
+      let since: string[] = [];
+      let rotations = 0;
+      for (let round = 0; round < 400; round++) {
+        const sync = prng.int(4) !== 0;
+        const segmentBefore = engine.stats().currentSegment;
+        await engine.commit(randomRound(engine, logs, prng, 20 + prng.int(20), 300), { sync });
+        if (engine.stats().currentSegment !== segmentBefore) rotations++;
+        const now = await states(engine, G);
+        if (sync || engine.stats().currentSegment !== segmentBefore) {
+          synced = now;
+          since = [];
+        } else {
+          since.push(now);
+        }
+        const event = prng.int(40);
+        if (event === 0) {
+          // A clean reopen: everything written is there, and durable (close syncs).
+          await engine.close();
+          engine = await openSegmentLogEngine({ directory: dir, ...options });
+          logs = await Promise.all(G.map((g) => engine.openGroup(g)));
+          expect(await states(engine, G)).toBe(now);
+          synced = now;
+          since = [];
+        } else if (event === 1) {
+          // Power failure: unsynced bytes lost, with a torn piece of them kept now and then.
+          await engine.close();
+          dir.crash((_name, unsynced) => (prng.int(2) === 0 ? prng.int(unsynced + 1) : 0));
+          engine = await openSegmentLogEngine({ directory: dir, ...options });
+          logs = await Promise.all(G.map((g) => engine.openGroup(g)));
+          const found = await states(engine, G);
+          expect([synced, ...since], `round ${round}`).toContain(found);
+          synced = found;
+          since = [];
+        }
+      }
+      expect(rotations).toBeGreaterThan(10);
+      // Dead segments are deleted: a handful remain, however long the run.
+      expect(engine.stats().segments).toBeLessThanOrEqual(4);
+      expect(dir.list().length).toBe(engine.stats().segments);
+      await engine.close();
+    });
+  }
+});
+
+describe('segment log: segments and their deletion', () => {
+  it('rewrites a cold group that pins the oldest segment, so segments are still deleted, and keeps its log', async () => {
+    const prng = new Prng(7);
+    const dir = new MemorySegmentDirectory();
+    const engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 4096, segmentsMax: 3 });
+    const cold = await engine.openGroup(groupId(9));
+    let b = engine.newBatch();
+    b.append(cold, [entry(1, 1, 50, prng), entry(2, 1, 50, prng)]);
+    b.setHardState(cold, { term: 1, vote: nodeId(1), commit: 2 });
+    await engine.commit(b);
+    const coldBefore = fingerprint([readState(cold)]);
+    const hot = await engine.openGroup(groupId(1));
+    for (let i = 1; i <= 300; i++) {
+      b = engine.newBatch();
+      if (hot.lastIndex() - hot.firstIndex() > 10) b.compact(hot, hot.lastIndex() - 2, meta(hot.lastIndex() - 2, 1));
+      b.append(hot, [entry(hot.lastIndex() + 1, 1, 200, prng)]);
+      await engine.commit(b);
+    }
+    expect(engine.stats().currentSegment).toBeGreaterThan(10);
+    expect(dir.list().length).toBeLessThanOrEqual(3);
+    expect(engine.stats().bytesRewritten).toBeGreaterThan(0);
+    await engine.close();
+    const reopened = await openSegmentLogEngine({ directory: dir, segmentBytes: 4096 });
+    expect(fingerprint([readState(await reopened.openGroup(groupId(9)))])).toBe(coldBefore);
+    expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(300);
+    expect(await reopened.listGroups()).toEqual([groupId(1), groupId(9)]);
+  });
+
+  it('drops a group for good, also across a reopen', async () => {
+    const prng = new Prng(8);
+    const dir = new MemorySegmentDirectory();
+    const engine = await openSegmentLogEngine({ directory: dir });
+    for (const g of [groupId(1), groupId(2)]) {
+      const b = engine.newBatch();
+      b.append(await engine.openGroup(g), [entry(1, 1, 10, prng)]);
+      await engine.commit(b);
+    }
+    const dropped = await engine.openGroup(groupId(1));
+    await engine.dropGroup(groupId(1));
+    expect(() => dropped.lastIndex()).toThrow(/dropped/);
+    expect(await engine.listGroups()).toEqual([groupId(2)]);
+    await engine.close();
+    const reopened = await openSegmentLogEngine({ directory: dir });
+    expect(await reopened.listGroups()).toEqual([groupId(2)]);
+    expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(0);
+  });
+
+  it('continues in the previous segment when the newest one was being created at the crash', async () => {
+    const prng = new Prng(9);
+    const dir = new MemorySegmentDirectory();
+    const engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 1 << 20 });
+    const log = await engine.openGroup(groupId(1));
+    const b = engine.newBatch();
+    b.append(log, [entry(1, 1, 100, prng), entry(2, 1, 100, prng)]);
+    await engine.commit(b);
+    const before = fingerprint([readState(log)]);
+    await engine.close();
+    // A half-written first record of segment 2, its directory entry durable.
+    const torn = dir.create(segmentName(2));
+    torn.writeAt(Uint8Array.of(200, 0, 0, 0, 1, 2, 3, 4, 1, 0), 10, 0);
+    await dir.syncDirectory();
+    const reopened = await openSegmentLogEngine({ directory: dir, segmentBytes: 1 << 20 });
+    expect(dir.list()).toEqual([segmentName(1)]);
+    const again = await reopened.openGroup(groupId(1));
+    expect(fingerprint([readState(again)])).toBe(before);
+    const c = reopened.newBatch();
+    c.append(again, [entry(3, 1, 100, prng)]);
+    await reopened.commit(c);
+    await reopened.close();
+    expect((await (await openSegmentLogEngine({ directory: dir })).openGroup(groupId(1))).lastIndex()).toBe(3);
+  });
+
+  it('reports a damaged record in an older segment as corruption, and cuts a torn tail off the newest', async () => {
+    const prng = new Prng(10);
+    const dir = new MemorySegmentDirectory();
+    const engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 2048, segmentsMax: 64 });
+    const log = await engine.openGroup(groupId(1));
+    for (let i = 1; i <= 40; i++) {
+      const b = engine.newBatch();
+      b.append(log, [entry(i, 1, 200, prng)]);
+      await engine.commit(b);
+    }
+    await engine.close();
+    const names = dir.list().sort();
+    expect(names.length).toBeGreaterThan(2);
+
+    // The newest segment's last record torn: the log ends one entry earlier.
+    const newest = names[names.length - 1]!;
+    const bytes = await dir.readAll(newest);
+    dir.flip(newest, bytes.length - 3);
+    const cut = await openSegmentLogEngine({ directory: dir, segmentBytes: 2048, segmentsMax: 64 });
+    expect((await cut.openGroup(groupId(1))).lastIndex()).toBe(39);
+    await cut.close();
+
+    dir.flip(names[1]!, 40);
+    await expect(openSegmentLogEngine({ directory: dir, segmentBytes: 2048, segmentsMax: 64 })).rejects.toThrow(CorruptionError);
+  });
+
+  it('makes what it replays durable: a process that died without syncing, then a power failure', async () => {
+    const prng = new Prng(12);
+    const dir = new MemorySegmentDirectory();
+    const dead = await openSegmentLogEngine({ directory: dir });
+    const b = dead.newBatch();
+    b.append(await dead.openGroup(groupId(1)), [entry(1, 1, 10, prng)]);
+    b.setHardState(await dead.openGroup(groupId(1)), { term: 1, vote: nodeId(2), commit: 0 });
+    await dead.commit(b, { sync: false });
+    // The process is gone (no close); the next one replays the unsynced record and acts on it.
+    const next = await openSegmentLogEngine({ directory: dir });
+    expect((await next.openGroup(groupId(1))).initialState().hardState.vote).toBe(2);
+    dir.crash();
+    const after = await openSegmentLogEngine({ directory: dir });
+    expect((await after.openGroup(groupId(1))).initialState().hardState.vote).toBe(2);
+    expect((await after.openGroup(groupId(1))).lastIndex()).toBe(1);
+  });
+
+  it('stops writing after a failed sync: memory keeps the durable view, and later commits say why', async () => {
+    const prng = new Prng(11);
+    const dir = new MemorySegmentDirectory();
+    const engine = await openSegmentLogEngine({ directory: dir });
+    const log = await engine.openGroup(groupId(1));
+    let b = engine.newBatch();
+    b.append(log, [entry(1, 1, 10, prng)]);
+    await engine.commit(b);
+    dir.failNextSync = new Error('EIO: disk failed');
+    b = engine.newBatch();
+    b.append(log, [entry(2, 1, 10, prng)]);
+    await expect(engine.commit(b)).rejects.toThrow('EIO');
+    expect(log.lastIndex()).toBe(1);
+    b = engine.newBatch();
+    b.append(log, [entry(2, 1, 10, prng)]);
+    await expect(engine.commit(b)).rejects.toThrow(/could not be written \(EIO: disk failed\).*restarts/);
+  });
+});
