@@ -15,7 +15,7 @@ import { groupId, nodeId, Prng, utf8Encode, type NodeId } from '@ringkv/stdx';
 import type { ClusterConfig, Store } from '@ringkv/multiraft';
 import { createAppRouter, type AppRouter } from '@ringkv/api';
 import { checkHistory, HistoryRecorder, ringKvHistoryFromRecords } from '@ringkv/lincheck';
-import { CorruptionError, openKvEngine, openLogEngine, type GroupLog, type KvEngine, type StorageDb } from '@ringkv/storage';
+import { CorruptionError, openKvEngine, openSegmentLogEngine, type GroupLog, type KvEngine, type StorageDb } from '@ringkv/storage';
 import { ClientWorkload, type ClientWorkloadStats } from './cluster-clients';
 import { DEFAULT_FAULTS, FaultSchedule, type FaultCounts, type FaultOptions } from './fault-schedule';
 import { NodeHost, type BootContext, type SimProcess } from './node-host';
@@ -37,6 +37,9 @@ export const CLIENT_DEADLINE_MS = 4_000;
 export const CLIENT_ATTEMPT_TIMEOUT_MS = 1_000;
 /** How long past its end a run may take to converge (see the liveness check). */
 export const CONVERGE_GRACE_MS = 3_000;
+/** Small segments, so the seeds' crashes also land in segment rotations and deletions. */
+const SIM_SEGMENT_BYTES = 32 * 1024;
+
 /** Mean gap between bit flips under the running "bad disk" node during the fault phase. */
 export const LIVE_FLIP_MEAN_GAP_MS = 3_000;
 
@@ -100,7 +103,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   // checksums) the stored record: a flipped bit is met at run time, not only at the next boot.
   const kvCacheOff = root.fork('kv-cache').chance(0.5);
   const boot = async (ctx: BootContext): Promise<StoreProcess> => {
-    const logEngine = await openLogEngine({ db: ctx.logDb });
+    const logEngine = await openSegmentLogEngine({ directory: ctx.logDir, segmentBytes: SIM_SEGMENT_BYTES });
     const kvEngine = await openKvEngine({ db: ctx.kvDb, ...(kvCacheOff ? { cacheSizeBytes: 0 } : {}) });
     const store = new StoreClass({ nodeId: ctx.nodeId, clock: ctx.clock, prng: ctx.prng, transport: ctx.transport, logEngine, kvEngine, cluster });
     await store.start();
@@ -120,7 +123,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   // The fault schedule flips log bits of a node while it is down (the boot refuses them); KV bits
   // are flipped under one running node by LiveKvFlips (the Store quarantines the partition).
   const faultOptions = { ...DEFAULT_FAULTS, ...options.faults, faultEndMs };
-  const faults = new FaultSchedule(scheduler, root.fork('faults'), network, hosts, faultOptions, { log: () => true, kv: () => false });
+  const faults = new FaultSchedule(scheduler, root.fork('faults'), network, hosts, faultOptions, { log: true, kv: () => false });
   faults.install();
   const badNode = ids[root.fork('bad-disk').int(ids.length)]!;
   const flips = new LiveKvFlips(scheduler, root.fork('kv-flips'), badNode, () => {

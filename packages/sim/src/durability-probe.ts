@@ -12,7 +12,7 @@
  * CorruptionError, which the fault schedule treats as detection).
  */
 import { assert, groupId, utf8Decode, utf8Encode, type NodeId } from '@ringkv/stdx';
-import { openKvEngine, openLogEngine, SCAN_LIMIT_MAX, type ScanItem, type GroupLog, type KvEngine, type RaftLogEngine } from '@ringkv/storage';
+import { openKvEngine, openSegmentLogEngine, SCAN_LIMIT_MAX, type ScanItem, type GroupLog, type KvEngine, type RaftLogEngine } from '@ringkv/storage';
 import type { BootContext, SimProcess } from './node-host';
 
 const GROUP = groupId(1);
@@ -54,7 +54,7 @@ export class DurabilityProbe implements SimProcess {
   ) {}
 
   static async boot(ctx: BootContext, oracle: ProbeOracle, peers: readonly NodeId[], nowSimMs: () => number): Promise<DurabilityProbe> {
-    const log = await openLogEngine({ db: ctx.logDb });
+    const log = await openSegmentLogEngine({ directory: ctx.logDir, segmentBytes: 16 * 1024 });
     const group = await log.openGroup(GROUP);
     const kv = await openKvEngine({ db: ctx.kvDb });
     const node = ctx.nodeId;

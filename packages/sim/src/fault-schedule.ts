@@ -15,6 +15,7 @@ import type { NodeHost, SimProcess } from './node-host';
 import type { Scheduler } from './scheduler';
 import { CALM_NETWORK, type NetworkFaults, type SimNetwork } from './sim-network';
 import type { BitFlip } from './sim-disk';
+import type { SegmentBitFlip } from './sim-segment-disk';
 
 export interface FaultOptions {
   readonly faultEndMs: number;
@@ -57,7 +58,7 @@ export interface FaultCounts {
 
 export class FaultSchedule<P extends SimProcess> {
   readonly counts: FaultCounts = { crashes: 0, starts: 0, pauses: 0, wallJumps: 0, partitions: 0, lossyStretches: 0, slowDiskStretches: 0, bitFlips: 0, corruptionDetected: 0 };
-  private readonly flips = new Map<number, Array<{ disk: 'log' | 'kv'; flip: BitFlip }>>();
+  private readonly flips = new Map<number, Array<{ disk: 'log'; flip: SegmentBitFlip } | { disk: 'kv'; flip: BitFlip }>>();
   private readonly maxDown: number;
   private liveness = false;
   /**
@@ -72,8 +73,8 @@ export class FaultSchedule<P extends SimProcess> {
     private readonly network: SimNetwork,
     private readonly hosts: ReadonlyArray<NodeHost<P>>,
     private readonly options: FaultOptions,
-    /** Keys of the log/KV databases a flip may hit (e.g. the checksummed records only). */
-    private readonly flipEligible: { log: (key: Uint8Array) => boolean; kv: (key: Uint8Array) => boolean } = { log: () => true, kv: () => true },
+    /** Whether flips may hit the Raft log's segments, and which keys of the KV database they may hit. */
+    private readonly flipEligible: { log: boolean; kv: (key: Uint8Array) => boolean } = { log: true, kv: () => true },
   ) {
     assert(hosts.length >= 1, 'a fault schedule needs nodes');
     this.maxDown = Math.floor((hosts.length - 1) / 2);
@@ -115,11 +116,19 @@ export class FaultSchedule<P extends SimProcess> {
         host.crash();
         this.counts.crashes++;
         if (o.bitFlips && this.flips.size === 0 && p.chance(0.3)) {
-          const disk = p.chance(0.5) ? 'log' : 'kv';
-          const flip = (disk === 'log' ? host.logDisk : host.kvDisk).flipBit(this.flipEligible[disk]);
-          if (flip !== undefined) {
-            this.flips.set(host.nodeId, [{ disk, flip }]);
-            this.counts.bitFlips++;
+          const onLog = p.chance(0.5);
+          if (onLog && this.flipEligible.log) {
+            const flip = host.logDisk.flipBit();
+            if (flip !== undefined) {
+              this.flips.set(host.nodeId, [{ disk: 'log', flip }]);
+              this.counts.bitFlips++;
+            }
+          } else if (!onLog) {
+            const flip = host.kvDisk.flipBit(this.flipEligible.kv);
+            if (flip !== undefined) {
+              this.flips.set(host.nodeId, [{ disk: 'kv', flip }]);
+              this.counts.bitFlips++;
+            }
           }
         }
         this.scheduler.after(p.range(1, o.downMsMax), 'restart', () => this.restart(host));
@@ -189,7 +198,10 @@ export class FaultSchedule<P extends SimProcess> {
       const flips = this.flips.get(host.nodeId);
       if (flips !== undefined && isCorruption(host.bootError)) {
         this.counts.corruptionDetected++;
-        for (const { disk, flip } of flips) (disk === 'log' ? host.logDisk : host.kvDisk).repair(flip);
+        for (const f of flips) {
+          if (f.disk === 'log') host.logDisk.repair(f.flip);
+          else host.kvDisk.repair(f.flip);
+        }
         this.flips.delete(host.nodeId);
         this.restart(host);
         return;

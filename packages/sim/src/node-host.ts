@@ -1,6 +1,6 @@
 /**
- * One simulated machine: its two disks (the Raft log database and the KV database are separate
- * LevelDB directories, so an fsync of one does not cover the other), its clock, its network
+ * One simulated machine: its two disks (the Raft log's segment files and the KV engine's LevelDB
+ * database are separate directories, so an fsync of one does not cover the other), its clock, its network
  * endpoint, and the process running on it. Crashing the machine kills the clock and the endpoint
  * at once and tells both disks; restarting boots a new incarnation of the process from what the
  * disks kept. The process is whatever `boot` starts: the real Store in a cluster run, a small
@@ -8,10 +8,11 @@
  */
 import type { NodeId, Prng } from '@ringkv/stdx';
 import type { PeerTransport } from '@ringkv/multiraft';
-import type { StorageDb } from '@ringkv/storage';
+import type { SegmentDirectory, StorageDb } from '@ringkv/storage';
 import type { Scheduler } from './scheduler';
 import { SimClock } from './sim-clock';
 import { SimDisk, type DiskFaults } from './sim-disk';
+import { SimSegmentDisk } from './sim-segment-disk';
 import type { SimNetwork } from './sim-network';
 
 export interface BootContext {
@@ -21,7 +22,8 @@ export interface BootContext {
   /** This incarnation's own stream of randomness. */
   readonly prng: Prng;
   readonly transport: PeerTransport;
-  readonly logDb: StorageDb;
+  /** The Raft log's directory of segment files. */
+  readonly logDir: SegmentDirectory;
   readonly kvDb: StorageDb;
 }
 
@@ -33,7 +35,7 @@ export interface SimProcess {
 export type BootFn<P extends SimProcess> = (ctx: BootContext) => Promise<P>;
 
 export class NodeHost<P extends SimProcess> {
-  readonly logDisk: SimDisk;
+  readonly logDisk: SimSegmentDisk;
   readonly kvDisk: SimDisk;
   private clockValue: SimClock | undefined;
   private processValue: P | undefined;
@@ -52,7 +54,7 @@ export class NodeHost<P extends SimProcess> {
     /** How the disks behave outside slow stretches. */
     readonly standingDiskFaults: DiskFaults,
   ) {
-    this.logDisk = new SimDisk(scheduler, prng.fork('log-disk'), `n${nodeId}.log`, standingDiskFaults);
+    this.logDisk = new SimSegmentDisk(scheduler, prng.fork('log-disk'), `n${nodeId}.log`, standingDiskFaults);
     this.kvDisk = new SimDisk(scheduler, prng.fork('kv-disk'), `n${nodeId}.kv`, standingDiskFaults);
   }
 
@@ -91,8 +93,8 @@ export class NodeHost<P extends SimProcess> {
     this.scheduler.record(`n${this.nodeId} start #${incarnation}`);
     void (async () => {
       try {
-        const [logDb, kvDb] = [await this.logDisk.open(), await this.kvDisk.open()];
-        const proc = await this.boot({ nodeId: this.nodeId, incarnation, clock, prng: this.prng.fork(`process#${incarnation}`), transport, logDb, kvDb });
+        const [logDir, kvDb] = [this.logDisk.open(), await this.kvDisk.open()];
+        const proc = await this.boot({ nodeId: this.nodeId, incarnation, clock, prng: this.prng.fork(`process#${incarnation}`), transport, logDir, kvDb });
         if (this.incarnation === incarnation && clock.isAlive) this.processValue = proc;
       } catch (err) {
         if (this.incarnation !== incarnation) return;

@@ -27,7 +27,7 @@ import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog, logEntrySizeByte
 import type { GroupLog, LogCommitOptions, LogEntry, LogHardState, LogSnapshot, LogWriteBatch, RaftLogEngine } from '../interfaces';
 import { StagedLogBatch } from '../log-batch';
 import type { RecordVisitor } from './codec';
-import { Op, RecordWriter, scanRecord, visitRecord } from './codec';
+import { Op, RECORD_HEADER_SIZE_BYTES, RecordWriter, scanRecord, visitRecord } from './codec';
 import type { SegmentDirectory, SegmentFile } from './files';
 import { DiskSegmentDirectory } from './files';
 
@@ -227,6 +227,9 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
         if (start.seq !== seq) throw new CorruptionError(`segment ${segmentName(seq)} says it is segment ${start.seq}`, {});
         newest = { seq, bytes, oldestNeeded: start.oldestNeeded };
       } else {
+        if (first.kind === 'record' || intactRecordAfter(bytes, 0, seq)) {
+          throw new CorruptionError(`segment ${segmentName(seq)} does not start with an intact start record, but holds intact records (damage, not a torn creation)`, {});
+        }
         await dir.remove(segmentName(seq));
         seqs.pop();
       }
@@ -255,7 +258,9 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       for (;;) {
         const scan = scanRecord(bytes, offset, seq);
         if (scan.kind === 'end') {
-          if (!isNewest && offset !== bytes.length) throw new CorruptionError(`segment ${segmentName(seq)} at byte ${offset}: ${scan.why}`, {});
+          if (offset !== bytes.length && (!isNewest || intactRecordAfter(bytes, offset, seq))) {
+            throw new CorruptionError(`segment ${segmentName(seq)} at byte ${offset}: ${scan.why}, with intact records after it (damage, not a torn write)`, {});
+          }
           break;
         }
         replay.startSeen = undefined;
@@ -541,6 +546,25 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       throw new Error(`the Raft log could not be written (${this.failure.message}); nothing more is written until the node restarts and replays its log`);
     }
   }
+}
+
+/**
+ * Whether an intact record of segment `seq` starts anywhere after `offset`. A torn write is the
+ * end of what was written: nothing intact follows it. A record that fails its checksum with intact
+ * records after it was damaged on disk. (A damaged last record reads as a torn one and is cut, as
+ * LevelDB's log reader drops it.)
+ */
+function intactRecordAfter(bytes: Uint8Array, offset: number, seq: number): boolean {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = offset + 1; at + RECORD_HEADER_SIZE_BYTES < bytes.length; at++) {
+    const length = view.readUInt32LE(at);
+    // A record's payload starts with an operation tag; cheap filters before the checksum.
+    if (length === 0 || at + RECORD_HEADER_SIZE_BYTES + length > bytes.length) continue;
+    const tag = bytes[at + RECORD_HEADER_SIZE_BYTES]!;
+    if (tag < Op.SegmentStart || tag > Op.Drop) continue;
+    if (scanRecord(bytes, at, seq).kind === 'record') return true;
+  }
+  return false;
 }
 
 /** The SEGMENT_START operation a segment's first record begins with, if it does. */

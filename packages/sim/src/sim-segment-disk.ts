@@ -1,0 +1,290 @@
+/**
+ * The disk under a node's Raft log: the directory of segment files the log engine writes
+ * (packages/storage, segment-log). `open()` gives each process incarnation its view:
+ *
+ * - A write goes to the page cache at once (volatile). `sync` makes durable what the file held
+ *   when it was called, once it completes; a crash before completion leaves the promise unsettled
+ *   (the process is gone).
+ * - A crash keeps, of each file, what was synced plus a random prefix of what was not, cut at any
+ *   byte: a torn write. A file created since the directory was last synced disappears.
+ * - Syncs (and directory syncs) complete in order, after a delay drawn from the seed when the disk
+ *   is slow, as scheduler events.
+ * - `flipBit` flips one bit of a synced byte while the node is down; the engine must refuse to
+ *   boot on it. Only the newest segment's last record is spared: a damaged last record cannot be
+ *   told from a torn write, and the engine cuts it as one (LevelDB's log reader does the same).
+ *
+ * Reads see every write, synced or not (the page cache), like a real process.
+ */
+import { assert, type Prng } from '@ringkv/stdx';
+import type { SegmentDirectory, SegmentFile } from '@ringkv/storage';
+import type { Scheduler } from './scheduler';
+import { FAST_DISK, type DiskFaults } from './sim-disk';
+
+interface StoredFile {
+  data: Uint8Array;
+  length: number;
+  synced: number;
+  /** Its directory entry survives a crash (the directory was synced after it was created). */
+  linked: boolean;
+}
+
+export interface SegmentDiskStats {
+  syncs: number;
+  crashes: number;
+  /** Unsynced bytes a crash kept (torn prefixes) and lost. */
+  tornBytesKept: number;
+  bytesLost: number;
+  /** Files created and lost to a crash before the directory was synced. */
+  filesLost: number;
+  lostInFlight: number;
+  bitFlips: number;
+}
+
+export interface SegmentBitFlip {
+  readonly name: string;
+  readonly position: number;
+  readonly bit: number;
+}
+
+export class SimSegmentDisk {
+  private readonly files = new Map<string, StoredFile>();
+  private incarnation = 0;
+  private lastCompletionMs = 0;
+  faults: DiskFaults;
+  readonly stats: SegmentDiskStats = { syncs: 0, crashes: 0, tornBytesKept: 0, bytesLost: 0, filesLost: 0, lostInFlight: 0, bitFlips: 0 };
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly prng: Prng,
+    readonly label: string,
+    faults: DiskFaults = FAST_DISK,
+  ) {
+    this.faults = faults;
+  }
+
+  /** The directory a new process incarnation sees. */
+  open(): SegmentDirectory {
+    this.incarnation++;
+    return new SimSegmentDirectory(this, this.incarnation);
+  }
+
+  /** Power loss: unsynced bytes partly lost (a torn prefix kept), pending syncs never complete. */
+  crash(): void {
+    this.stats.crashes++;
+    this.incarnation++;
+    let kept = 0;
+    let lost = 0;
+    for (const name of [...this.files.keys()].sort()) {
+      const f = this.files.get(name)!;
+      if (!f.linked) {
+        this.files.delete(name);
+        this.stats.filesLost++;
+        continue;
+      }
+      const unsynced = f.length - f.synced;
+      const keep = unsynced === 0 ? 0 : this.prng.int(unsynced + 1);
+      kept += keep;
+      lost += unsynced - keep;
+      f.length = f.synced + keep;
+      f.synced = f.length;
+    }
+    this.stats.tornBytesKept += kept;
+    this.stats.bytesLost += lost;
+    this.scheduler.record(`${this.label} crash kept=${kept}B lost=${lost}B`);
+  }
+
+  /** Flips one bit of a synced byte (not in the newest segment's last record); undefined if none. */
+  flipBit(): SegmentBitFlip | undefined {
+    const names = [...this.files.keys()].filter((n) => this.files.get(n)!.synced > 0).sort();
+    if (names.length === 0) return undefined;
+    const newest = names[names.length - 1]!;
+    const candidates: Array<{ name: string; end: number }> = [];
+    for (const name of names) {
+      const f = this.files.get(name)!;
+      const end = name === newest ? lastRecordStart(f.data.subarray(0, f.synced)) : f.synced;
+      if (end > 0) candidates.push({ name, end });
+    }
+    if (candidates.length === 0) return undefined;
+    const { name, end } = this.prng.pick(candidates);
+    const position = this.prng.int(end);
+    const bit = this.prng.int(8);
+    const f = this.files.get(name)!;
+    f.data[position] = f.data[position]! ^ (1 << bit);
+    this.stats.bitFlips++;
+    this.scheduler.record(`${this.label} flip ${name} ${position}.${bit}`);
+    return { name, position, bit };
+  }
+
+  /** Undoes a flip if its file is still there (the operator's repair, or a transient read error). */
+  repair(flip: SegmentBitFlip): boolean {
+    const f = this.files.get(flip.name);
+    if (f === undefined || flip.position >= f.length) return false;
+    f.data[flip.position] = f.data[flip.position]! ^ (1 << flip.bit);
+    this.scheduler.record(`${this.label} repair ${flip.name} ${flip.position}`);
+    return true;
+  }
+
+  /** Total bytes the files hold (for tests and summaries). */
+  get bytes(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.length;
+    return n;
+  }
+
+  // ---- what SimSegmentDirectory calls, checked against its incarnation ----
+
+  /** @internal */
+  live(incarnation: number): boolean {
+    return incarnation === this.incarnation;
+  }
+
+  /** @internal */
+  file(name: string): StoredFile | undefined {
+    return this.files.get(name);
+  }
+
+  /** @internal */
+  names(): string[] {
+    return [...this.files.keys()];
+  }
+
+  /** @internal */
+  createFile(name: string): StoredFile {
+    assert(!this.files.has(name), `${this.label}: ${name} exists`);
+    const f: StoredFile = { data: new Uint8Array(4096), length: 0, synced: 0, linked: false };
+    this.files.set(name, f);
+    return f;
+  }
+
+  /** @internal */
+  removeFile(name: string): void {
+    this.files.delete(name);
+  }
+
+  /** @internal Runs `done` when a sync issued now completes; never if the process crashed first. */
+  afterSync(incarnation: number, what: string, done: () => void): Promise<void> {
+    if (incarnation !== this.incarnation) return new Promise<void>(() => {});
+    const slow = this.faults.slowWriteRate > 0 && this.prng.chance(this.faults.slowWriteRate);
+    const delayMs = slow ? this.prng.range(1, Math.max(1, this.faults.slowWriteMsMax)) : 0;
+    const completionMs = Math.max(this.lastCompletionMs, this.scheduler.nowMs + delayMs);
+    const complete = (): void => {
+      if (this.faults.fsyncLies !== true) done();
+      this.stats.syncs++;
+    };
+    if (completionMs <= this.scheduler.nowMs) {
+      complete();
+      return Promise.resolve();
+    }
+    this.lastCompletionMs = completionMs;
+    return new Promise<void>((resolve) => {
+      this.scheduler.at(completionMs, `${this.label} ${what}`, () => {
+        if (incarnation !== this.incarnation) {
+          this.stats.lostInFlight++;
+          return;
+        }
+        complete();
+        resolve();
+      });
+    });
+  }
+}
+
+/** Where the last record of a segment's bytes starts (0 if it holds one record or none). */
+function lastRecordStart(bytes: Uint8Array): number {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  let last = 0;
+  while (at + 8 <= bytes.length) {
+    const length = view.readUInt32LE(at);
+    if (length === 0 || at + 8 + length > bytes.length) break;
+    last = at;
+    at += 8 + length;
+  }
+  return last;
+}
+
+class SimSegmentDirectory implements SegmentDirectory {
+  constructor(
+    private readonly disk: SimSegmentDisk,
+    private readonly incarnation: number,
+  ) {}
+
+  list(): string[] {
+    return this.disk.names();
+  }
+
+  create(name: string): SegmentFile {
+    this.check();
+    return this.handle(name, this.disk.createFile(name));
+  }
+
+  open(name: string): SegmentFile {
+    this.check();
+    const f = this.disk.file(name);
+    assert(f !== undefined, `${this.disk.label}: ${name} does not exist`);
+    return this.handle(name, f);
+  }
+
+  readAll(name: string): Promise<Uint8Array> {
+    const f = this.disk.file(name);
+    assert(f !== undefined, `${this.disk.label}: ${name} does not exist`);
+    return Promise.resolve(f.data.slice(0, f.length));
+  }
+
+  remove(name: string): Promise<void> {
+    if (this.disk.live(this.incarnation)) this.disk.removeFile(name);
+    return Promise.resolve();
+  }
+
+  syncDirectory(): Promise<void> {
+    const names = this.disk.names();
+    return this.disk.afterSync(this.incarnation, 'dir sync', () => {
+      for (const n of names) {
+        const f = this.disk.file(n);
+        if (f !== undefined) f.linked = true;
+      }
+    });
+  }
+
+  private check(): void {
+    // A process from before a crash never runs again (its events are gone); a call from one is a bug.
+    assert(this.disk.live(this.incarnation), `${this.disk.label}: a file call from a dead incarnation`);
+  }
+
+  private handle(name: string, f: StoredFile): SegmentFile {
+    const disk = this.disk;
+    const incarnation = this.incarnation;
+    let open = true;
+    const live = (): boolean => open && disk.live(incarnation) && disk.file(name) === f;
+    return {
+      writeAt(bytes: Uint8Array, length: number, position: number): void {
+        if (!live()) return;
+        assert(position <= f.length, `${disk.label}: a write past the end of ${name}`);
+        const end = position + length;
+        if (end > f.data.length) {
+          const grown = new Uint8Array(Math.max(end, f.data.length * 2));
+          grown.set(f.data.subarray(0, f.length));
+          f.data = grown;
+        }
+        f.data.set(bytes.subarray(0, length), position);
+        f.length = Math.max(f.length, end);
+        f.synced = Math.min(f.synced, position);
+      },
+      sync(): Promise<void> {
+        const upTo = f.length;
+        return disk.afterSync(incarnation, `sync ${name}`, () => {
+          if (disk.file(name) === f) f.synced = Math.max(f.synced, Math.min(upTo, f.length));
+        });
+      },
+      truncate(length: number): void {
+        if (!live()) return;
+        f.length = Math.min(f.length, length);
+        f.synced = Math.min(f.synced, f.length);
+      },
+      close(): void {
+        open = false;
+      },
+    };
+  }
+}
+
