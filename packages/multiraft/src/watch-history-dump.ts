@@ -24,6 +24,9 @@ import type { WatchHub } from './watch-hub';
 
 /** Events per KV record: a history may be long, a record stays a reasonable size. */
 const EVENTS_PER_CHUNK = 1_000;
+/** Bytes per KV record, under the KV engine's value limit (1 MiB): values may be large. An event
+ *  larger than this alone ends the saved history (the events before it are not saved). */
+export const CHUNK_BYTES_MAX = 512 * 1024;
 /** Newest events saved per partition: a planned stop must not take long. */
 const SAVED_EVENTS_MAX = 10_000;
 const HEADER_KEY = utf8Encode('watch-history');
@@ -77,9 +80,22 @@ export async function saveWatchHistory(
       startRevision = events[events.length - eventsMaxPerPartition]!.modRevision + 1;
       events = events.filter((e) => e.modRevision >= startRevision);
     }
-    const chunks = Math.ceil(events.length / EVENTS_PER_CHUNK);
-    for (let i = 0; i < chunks; i++) {
-      batch.put(meta, chunkKey(partition, i), record(pack(events.slice(i * EVENTS_PER_CHUNK, (i + 1) * EVENTS_PER_CHUNK).map(packEvent))));
+    const packed = events.map(packEvent);
+    const sizes = packed.map((e) => pack(e).length);
+    // The newest events that each fit a record; the history starts after the newest that does not.
+    let from = events.length;
+    while (from > 0 && sizes[from - 1]! <= CHUNK_BYTES_MAX) from--;
+    if (from > 0) {
+      startRevision = events[from - 1]!.modRevision + 1;
+      while (from < events.length && events[from]!.modRevision < startRevision) from++;
+    }
+    let chunks = 0;
+    for (let i = from; i < events.length; ) {
+      let end = i;
+      let bytes = 0;
+      while (end < events.length && end - i < EVENTS_PER_CHUNK && (end === i || bytes + sizes[end]! <= CHUNK_BYTES_MAX)) bytes += sizes[end++]!;
+      batch.put(meta, chunkKey(partition, chunks++), record(pack(packed.slice(i, end))));
+      i = end;
     }
     saved.push({ partition, startRevision, endRevision: kvApplied, chunks });
   }

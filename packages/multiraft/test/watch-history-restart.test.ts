@@ -91,6 +91,22 @@ describe('watch history dump', () => {
     expect(await kv.get(META_PARTITION, utf8Encode('watch-history/3/0'))).toBeUndefined();
   });
 
+  it('saves histories of large values in records under the value limit, and starts after an event too large for one', async () => {
+    const kv = await openKvEngine({ db: await openMemoryDb() });
+    const hub = new WatchHub(100_000, 1 << 30);
+    const p = 5;
+    hub.reset(p, 10);
+    const big = (r: number, bytes: number): WatchEvent => ({ type: 'put', partition: p, key: utf8Encode(`k${r}`), value: 'v'.repeat(bytes), version: 1, modRevision: r });
+    // 64 KiB values (what a 3 MB dump record was refused for), and one of 900 KiB at revision 30.
+    const events = [...Array.from({ length: 19 }, (_, i) => big(11 + i, 64 * 1024)), big(30, 900 * 1024), ...Array.from({ length: 30 }, (_, i) => big(31 + i, 64 * 1024))];
+    hub.publish(p, events);
+    await saveWatchHistory(kv, META_PARTITION, hub, [{ partition: p, kvApplied: 60 }]);
+    const restored = new WatchHub(100_000, 1 << 30);
+    restored.reset(p, 60);
+    expect(await loadWatchHistory(kv, META_PARTITION, restored, [{ partition: p, kvApplied: 60, logFirstIndex: 1 }])).toBe(1);
+    expect(restored.historyOf(p)).toEqual({ startRevision: 31, events: events.slice(20) });
+  });
+
   it('keeps only what is still true: up to a lower applied index, nothing past a gap, not below the log', async () => {
     const { kv, p } = await setup();
     const hub = new WatchHub(100_000, 10);

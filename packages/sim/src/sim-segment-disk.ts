@@ -232,6 +232,8 @@ class SimSegmentDirectory implements SegmentDirectory {
   }
 
   remove(name: string): Promise<void> {
+    // As unlink(2) would: removing a file that is not there is a caller's bug, not a no-op.
+    if (this.disk.file(name) === undefined) return Promise.reject(new Error(`ENOENT: ${this.disk.label} has no ${name}`));
     if (this.disk.live(this.incarnation)) this.disk.removeFile(name);
     return Promise.resolve();
   }

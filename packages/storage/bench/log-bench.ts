@@ -1,6 +1,8 @@
 /**
- * Synced Raft log writes per second at 1, 16 and 256 entries per batch, next to the fdatasync
- * ceiling of the same disk measured in the same run. Not part of `npm test`.
+ * Synced Raft log writes per second at 1, 16 and 256 entries per batch, for both log engines (the
+ * segment log a node uses, the one over LevelDB the simulator's older disk model and migrations
+ * use), next to the fdatasync ceiling of the same disk measured in the same run. Not part of
+ * `npm test`.
  *
  *   npm run bench -w @ringkv/storage        (or: node --import tsx bench/log-bench.ts)
  *   RINGKV_BENCH_DIR=/some/disk RINGKV_BENCH_SECONDS=3 ...
@@ -8,8 +10,8 @@
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { groupId, nodeId } from '@ringkv/stdx';
-import { openLogEngine } from '../src/index';
-import type { LogEntry } from '../src/index';
+import { openLogEngine, openSegmentLogEngine } from '../src/index';
+import type { LogEntry, RaftLogEngine } from '../src/index';
 import { benchDir, fmt } from './bench-dir';
 
 const SECONDS = Number(process.env.RINGKV_BENCH_SECONDS ?? 3);
@@ -35,8 +37,11 @@ function fdatasyncCeiling(dir: string, append: boolean): number {
   return n / SECONDS;
 }
 
-async function logWrites(dir: string, entriesPerBatch: number): Promise<{ batchesPerSec: number; cpuMsPerBatch: number }> {
-  const engine = await openLogEngine({ path: join(dir, `log-${entriesPerBatch}`) });
+type Kind = 'segment' | 'level';
+
+async function logWrites(dir: string, kind: Kind, entriesPerBatch: number): Promise<{ batchesPerSec: number; cpuMsPerBatch: number }> {
+  const path = join(dir, `${kind}-${entriesPerBatch}`);
+  const engine: RaftLogEngine = kind === 'segment' ? await openSegmentLogEngine({ path }) : await openLogEngine({ path });
   const log = await engine.openGroup(groupId(1));
   const data = new Uint8Array(ENTRY_DATA_BYTES).fill(42);
   let next = 1;
@@ -70,11 +75,11 @@ async function main(): Promise<void> {
   const inPlace = fdatasyncCeiling(dir, false);
   const append = fdatasyncCeiling(dir, true);
   console.log(`fdatasync ceiling: ${fmt(inPlace)}/s rewriting a block in place, ${fmt(append)}/s appending`);
-  for (const n of [1, 16, 256]) {
-    const { batchesPerSec, cpuMsPerBatch } = await logWrites(dir, n);
+  for (const n of [1, 16, 256]) for (const kind of ['segment', 'level'] as const) {
+    const { batchesPerSec, cpuMsPerBatch } = await logWrites(dir, kind, n);
     const cpuCeiling = 1000 / cpuMsPerBatch;
     console.log(
-      `${String(n).padStart(3)} entries/batch: ${fmt(batchesPerSec)} synced batches/s = ${fmt(batchesPerSec * n)} entries/s; ` +
+      `${kind.padEnd(7)} ${String(n).padStart(3)} entries/batch: ${fmt(batchesPerSec)} synced batches/s = ${fmt(batchesPerSec * n)} entries/s; ` +
         `${((100 * batchesPerSec) / inPlace).toFixed(0)}% of in-place fdatasync/s, ${((100 * batchesPerSec) / append).toFixed(0)}% of appending fdatasync/s; ` +
         `CPU ${cpuMsPerBatch.toFixed(3)} ms/batch (CPU-bound ceiling ${fmt(cpuCeiling)} batches/s)`,
     );
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
   const goal = 0.7 * append * 256;
   console.log(
     `goal at 256 entries/batch: 70% of appending fdatasync/s x 256 = ${fmt(goal)} entries/s, unless the CPU limit comes first ` +
-      `(CPU-bound ceiling above counts every thread of the process: JS, LevelDB's writer and compaction, and the kernel's fsync time)`,
+      `(CPU-bound ceiling above counts every thread of the process: JS, the pool's writes and LevelDB's compaction, and the kernel's fsync time)`,
   );
   rmSync(dir, { recursive: true, force: true });
 }

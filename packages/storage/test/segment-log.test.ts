@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Prng, groupId, nodeId } from '@ringkv/stdx';
 import type { GroupId } from '@ringkv/stdx';
@@ -114,6 +117,30 @@ describe('segment log: a model of every group, across rotations, reopens and cra
 });
 
 describe('segment log: segments and their deletion', () => {
+  it('rotates and deletes segments on a real disk from a new directory on', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ringkv-segments-'));
+    try {
+      const prng = new Prng(6);
+      const path = join(root, 'wal');
+      const engine = await openSegmentLogEngine({ path, segmentBytes: 4096 });
+      const log = await engine.openGroup(groupId(1));
+      for (let i = 1; i <= 200; i++) {
+        const b = engine.newBatch();
+        if (log.lastIndex() - log.firstIndex() > 10) b.compact(log, log.lastIndex() - 2, meta(log.lastIndex() - 2, 1));
+        b.append(log, [entry(i, 1, 100, prng)]);
+        await engine.commit(b);
+      }
+      expect(engine.stats().currentSegment).toBeGreaterThan(3);
+      await engine.close();
+      expect((await readdir(path)).length).toBeLessThanOrEqual(2);
+      const reopened = await openSegmentLogEngine({ path, segmentBytes: 4096 });
+      expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(200);
+      await reopened.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('rewrites a cold group that pins the oldest segment, so segments are still deleted, and keeps its log', async () => {
     const prng = new Prng(7);
     const dir = new MemorySegmentDirectory();

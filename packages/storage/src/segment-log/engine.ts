@@ -191,7 +191,8 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     this.size = state.size;
     this.file = state.file;
     for (const [seq, m] of [...state.replay.pins].sort((a, b) => a[0] - b[0])) this.pins.set(seq, m);
-    if (!this.pins.has(this.seq)) this.pins.set(this.seq, new Map());
+    // A new directory has no segment yet (seq 0): startSegment makes the first.
+    if (this.seq > 0 && !this.pins.has(this.seq)) this.pins.set(this.seq, new Map());
     for (const [group, g] of state.replay.groups) {
       if (g.entries.length > 0 && g.from !== g.meta.index + 1) {
         throw new CorruptionError(`log gap: entries start at ${g.from}, the compaction point is ${g.meta.index}`, { group, index: g.meta.index + 1 });

@@ -148,7 +148,8 @@ export class MemorySegmentDirectory implements SegmentDirectory {
   }
 
   remove(name: string): Promise<void> {
-    this.files.delete(name);
+    // As unlink(2) would: removing a file that is not there is a caller's bug, not a no-op.
+    if (!this.files.delete(name)) return Promise.reject(new Error(`ENOENT: no segment file ${name}`));
     return Promise.resolve();
   }
 
