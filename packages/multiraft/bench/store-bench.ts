@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Prng, SystemClock, nodeId, utf8Encode } from '@ringkv/stdx';
-import { VALUE_SIZE_BYTES_MAX, openKvEngine, openLogEngine } from '@ringkv/storage';
+import { VALUE_SIZE_BYTES_MAX, openKvEngine, openSegmentLogEngine } from '@ringkv/storage';
 import { MemoryNetwork, Store } from '../src';
 import type { ClusterConfig } from '../src';
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const stores: Store[] = [];
   const closers: Array<() => Promise<void>> = [];
   for (const id of [1, 2, 3]) {
-    const logEngine = await openLogEngine({ path: join(dir, `${id}-log`) });
+    const logEngine = await openSegmentLogEngine({ path: join(dir, `${id}-wal`) });
     const kvEngine = await openKvEngine({ path: join(dir, `${id}-kv`) });
     const store = new Store({ nodeId: nodeId(id), clock, prng: new Prng(id), transport: net.transport(nodeId(id)), logEngine, kvEngine, cluster });
     await store.start();

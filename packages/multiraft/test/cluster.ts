@@ -1,12 +1,13 @@
 /**
- * A whole cluster in one process for tests: Stores over a MemoryNetwork, memory-level engines,
- * one ManualClock. `drive(promise)` moves time one millisecond at a time, letting every Store's
+ * A whole cluster in one process for tests: Stores over a MemoryNetwork, in-memory engines (the
+ * segment log a node runs, over a MemorySegmentDirectory; or, for tests that hook LevelDB writes,
+ * the log engine over memory-level), one ManualClock. `drive(promise)` moves time one millisecond at a time, letting every Store's
  * round (which awaits the engines) finish between steps, until the promise settles.
  */
 import { ManualClock, Prng, nodeId, utf8Encode } from '@ringkv/stdx';
 import type { NodeId } from '@ringkv/stdx';
-import { openDiskDb, openKvEngine, openLogEngine, openMemoryDb } from '@ringkv/storage';
-import type { KvEngine, RaftLogEngine, StorageDb } from '@ringkv/storage';
+import { DiskSegmentDirectory, MemorySegmentDirectory, openDiskDb, openKvEngine, openLogEngine, openMemoryDb, openSegmentLogEngine } from '@ringkv/storage';
+import type { KvEngine, RaftLogEngine, SegmentDirectory, StorageDb } from '@ringkv/storage';
 import { MemoryNetwork, Store, StoreError } from '../src';
 import type { ClusterConfig, MemoryTransport, StoreConfig } from '../src';
 
@@ -14,7 +15,10 @@ export const TEST_CONFIG: Partial<StoreConfig> = { tickMs: 10, electionTicks: 10
 
 interface NodeState {
   readonly id: NodeId;
+  /** The log's database when the cluster runs the LevelDB log engine. */
   readonly logDb: StorageDb;
+  /** The log's segment files when it runs the segment log (the default, as a node does). */
+  readonly logDir: SegmentDirectory;
   readonly kvDb: StorageDb;
   boots: number;
   store?: Store;
@@ -34,11 +38,14 @@ export class TestCluster {
     readonly cluster: ClusterConfig,
     readonly config: Partial<StoreConfig>,
     readonly seed: number,
+    readonly logKind: 'segment' | 'level',
   ) {
     this.ids = cluster.nodes.map((n) => nodeId(n.id));
   }
 
-  static async create(options: { nodes?: number; partitions?: number; replicationFactor?: number; config?: Partial<StoreConfig>; seed?: number; dataDir?: string } = {}): Promise<TestCluster> {
+  static async create(
+    options: { nodes?: number; partitions?: number; replicationFactor?: number; config?: Partial<StoreConfig>; seed?: number; dataDir?: string; logEngine?: 'segment' | 'level' } = {},
+  ): Promise<TestCluster> {
     const count = options.nodes ?? 3;
     const cluster: ClusterConfig = {
       clusterId: 'test',
@@ -46,11 +53,12 @@ export class TestCluster {
       partitions: options.partitions ?? 4,
       replicationFactor: options.replicationFactor ?? 3,
     };
-    const c = new TestCluster(cluster, { ...TEST_CONFIG, ...options.config }, options.seed ?? 1);
+    const c = new TestCluster(cluster, { ...TEST_CONFIG, ...options.config }, options.seed ?? 1, options.logEngine ?? 'segment');
     for (const id of c.ids) {
       const logDb = options.dataDir === undefined ? await openMemoryDb() : await openDiskDb(`${options.dataDir}/${id}-log`);
+      const logDir = options.dataDir === undefined ? new MemorySegmentDirectory() : new DiskSegmentDirectory(`${options.dataDir}/${id}-wal`);
       const kvDb = options.dataDir === undefined ? await openMemoryDb() : await openDiskDb(`${options.dataDir}/${id}-kv`);
-      c.nodes.set(id, { id, logDb, kvDb, boots: 0 });
+      c.nodes.set(id, { id, logDb, logDir, kvDb, boots: 0 });
     }
     for (const id of c.ids) await c.start(id);
     return c;
@@ -59,7 +67,7 @@ export class TestCluster {
   /** Starts (or restarts) a node's Store on its persisted engines. */
   async start(id: number): Promise<Store> {
     const n = this.nodes.get(id)!;
-    n.logEngine = await openLogEngine({ db: n.logDb });
+    n.logEngine = this.logKind === 'segment' ? await openSegmentLogEngine({ directory: n.logDir }) : await openLogEngine({ db: n.logDb });
     n.kvEngine = await openKvEngine({ db: n.kvDb, cacheSizeBytes: 1024 * 1024 });
     n.transport = this.net.transport(n.id);
     const boot = n.boots++;

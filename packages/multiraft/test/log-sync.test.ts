@@ -54,7 +54,7 @@ function spyOnLogWrites(c: TestCluster, id: number): LoggedWrite[] {
 
 describe('log write sync', () => {
   it('syncs every write that holds entries, and writes nothing for a commit index alone', async () => {
-    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    const c = (cluster = await TestCluster.create({ partitions: 1, logEngine: 'level' }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
     const followerId = c.followerIdOf(0);
@@ -79,7 +79,7 @@ describe('log write sync', () => {
   });
 
   it('writes the hard state, commit index included, when the term changes', async () => {
-    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    const c = (cluster = await TestCluster.create({ partitions: 1, logEngine: 'level' }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
     for (let i = 0; i < 3; i++) await c.drive(c.store(leaderId).put({ key: c.keyIn(0), value: i, session: { clientId: 'log-sync-term', seq: i + 1 } }));
@@ -132,7 +132,7 @@ describe('restart after a lost commit-only hard state', () => {
   });
 
   it('a node whose stored commit lags its KV engine restarts with applied <= commit and serves', async () => {
-    const c = (cluster = await TestCluster.create({ partitions: 1 }));
+    const c = (cluster = await TestCluster.create({ partitions: 1, logEngine: 'level' }));
     await c.waitForPreferredLeaders();
     const leaderId = c.leaderIdOf(0)!;
     const followerId = c.followerIdOf(0);

@@ -13,6 +13,8 @@
  * response waited for the next round, the write's answer with it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { assert } from '@ringkv/stdx';
+import { MemorySegmentDirectory } from '@ringkv/storage';
 import type { Store, StoreConfig } from '../src';
 import { pack } from '../src/codec';
 import type { Group } from '../src/group';
@@ -27,11 +29,18 @@ afterEach(async () => {
 
 const gates: Array<() => void> = [];
 
-/** Makes every later batch write to one of node `id`'s databases wait until the returned function is called. */
+/** Makes every later write to node `id`'s Raft log (its syncs) or KV database wait until the returned function is called. */
 function holdWrites(c: TestCluster, id: number, which: 'logDb' | 'kvDb'): () => void {
-  const db = c.nodes.get(id)![which];
   let release!: () => void;
   const open = new Promise<void>((resolve) => (release = resolve));
+  gates.push(release);
+  if (which === 'logDb') {
+    const dir = c.nodes.get(id)!.logDir;
+    assert(dir instanceof MemorySegmentDirectory, 'the test cluster runs the segment log in memory');
+    dir.syncGate = open;
+    return release;
+  }
+  const db = c.nodes.get(id)![which];
   const original = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
   (db as { batch: unknown }).batch = () => {
     const batch = original();
@@ -42,7 +51,6 @@ function holdWrites(c: TestCluster, id: number, which: 'logDb' | 'kvDb'): () => 
     };
     return batch;
   };
-  gates.push(release);
   return release;
 }
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupId, utf8Decode, utf8Encode } from '@ringkv/stdx';
 import { StoreError } from '../src';
-import type { LevelRaftLogEngine } from '@ringkv/storage';
+import type { SegmentRaftLogEngine } from '@ringkv/storage';
 import type { Store, WatchEvent } from '../src';
 import { decodePeerFrame } from '../src/peer-frame';
 import { TestCluster } from './cluster';
@@ -480,7 +480,7 @@ describe('Store', () => {
   it('sends one frame per destination per round: idle partitions cost little', async () => {
     const c = await setup({ partitions: 16 });
     await c.runFor(1_000);
-    const commits = () => c.ids.map((id) => (c.nodes.get(id)!.logEngine as LevelRaftLogEngine).stats().commits);
+    const commits = () => c.ids.map((id) => (c.nodes.get(id)!.logEngine as SegmentRaftLogEngine).stats().commits);
     const commitsBefore = commits();
     const before = c.net.framesSent;
     await c.runFor(1_000);

@@ -123,6 +123,8 @@ export class MemorySegmentDirectory implements SegmentDirectory {
   private readonly files = new Map<string, MemoryFileState>();
   /** Fails the next sync with this error (a full or failing disk), then clears. */
   failNextSync: Error | undefined;
+  /** While set, every sync waits for it first (a slow disk, for tests). */
+  syncGate: Promise<void> | undefined;
 
   list(): string[] {
     return [...this.files.keys()];
@@ -205,15 +207,16 @@ export class MemorySegmentDirectory implements SegmentDirectory {
         f.length = Math.max(f.length, end);
         if (position < f.synced) f.synced = position;
       },
-      sync: () => {
+      sync: async () => {
         const f = live();
+        const upTo = f.length;
+        if (this.syncGate !== undefined) await this.syncGate;
         const error = this.failNextSync;
         if (error !== undefined) {
           this.failNextSync = undefined;
-          return Promise.reject(error);
+          throw error;
         }
-        f.synced = f.length;
-        return Promise.resolve();
+        f.synced = Math.max(f.synced, Math.min(upTo, f.length));
       },
       truncate: (length) => {
         const f = live();
