@@ -26,7 +26,7 @@ import type { WatchHub } from './watch-hub';
 const EVENTS_PER_CHUNK = 1_000;
 /** Bytes per KV record, under the KV engine's value limit (1 MiB): values may be large. An event
  *  larger than this alone ends the saved history (the events before it are not saved). */
-export const CHUNK_BYTES_MAX = 512 * 1024;
+const CHUNK_BYTES_MAX = 512 * 1024;
 /** Newest events saved per partition: a planned stop must not take long. */
 const SAVED_EVENTS_MAX = 10_000;
 const HEADER_KEY = utf8Encode('watch-history');

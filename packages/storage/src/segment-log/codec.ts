@@ -294,3 +294,32 @@ export function visitRecord(payload: Uint8Array, visitor: RecordVisitor): void {
     }
   }
 }
+
+/**
+ * Whether an intact record of segment `seq` starts anywhere after `offset`. A torn write is the
+ * end of what was written: nothing intact follows it. A record that fails its checksum with intact
+ * records after it was damaged on disk. (A damaged last record reads as a torn one and is cut, as
+ * LevelDB's log reader drops it.)
+ */
+export function intactRecordAfter(bytes: Uint8Array, offset: number, seq: number): boolean {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = offset + 1; at + RECORD_HEADER_SIZE_BYTES < bytes.length; at++) {
+    const length = view.readUInt32LE(at);
+    // A record's payload starts with an operation tag; cheap filters before the checksum.
+    if (length === 0 || at + RECORD_HEADER_SIZE_BYTES + length > bytes.length) continue;
+    const tag = bytes[at + RECORD_HEADER_SIZE_BYTES]!;
+    if (tag < Op.SegmentStart || tag > Op.Drop) continue;
+    if (scanRecord(bytes, at, seq).kind === 'record') return true;
+  }
+  return false;
+}
+
+/** The SEGMENT_START operation a segment's first record begins with, if it does. */
+export function readStart(payload: Uint8Array): { seq: number; oldestNeeded: number } | undefined {
+  if (payload.length < 17 || payload[0] !== Op.SegmentStart) return undefined;
+  const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  const seq = view.readDoubleLE(1);
+  const oldestNeeded = view.readDoubleLE(9);
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(oldestNeeded) || oldestNeeded < 1 || oldestNeeded > seq) return undefined;
+  return { seq, oldestNeeded };
+}

@@ -26,8 +26,8 @@ import { CorruptionError } from '../errors';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog, logEntrySizeBytes } from '../group-log';
 import type { GroupLog, LogCommitOptions, LogEntry, LogHardState, LogSnapshot, LogWriteBatch, RaftLogEngine } from '../interfaces';
 import { StagedLogBatch } from '../log-batch';
-import type { RecordVisitor } from './codec';
-import { Op, RECORD_HEADER_SIZE_BYTES, RecordWriter, scanRecord, visitRecord } from './codec';
+import { RecordWriter, intactRecordAfter, readStart, scanRecord, visitRecord } from './codec';
+import { Replay } from './replay';
 import type { SegmentDirectory, SegmentFile } from './files';
 import { DiskSegmentDirectory } from './files';
 
@@ -57,103 +57,6 @@ export interface SegmentLogStats {
   /** Bytes of live entries rewritten into a new segment's first record since open. */
   readonly bytesRewritten: number;
   readonly groupsOpen: number;
-}
-
-/** A group's state while segments are replayed: entries may start above the compaction point
- *  only until a later compaction covers the gap (their prefix lived in a deleted segment). */
-interface ReplayGroup {
-  hs: LogHardState;
-  meta: Meta;
-  from: number;
-  entries: LogEntry[];
-}
-
-class Replay implements RecordVisitor {
-  readonly groups = new Map<GroupId, ReplayGroup>();
-  readonly pins = new Map<number, Map<GroupId, number>>();
-  seq = 0;
-  startSeen: { seq: number; oldestNeeded: number } | undefined;
-
-  segmentStart(seq: number, oldestNeeded: number): void {
-    this.startSeen = { seq, oldestNeeded };
-  }
-
-  checkpoint(group: GroupId, hs: LogHardState, meta: Meta): void {
-    const g = this.group(group);
-    g.hs = hs;
-    if (meta.index > g.meta.index) this.compactTo(g, meta);
-  }
-
-  reset(group: GroupId, hs: LogHardState, meta: Meta): void {
-    this.unpin(group);
-    this.groups.set(group, { hs, meta, from: meta.index + 1, entries: [] });
-  }
-
-  append(group: GroupId, entries: LogEntry[]): void {
-    const g = this.group(group);
-    const first = g.meta.index + 1;
-    const fresh = entries[0]!.index < first ? entries.slice(first - entries[0]!.index) : entries;
-    if (fresh.length === 0) return;
-    const lo = fresh[0]!.index;
-    if (lo > g.from + g.entries.length || lo < g.from) {
-      // The entries before lo were in a deleted segment (dead by then, or rewritten whole later):
-      // a later compaction, snapshot or rewrite must cover them, or the open reports a gap.
-      g.from = lo;
-      g.entries = fresh.slice();
-    } else {
-      g.entries.length = lo - g.from;
-      for (const e of fresh) g.entries.push(e);
-    }
-    this.pin(group, fresh[fresh.length - 1]!.index);
-  }
-
-  hardState(group: GroupId, hs: LogHardState): void {
-    this.group(group).hs = hs;
-  }
-
-  compact(group: GroupId, meta: Meta): void {
-    this.compactTo(this.group(group), meta);
-  }
-
-  snapshot(group: GroupId, meta: Meta): void {
-    const g = this.group(group);
-    g.meta = meta;
-    g.from = meta.index + 1;
-    g.entries = [];
-  }
-
-  drop(group: GroupId): void {
-    this.unpin(group);
-    this.groups.delete(group);
-  }
-
-  private compactTo(g: ReplayGroup, meta: Meta): void {
-    g.meta = meta;
-    if (g.from <= meta.index) {
-      g.entries = g.entries.slice(Math.min(meta.index + 1 - g.from, g.entries.length));
-      g.from = meta.index + 1;
-    }
-    if (g.entries.length === 0) g.from = meta.index + 1;
-  }
-
-  private group(group: GroupId): ReplayGroup {
-    let g = this.groups.get(group);
-    if (g === undefined) {
-      g = { hs: EMPTY_HARD_STATE, meta: EMPTY_SNAPSHOT_META, from: 1, entries: [] };
-      this.groups.set(group, g);
-    }
-    return g;
-  }
-
-  private pin(group: GroupId, index: number): void {
-    let m = this.pins.get(this.seq);
-    if (m === undefined) this.pins.set(this.seq, (m = new Map()));
-    m.set(group, Math.max(m.get(group) ?? 0, index));
-  }
-
-  private unpin(group: GroupId): void {
-    for (const m of this.pins.values()) m.delete(group);
-  }
 }
 
 export class SegmentRaftLogEngine implements RaftLogEngine {
@@ -547,35 +450,6 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       throw new Error(`the Raft log could not be written (${this.failure.message}); nothing more is written until the node restarts and replays its log`);
     }
   }
-}
-
-/**
- * Whether an intact record of segment `seq` starts anywhere after `offset`. A torn write is the
- * end of what was written: nothing intact follows it. A record that fails its checksum with intact
- * records after it was damaged on disk. (A damaged last record reads as a torn one and is cut, as
- * LevelDB's log reader drops it.)
- */
-function intactRecordAfter(bytes: Uint8Array, offset: number, seq: number): boolean {
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = offset + 1; at + RECORD_HEADER_SIZE_BYTES < bytes.length; at++) {
-    const length = view.readUInt32LE(at);
-    // A record's payload starts with an operation tag; cheap filters before the checksum.
-    if (length === 0 || at + RECORD_HEADER_SIZE_BYTES + length > bytes.length) continue;
-    const tag = bytes[at + RECORD_HEADER_SIZE_BYTES]!;
-    if (tag < Op.SegmentStart || tag > Op.Drop) continue;
-    if (scanRecord(bytes, at, seq).kind === 'record') return true;
-  }
-  return false;
-}
-
-/** The SEGMENT_START operation a segment's first record begins with, if it does. */
-function readStart(payload: Uint8Array): { seq: number; oldestNeeded: number } | undefined {
-  if (payload.length < 17 || payload[0] !== Op.SegmentStart) return undefined;
-  const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  const seq = view.readDoubleLE(1);
-  const oldestNeeded = view.readDoubleLE(9);
-  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(oldestNeeded) || oldestNeeded < 1 || oldestNeeded > seq) return undefined;
-  return { seq, oldestNeeded };
 }
 
 export type OpenSegmentLogOptions = SegmentLogOptions & ({ readonly path: string } | { readonly directory: SegmentDirectory });
