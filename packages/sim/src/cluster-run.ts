@@ -123,7 +123,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   // The fault schedule flips log bits of a node while it is down (the boot refuses them); KV bits
   // are flipped under one running node by LiveKvFlips (the Store quarantines the partition).
   const faultOptions = { ...DEFAULT_FAULTS, ...options.faults, faultEndMs };
-  const faults = new FaultSchedule(scheduler, root.fork('faults'), network, hosts, faultOptions, { log: true, kv: () => false });
+  const faults = new FaultSchedule(scheduler, root.fork('faults'), network, hosts, faultOptions, () => false);
   faults.install();
   const badNode = ids[root.fork('bad-disk').int(ids.length)]!;
   const flips = new LiveKvFlips(scheduler, root.fork('kv-flips'), badNode, () => {

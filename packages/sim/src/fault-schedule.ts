@@ -56,9 +56,11 @@ export interface FaultCounts {
   corruptionDetected: number;
 }
 
+type FlipRecord = { disk: 'log'; flip: SegmentBitFlip } | { disk: 'kv'; flip: BitFlip };
+
 export class FaultSchedule<P extends SimProcess> {
   readonly counts: FaultCounts = { crashes: 0, starts: 0, pauses: 0, wallJumps: 0, partitions: 0, lossyStretches: 0, slowDiskStretches: 0, bitFlips: 0, corruptionDetected: 0 };
-  private readonly flips = new Map<number, Array<{ disk: 'log'; flip: SegmentBitFlip } | { disk: 'kv'; flip: BitFlip }>>();
+  private readonly flips = new Map<number, FlipRecord[]>();
   private readonly maxDown: number;
   private liveness = false;
   /**
@@ -73,8 +75,8 @@ export class FaultSchedule<P extends SimProcess> {
     private readonly network: SimNetwork,
     private readonly hosts: ReadonlyArray<NodeHost<P>>,
     private readonly options: FaultOptions,
-    /** Whether flips may hit the Raft log's segments, and which keys of the KV database they may hit. */
-    private readonly flipEligible: { log: boolean; kv: (key: Uint8Array) => boolean } = { log: true, kv: () => true },
+    /** Keys of the KV database a flip may hit (e.g. none, when KV flips come from a running node). */
+    private readonly kvFlipEligible: (key: Uint8Array) => boolean = () => true,
   ) {
     assert(hosts.length >= 1, 'a fault schedule needs nodes');
     this.maxDown = Math.floor((hosts.length - 1) / 2);
@@ -116,19 +118,12 @@ export class FaultSchedule<P extends SimProcess> {
         host.crash();
         this.counts.crashes++;
         if (o.bitFlips && this.flips.size === 0 && p.chance(0.3)) {
-          const onLog = p.chance(0.5);
-          if (onLog && this.flipEligible.log) {
-            const flip = host.logDisk.flipBit();
-            if (flip !== undefined) {
-              this.flips.set(host.nodeId, [{ disk: 'log', flip }]);
-              this.counts.bitFlips++;
-            }
-          } else if (!onLog) {
-            const flip = host.kvDisk.flipBit(this.flipEligible.kv);
-            if (flip !== undefined) {
-              this.flips.set(host.nodeId, [{ disk: 'kv', flip }]);
-              this.counts.bitFlips++;
-            }
+          const flipped = p.chance(0.5)
+            ? { disk: 'log' as const, flip: host.logDisk.flipBit() }
+            : { disk: 'kv' as const, flip: host.kvDisk.flipBit(this.kvFlipEligible) };
+          if (flipped.flip !== undefined) {
+            this.flips.set(host.nodeId, [flipped as FlipRecord]);
+            this.counts.bitFlips++;
           }
         }
         this.scheduler.after(p.range(1, o.downMsMax), 'restart', () => this.restart(host));

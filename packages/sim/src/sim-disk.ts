@@ -72,8 +72,7 @@ export class SimDisk {
   private readonly durable = new Map<string, { key: Uint8Array; value: Uint8Array }>();
   private volatile: StoredOp[][] = [];
   private incarnation = 0;
-  private lastCompletionMs = 0;
-  faults: DiskFaults;
+  private readonly completions: DiskCompletions;
   readonly stats: DiskStats = { syncedBatches: 0, volatileBatches: 0, lostBatches: 0, keptVolatileBatches: 0, lostInFlight: 0, crashes: 0, bitFlips: 0 };
 
   constructor(
@@ -82,7 +81,15 @@ export class SimDisk {
     readonly label: string,
     faults: DiskFaults = FAST_DISK,
   ) {
-    this.faults = faults;
+    this.completions = new DiskCompletions(scheduler, prng, label, faults);
+  }
+
+  get faults(): DiskFaults {
+    return this.completions.faults;
+  }
+
+  set faults(faults: DiskFaults) {
+    this.completions.faults = faults;
   }
 
   /** Opens the database a new process incarnation sees: the durable image, nothing else. */
@@ -150,24 +157,12 @@ export class SimDisk {
    */
   admit(incarnation: number, ops: StoredOp[], sync: boolean): Promise<void> {
     if (incarnation !== this.incarnation) return new Promise<void>(() => {});
-    const slow = this.faults.slowWriteRate > 0 && this.prng.chance(this.faults.slowWriteRate);
-    const delayMs = slow ? this.prng.range(1, Math.max(1, this.faults.slowWriteMsMax)) : 0;
-    const completionMs = Math.max(this.lastCompletionMs, this.scheduler.nowMs + delayMs);
-    if (completionMs <= this.scheduler.nowMs) {
-      this.complete(ops, sync);
-      return Promise.resolve();
-    }
-    this.lastCompletionMs = completionMs;
-    return new Promise<void>((resolve) => {
-      this.scheduler.at(completionMs, `${this.label} write`, () => {
-        if (incarnation !== this.incarnation) {
-          this.stats.lostInFlight++;
-          return;
-        }
-        this.complete(ops, sync);
-        resolve();
-      });
-    });
+    return this.completions.schedule(
+      'write',
+      () => incarnation === this.incarnation,
+      () => this.complete(ops, sync),
+      () => this.stats.lostInFlight++,
+    );
   }
 
   private complete(ops: StoredOp[], sync: boolean): void {
@@ -197,6 +192,45 @@ export class SimDisk {
   /** For assertions in tests: the model is consistent. */
   checkIncarnation(incarnation: number): void {
     assert(incarnation <= this.incarnation, 'a database incarnation from the future');
+  }
+}
+
+/**
+ * When a disk's writes (or syncs) complete: in order, at once on a fast disk, after a delay drawn
+ * from the seed in slow stretches, as scheduler events. A write whose process crashed before its
+ * completion is lost, and its promise never settles. Both disk models (sim-disk.ts for LevelDB,
+ * sim-segment-disk.ts for the Raft log's segment files) complete their writes through one.
+ */
+export class DiskCompletions {
+  private lastCompletionMs = 0;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly prng: Prng,
+    private readonly label: string,
+    public faults: DiskFaults,
+  ) {}
+
+  /** Runs `complete` when the write completes if `live()` still holds then; else `lost`. */
+  schedule(what: string, live: () => boolean, complete: () => void, lost: () => void): Promise<void> {
+    const slow = this.faults.slowWriteRate > 0 && this.prng.chance(this.faults.slowWriteRate);
+    const delayMs = slow ? this.prng.range(1, Math.max(1, this.faults.slowWriteMsMax)) : 0;
+    const completionMs = Math.max(this.lastCompletionMs, this.scheduler.nowMs + delayMs);
+    if (completionMs <= this.scheduler.nowMs) {
+      complete();
+      return Promise.resolve();
+    }
+    this.lastCompletionMs = completionMs;
+    return new Promise<void>((resolve) => {
+      this.scheduler.at(completionMs, `${this.label} ${what}`, () => {
+        if (!live()) {
+          lost();
+          return;
+        }
+        complete();
+        resolve();
+      });
+    });
   }
 }
 

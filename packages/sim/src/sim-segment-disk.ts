@@ -16,17 +16,9 @@
  * Reads see every write, synced or not (the page cache), like a real process.
  */
 import { assert, type Prng } from '@ringkv/stdx';
-import type { SegmentDirectory, SegmentFile } from '@ringkv/storage';
+import { SegmentFileImage, type SegmentDirectory, type SegmentFile } from '@ringkv/storage';
 import type { Scheduler } from './scheduler';
-import { FAST_DISK, type DiskFaults } from './sim-disk';
-
-interface StoredFile {
-  data: Uint8Array;
-  length: number;
-  synced: number;
-  /** Its directory entry survives a crash (the directory was synced after it was created). */
-  linked: boolean;
-}
+import { DiskCompletions, FAST_DISK, type DiskFaults } from './sim-disk';
 
 export interface SegmentDiskStats {
   syncs: number;
@@ -47,10 +39,9 @@ export interface SegmentBitFlip {
 }
 
 export class SimSegmentDisk {
-  private readonly files = new Map<string, StoredFile>();
+  private readonly files = new Map<string, SegmentFileImage>();
   private incarnation = 0;
-  private lastCompletionMs = 0;
-  faults: DiskFaults;
+  private readonly completions: DiskCompletions;
   readonly stats: SegmentDiskStats = { syncs: 0, crashes: 0, tornBytesKept: 0, bytesLost: 0, filesLost: 0, lostInFlight: 0, bitFlips: 0 };
 
   constructor(
@@ -59,7 +50,15 @@ export class SimSegmentDisk {
     readonly label: string,
     faults: DiskFaults = FAST_DISK,
   ) {
-    this.faults = faults;
+    this.completions = new DiskCompletions(scheduler, prng, label, faults);
+  }
+
+  get faults(): DiskFaults {
+    return this.completions.faults;
+  }
+
+  set faults(faults: DiskFaults) {
+    this.completions.faults = faults;
   }
 
   /** The directory a new process incarnation sees. */
@@ -85,8 +84,7 @@ export class SimSegmentDisk {
       const keep = unsynced === 0 ? 0 : this.prng.int(unsynced + 1);
       kept += keep;
       lost += unsynced - keep;
-      f.length = f.synced + keep;
-      f.synced = f.length;
+      f.crash(keep);
     }
     this.stats.tornBytesKept += kept;
     this.stats.bytesLost += lost;
@@ -124,13 +122,6 @@ export class SimSegmentDisk {
     return true;
   }
 
-  /** Total bytes the files hold (for tests and summaries). */
-  get bytes(): number {
-    let n = 0;
-    for (const f of this.files.values()) n += f.length;
-    return n;
-  }
-
   // ---- what SimSegmentDirectory calls, checked against its incarnation ----
 
   /** @internal */
@@ -139,7 +130,7 @@ export class SimSegmentDisk {
   }
 
   /** @internal */
-  file(name: string): StoredFile | undefined {
+  file(name: string): SegmentFileImage | undefined {
     return this.files.get(name);
   }
 
@@ -149,9 +140,9 @@ export class SimSegmentDisk {
   }
 
   /** @internal */
-  createFile(name: string): StoredFile {
+  createFile(name: string): SegmentFileImage {
     assert(!this.files.has(name), `${this.label}: ${name} exists`);
-    const f: StoredFile = { data: new Uint8Array(4096), length: 0, synced: 0, linked: false };
+    const f = new SegmentFileImage();
     this.files.set(name, f);
     return f;
   }
@@ -164,28 +155,15 @@ export class SimSegmentDisk {
   /** @internal Runs `done` when a sync issued now completes; never if the process crashed first. */
   afterSync(incarnation: number, what: string, done: () => void): Promise<void> {
     if (incarnation !== this.incarnation) return new Promise<void>(() => {});
-    const slow = this.faults.slowWriteRate > 0 && this.prng.chance(this.faults.slowWriteRate);
-    const delayMs = slow ? this.prng.range(1, Math.max(1, this.faults.slowWriteMsMax)) : 0;
-    const completionMs = Math.max(this.lastCompletionMs, this.scheduler.nowMs + delayMs);
-    const complete = (): void => {
-      if (this.faults.fsyncLies !== true) done();
-      this.stats.syncs++;
-    };
-    if (completionMs <= this.scheduler.nowMs) {
-      complete();
-      return Promise.resolve();
-    }
-    this.lastCompletionMs = completionMs;
-    return new Promise<void>((resolve) => {
-      this.scheduler.at(completionMs, `${this.label} ${what}`, () => {
-        if (incarnation !== this.incarnation) {
-          this.stats.lostInFlight++;
-          return;
-        }
-        complete();
-        resolve();
-      });
-    });
+    return this.completions.schedule(
+      what,
+      () => incarnation === this.incarnation,
+      () => {
+        if (this.faults.fsyncLies !== true) done();
+        this.stats.syncs++;
+      },
+      () => this.stats.lostInFlight++,
+    );
   }
 }
 
@@ -228,7 +206,7 @@ class SimSegmentDirectory implements SegmentDirectory {
   readAll(name: string): Promise<Uint8Array> {
     const f = this.disk.file(name);
     assert(f !== undefined, `${this.disk.label}: ${name} does not exist`);
-    return Promise.resolve(f.data.slice(0, f.length));
+    return Promise.resolve(f.bytes());
   }
 
   remove(name: string): Promise<void> {
@@ -253,35 +231,23 @@ class SimSegmentDirectory implements SegmentDirectory {
     assert(this.disk.live(this.incarnation), `${this.disk.label}: a file call from a dead incarnation`);
   }
 
-  private handle(name: string, f: StoredFile): SegmentFile {
+  private handle(name: string, f: SegmentFileImage): SegmentFile {
     const disk = this.disk;
     const incarnation = this.incarnation;
     let open = true;
     const live = (): boolean => open && disk.live(incarnation) && disk.file(name) === f;
     return {
       writeAt(bytes: Uint8Array, length: number, position: number): void {
-        if (!live()) return;
-        assert(position <= f.length, `${disk.label}: a write past the end of ${name}`);
-        const end = position + length;
-        if (end > f.data.length) {
-          const grown = new Uint8Array(Math.max(end, f.data.length * 2));
-          grown.set(f.data.subarray(0, f.length));
-          f.data = grown;
-        }
-        f.data.set(bytes.subarray(0, length), position);
-        f.length = Math.max(f.length, end);
-        f.synced = Math.min(f.synced, position);
+        if (live()) f.write(bytes, length, position);
       },
       sync(): Promise<void> {
         const upTo = f.length;
         return disk.afterSync(incarnation, `sync ${name}`, () => {
-          if (disk.file(name) === f) f.synced = Math.max(f.synced, Math.min(upTo, f.length));
+          if (disk.file(name) === f) f.syncedUpTo(upTo);
         });
       },
       truncate(length: number): void {
-        if (!live()) return;
-        f.length = Math.min(f.length, length);
-        f.synced = Math.min(f.synced, f.length);
+        if (live()) f.truncate(length);
       },
       close(): void {
         open = false;

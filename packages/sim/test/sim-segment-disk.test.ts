@@ -3,6 +3,7 @@ import { groupId, Prng } from '@ringkv/stdx';
 import { CorruptionError, openSegmentLogEngine, type LogEntry } from '@ringkv/storage';
 import { Scheduler } from '../src/scheduler';
 import { SimSegmentDisk } from '../src/sim-segment-disk';
+import { drive } from './drive';
 
 const G = groupId(3);
 const enc = new TextEncoder();
@@ -11,21 +12,6 @@ function entries(from: number, to: number): LogEntry[] {
   const out: LogEntry[] = [];
   for (let i = from; i <= to; i++) out.push({ index: i, term: 1, type: 'normal', data: enc.encode(`entry ${i}`.padEnd(100, '.')) });
   return out;
-}
-
-/** Runs an async task on the scheduler and returns its outcome (or 'pending' if it never settled). */
-async function drive<T>(s: Scheduler, task: () => Promise<T>, forMs = 10_000): Promise<T | 'pending'> {
-  let outcome: { ok: true; value: T } | { ok: false; err: unknown } | undefined;
-  s.after(0, 'task', () => {
-    task().then(
-      (value) => (outcome = { ok: true, value }),
-      (err: unknown) => (outcome = { ok: false, err }),
-    );
-  });
-  await s.runUntil(s.nowMs + forMs);
-  if (outcome === undefined) return 'pending';
-  if (!outcome.ok) throw outcome.err;
-  return outcome.value;
 }
 
 const lastIndex = (s: Scheduler, disk: SimSegmentDisk, segmentBytes = 2048) =>

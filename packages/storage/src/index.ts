@@ -21,5 +21,5 @@ export { keySlot } from './key-slot';
 export type { OpenSegmentLogOptions, SegmentLogOptions, SegmentLogStats } from './segment-log/engine';
 export { DEFAULT_SEGMENT_BYTES, SegmentRaftLogEngine, openSegmentLogEngine, segmentName } from './segment-log/engine';
 export type { SegmentDirectory, SegmentFile } from './segment-log/files';
-export { DiskSegmentDirectory, MemorySegmentDirectory } from './segment-log/files';
+export { DiskSegmentDirectory, MemorySegmentDirectory, SegmentFileImage } from './segment-log/files';
 export { copyLogs } from './segment-log/migrate';

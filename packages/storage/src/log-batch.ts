@@ -182,3 +182,19 @@ export class StagedLogBatch implements LogWriteBatch {
     return g.log.term(index);
   }
 }
+
+/**
+ * What both log engines check before writing a batch: it is theirs, written once, staged against
+ * the durable view as it is now (batches are committed one at a time, in order), and none of its
+ * groups was dropped meanwhile. Seals it; returns it, or undefined when it holds nothing to write.
+ */
+export function sealForCommit(batch: LogWriteBatch, owner: object, commitSeq: number, inFlight: boolean): StagedLogBatch | undefined {
+  assert(batch instanceof StagedLogBatch && batch.owner === owner, 'commit: the batch was not made by this engine');
+  assert(!batch.sealed, 'commit: the batch was already committed');
+  batch.sealed = true;
+  if (batch.isEmpty) return undefined;
+  assert(!inFlight, 'commit: another log batch is still being written (commit one batch per round, in order)');
+  assert(batch.baseCommitSeq === commitSeq, 'commit: the batch was staged before another batch was committed');
+  for (const g of batch.groups.values()) assert(!g.log.dropped, () => `commit: group ${g.log.group} was dropped`);
+  return batch;
+}

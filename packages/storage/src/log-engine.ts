@@ -10,7 +10,7 @@ import { CorruptionError } from './errors';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog } from './group-log';
 import type { GroupLog, LogCommitOptions, LogEntry, LogWriteBatch, RaftLogEngine } from './interfaces';
 import type { DbOp } from './db';
-import { StagedLogBatch } from './log-batch';
+import { StagedLogBatch, sealForCommit } from './log-batch';
 import { decodeEntry, decodeHardState, decodeSnapshotMeta } from './log-codec';
 import { ENTRY_TAG, HARD_STATE_TAG, SNAPSHOT_TAG, entryKeyIndex, entryRangeEnd, entryRangeStart, groupKey, keyGroup } from './log-keys';
 
@@ -76,24 +76,18 @@ export class LevelRaftLogEngine implements RaftLogEngine {
 
   async commit(batch: LogWriteBatch, options?: LogCommitOptions): Promise<void> {
     this.checkOpen();
-    assert(batch instanceof StagedLogBatch && batch.owner === this, 'commit: the batch was not made by this engine');
-    assert(!batch.sealed, 'commit: the batch was already committed');
-    batch.sealed = true;
-    if (batch.isEmpty) return;
-    // Batches stage against the durable view, so they must be committed one at a time, in order.
-    assert(!this.inFlight, 'commit: another log batch is still being written (commit one batch per round, in order)');
-    assert(batch.baseCommitSeq === this.commitSeq, 'commit: the batch was staged before another batch was committed');
-    for (const g of batch.groups.values()) assert(!g.log.dropped, () => `commit: group ${g.log.group} was dropped`);
+    const staged = sealForCommit(batch, this, this.commitSeq, this.inFlight);
+    if (staged === undefined) return;
     this.inFlight = true;
     try {
-      await writeBatch(this.db, batch.ops, options?.sync ?? true);
+      await writeBatch(this.db, staged.ops, options?.sync ?? true);
     } finally {
       this.inFlight = false;
     }
     this.commitSeq++;
-    this.opsWritten += batch.ops.length;
+    this.opsWritten += staged.ops.length;
     // Durable: now (and only now) the in-memory logs change.
-    batch.applyDurable();
+    staged.applyDurable();
   }
 
   async dropGroup(group: GroupId): Promise<void> {

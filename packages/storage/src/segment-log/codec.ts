@@ -25,6 +25,7 @@ import type { GroupId, NodeId } from '@ringkv/stdx';
 import { groupId } from '@ringkv/stdx';
 import { CorruptionError } from '../errors';
 import type { LogEntry, LogHardState, LogSnapshot } from '../interfaces';
+import type { GroupChange } from '../log-batch';
 import { decodeSnapshotMeta, encodeSnapshotMeta } from '../log-codec';
 
 export const RECORD_HEADER_SIZE_BYTES = 8;
@@ -98,6 +99,20 @@ export class RecordWriter {
       this.u32(e.data.length);
       this.buf.set(e.data, this.pos);
       this.pos += e.data.length;
+    }
+  }
+
+  /** One staged change of a group (a commit's record holds its batch's changes in order). */
+  change(group: GroupId, change: GroupChange): void {
+    switch (change.kind) {
+      case 'append':
+        return this.append(group, change.entries);
+      case 'hardState':
+        return this.setHardState(group, change.hardState);
+      case 'compact':
+        return this.compact(group, change.meta);
+      case 'snapshot':
+        return this.snapshot(group, change.meta);
     }
   }
 

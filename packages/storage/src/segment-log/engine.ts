@@ -25,7 +25,7 @@ import { assert } from '@ringkv/stdx';
 import { CorruptionError } from '../errors';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog, logEntrySizeBytes } from '../group-log';
 import type { GroupLog, LogCommitOptions, LogEntry, LogHardState, LogSnapshot, LogWriteBatch, RaftLogEngine } from '../interfaces';
-import { StagedLogBatch } from '../log-batch';
+import { StagedLogBatch, sealForCommit } from '../log-batch';
 import { RecordWriter, intactRecordAfter, readStart, scanRecord, visitRecord } from './codec';
 import { Replay } from './replay';
 import type { SegmentDirectory, SegmentFile } from './files';
@@ -52,11 +52,8 @@ export interface SegmentLogStats {
   readonly commits: number;
   readonly segments: number;
   readonly currentSegment: number;
-  /** Bytes written since open (records, rotations' first records included). */
-  readonly bytesWritten: number;
   /** Bytes of live entries rewritten into a new segment's first record since open. */
   readonly bytesRewritten: number;
-  readonly groupsOpen: number;
 }
 
 export class SegmentRaftLogEngine implements RaftLogEngine {
@@ -76,7 +73,6 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   private commitSeq = 0;
   private inFlight = false;
   private closed = false;
-  private bytesWritten = 0;
   private bytesRewritten = 0;
   /** Set when a write or sync failed: what reached the disk is unknown, so nothing more is written
    *  (as etcd's WAL panics on a failed fsync); the node must restart and replay. */
@@ -94,19 +90,10 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     this.size = state.size;
     this.file = state.file;
     for (const [seq, m] of [...state.replay.pins].sort((a, b) => a[0] - b[0])) this.pins.set(seq, m);
-    // A new directory has no segment yet (seq 0): startSegment makes the first.
-    if (this.seq > 0 && !this.pins.has(this.seq)) this.pins.set(this.seq, new Map());
-    for (const [group, g] of state.replay.groups) {
-      if (g.entries.length > 0 && g.from !== g.meta.index + 1) {
-        throw new CorruptionError(`log gap: entries start at ${g.from}, the compaction point is ${g.meta.index}`, { group, index: g.meta.index + 1 });
-      }
-      let prevTerm = g.meta.term;
-      for (const e of g.entries) {
-        if (e.term < prevTerm) throw new CorruptionError(`entry term ${e.term} is below its predecessor's ${prevTerm}`, { group, index: e.index });
-        prevTerm = e.term;
-      }
-      this.logs.set(group, new MemoryGroupLog(group, g.hs, g.meta, g.entries));
-      this.stored.add(group);
+    if (!this.pins.has(this.seq)) this.pins.set(this.seq, new Map());
+    for (const log of state.replay.logs()) {
+      this.logs.set(log.group, log);
+      this.stored.add(log.group);
     }
   }
 
@@ -139,10 +126,10 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       }
     }
     if (newest === undefined) {
-      const replay = new Replay();
-      const engine = new SegmentRaftLogEngine(dir, { seq: 0, size: 0, file: undefined as unknown as SegmentFile, replay }, options);
-      await engine.startSegment(1, 1, new Set());
-      return engine;
+      const w = new RecordWriter(64);
+      w.segmentStart(1, 1);
+      const file = await createSegment(dir, 1, w);
+      return new SegmentRaftLogEngine(dir, { seq: 1, size: w.length, file, replay: new Replay() }, options);
     }
 
     const replay = new Replay();
@@ -167,10 +154,8 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
           }
           break;
         }
-        replay.startSeen = undefined;
+        if (offset === 0 && readStart(scan.payload)?.seq !== seq) throw new CorruptionError(`segment ${segmentName(seq)} does not start with its own start record`, {});
         visitRecord(scan.payload, replay);
-        const start = replay.startSeen as { seq: number } | undefined;
-        if (offset === 0 && start?.seq !== seq) throw new CorruptionError(`segment ${segmentName(seq)} does not start with its own start record`, {});
         offset = scan.end;
       }
       size = offset;
@@ -205,58 +190,16 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
 
   async commit(batch: LogWriteBatch, options?: LogCommitOptions): Promise<void> {
     this.checkOpen();
-    assert(batch instanceof StagedLogBatch && batch.owner === this, 'commit: the batch was not made by this engine');
-    assert(!batch.sealed, 'commit: the batch was already committed');
-    batch.sealed = true;
-    if (batch.isEmpty) return;
-    assert(!this.inFlight, 'commit: another log batch is still being written (commit one batch per round, in order)');
-    assert(batch.baseCommitSeq === this.commitSeq, 'commit: the batch was staged before another batch was committed');
-    for (const g of batch.groups.values()) assert(!g.log.dropped, () => `commit: group ${g.log.group} was dropped`);
+    const staged = sealForCommit(batch, this, this.commitSeq, this.inFlight);
+    if (staged === undefined) return;
     const w = this.writer;
     w.clear();
-    for (const [group, g] of batch.groups) {
-      for (const change of g.changes) {
-        switch (change.kind) {
-          case 'append':
-            w.append(group, change.entries);
-            break;
-          case 'hardState':
-            w.setHardState(group, change.hardState);
-            break;
-          case 'compact':
-            w.compact(group, change.meta);
-            break;
-          case 'snapshot':
-            w.snapshot(group, change.meta);
-            break;
-        }
-      }
-    }
-    w.seal(this.seq);
-    this.inFlight = true;
-    try {
-      this.checkHealthy();
-      const at = this.size;
-      this.file.writeAt(w.bytes, w.length, at);
-      // Past the end only once written: a failed write leaves the next one at the same place.
-      this.size = at + w.length;
-      this.bytesWritten += w.length;
-      if (options?.sync ?? true) {
-        await this.file.sync();
-        this.unsynced = false;
-      } else {
-        this.unsynced = true;
-      }
-    } catch (err) {
-      this.failure ??= err instanceof Error ? err : new Error(String(err));
-      throw err;
-    } finally {
-      this.inFlight = false;
-    }
+    for (const [group, g] of staged.groups) for (const change of g.changes) w.change(group, change);
+    await this.writeRecord(options?.sync ?? true);
     this.commitSeq++;
-    batch.applyDurable();
+    staged.applyDurable();
     const pins = this.pins.get(this.seq)!;
-    for (const [group, g] of batch.groups) {
+    for (const [group, g] of staged.groups) {
       this.stored.add(group);
       for (const change of g.changes) {
         if (change.kind !== 'append') continue;
@@ -271,17 +214,9 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     this.checkOpen();
     assert(!this.inFlight, 'dropGroup: a log batch or another drop is being written');
     if (this.stored.has(group)) {
-      const w = this.writer;
-      w.clear();
-      w.drop(group);
-      w.seal(this.seq);
-      await this.exclusive(async () => {
-        this.file.writeAt(w.bytes, w.length, this.size);
-        this.size += w.length;
-        this.bytesWritten += w.length;
-        await this.file.sync();
-        this.unsynced = false;
-      });
+      this.writer.clear();
+      this.writer.drop(group);
+      await this.writeRecord(true);
       this.stored.delete(group);
       for (const m of this.pins.values()) m.delete(group);
     }
@@ -299,18 +234,10 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     this.checkOpen();
     assert(!this.stored.has(group) && (this.logs.get(group)?.lastIndex() ?? 0) === 0, () => `importGroup: group ${group} already has a log here`);
     assert(!this.inFlight, 'importGroup: a log batch is being written');
-    const w = this.writer;
-    w.clear();
-    w.resetGroup(group, hs, meta);
-    w.append(group, entries);
-    w.seal(this.seq);
-    await this.exclusive(async () => {
-      this.file.writeAt(w.bytes, w.length, this.size);
-      this.size += w.length;
-      this.bytesWritten += w.length;
-      await this.file.sync();
-      this.unsynced = false;
-    });
+    this.writer.clear();
+    this.writer.resetGroup(group, hs, meta);
+    this.writer.append(group, entries);
+    await this.writeRecord(true);
     this.commitSeq++;
     const opened = this.logs.get(group);
     if (opened !== undefined) opened.dropped = true;
@@ -324,9 +251,7 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       commits: this.commitSeq,
       segments: this.pins.size,
       currentSegment: this.seq,
-      bytesWritten: this.bytesWritten,
       bytesRewritten: this.bytesRewritten,
-      groupsOpen: this.logs.size,
     };
   }
 
@@ -340,6 +265,20 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     }
   }
 
+  /** Appends the writer's record to the current segment, synced unless told not to. */
+  private async writeRecord(sync: boolean): Promise<void> {
+    const w = this.writer;
+    w.seal(this.seq);
+    await this.exclusive(async () => {
+      this.file.writeAt(w.bytes, w.length, this.size);
+      // Past the end only once written: a failed write leaves the next one at the same place.
+      this.size += w.length;
+      if (sync) await this.file.sync();
+      this.unsynced = !sync;
+    });
+  }
+
+  /** Runs one write at a time; a failure poisons the engine (see `failure`). */
   private async exclusive(run: () => Promise<void>): Promise<void> {
     this.checkHealthy();
     this.inFlight = true;
@@ -418,24 +357,13 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
         w.checkpoint(group, log.storedHardState(), meta);
       }
     }
-    w.seal(seq);
-    const file = this.dir.create(segmentName(seq));
-    try {
-      file.writeAt(w.bytes, w.length, 0);
-      await file.sync();
-      await this.dir.syncDirectory();
-    } catch (err) {
-      file.close();
-      await this.dir.remove(segmentName(seq)).catch(() => undefined);
-      throw err;
-    }
+    const file = await createSegment(this.dir, seq, w);
     // From here on, the new segment is where the log continues.
     for (const group of rewrite) for (const m of this.pins.values()) m.delete(group);
-    this.file?.close();
+    this.file.close();
     this.file = file;
     this.seq = seq;
     this.size = w.length;
-    this.bytesWritten += w.length;
     this.bytesRewritten += rewritten;
     this.pins.set(seq, pins);
     w.clear();
@@ -450,6 +378,25 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       throw new Error(`the Raft log could not be written (${this.failure.message}); nothing more is written until the node restarts and replays its log`);
     }
   }
+}
+
+/**
+ * Creates segment `seq` holding the writer's record (its first, with the segment start), synced
+ * with its directory entry; a failed creation leaves no file behind.
+ */
+async function createSegment(dir: SegmentDirectory, seq: number, w: RecordWriter): Promise<SegmentFile> {
+  w.seal(seq);
+  const file = dir.create(segmentName(seq));
+  try {
+    file.writeAt(w.bytes, w.length, 0);
+    await file.sync();
+    await dir.syncDirectory();
+  } catch (err) {
+    file.close();
+    await dir.remove(segmentName(seq)).catch(() => undefined);
+    throw err;
+  }
+  return file;
 }
 
 export type OpenSegmentLogOptions = SegmentLogOptions & ({ readonly path: string } | { readonly directory: SegmentDirectory });

@@ -106,12 +106,50 @@ export class DiskSegmentDirectory implements SegmentDirectory {
   }
 }
 
-interface MemoryFileState {
-  data: Uint8Array;
-  length: number;
-  synced: number;
-  /** Whether its directory entry survives a crash (created before the last syncDirectory). */
-  linked: boolean;
+/**
+ * One file's bytes as a disk model holds them: what was written (the page cache), how much of it
+ * is synced, and whether its directory entry survives a crash. The in-memory directory here and
+ * the simulator's disk both keep their files as these.
+ */
+export class SegmentFileImage {
+  data = new Uint8Array(1024);
+  length = 0;
+  synced = 0;
+  /** Whether its directory entry survives a crash (the directory was synced after its creation). */
+  linked = false;
+
+  write(bytes: Uint8Array, length: number, position: number): void {
+    assert(position <= this.length, 'a write past the end of a segment file');
+    const end = position + length;
+    if (end > this.data.length) {
+      const grown = new Uint8Array(Math.max(end, this.data.length * 2));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(bytes.subarray(0, length), position);
+    this.length = Math.max(this.length, end);
+    this.synced = Math.min(this.synced, position);
+  }
+
+  /** A sync issued when the file held `upTo` bytes has completed. */
+  syncedUpTo(upTo: number): void {
+    this.synced = Math.max(this.synced, Math.min(upTo, this.length));
+  }
+
+  truncate(length: number): void {
+    this.length = Math.min(this.length, length);
+    this.synced = Math.min(this.synced, this.length);
+  }
+
+  /** A power failure: what was synced stays, plus the first `keep` unsynced bytes (a torn write). */
+  crash(keep: number): void {
+    this.length = this.synced + Math.min(this.length - this.synced, Math.max(0, keep));
+    this.synced = this.length;
+  }
+
+  bytes(): Uint8Array {
+    return this.data.slice(0, this.length);
+  }
 }
 
 /**
@@ -120,7 +158,7 @@ interface MemoryFileState {
  * the directory was never synced for.
  */
 export class MemorySegmentDirectory implements SegmentDirectory {
-  private readonly files = new Map<string, MemoryFileState>();
+  private readonly files = new Map<string, SegmentFileImage>();
   /** Fails the next sync with this error (a full or failing disk), then clears. */
   failNextSync: Error | undefined;
   /** While set, every sync waits for it first (a slow disk, for tests). */
@@ -132,7 +170,7 @@ export class MemorySegmentDirectory implements SegmentDirectory {
 
   create(name: string): SegmentFile {
     assert(!this.files.has(name), `segment file ${name} exists`);
-    const state: MemoryFileState = { data: new Uint8Array(1024), length: 0, synced: 0, linked: false };
+    const state = new SegmentFileImage();
     this.files.set(name, state);
     return this.handle(name, state);
   }
@@ -146,7 +184,7 @@ export class MemorySegmentDirectory implements SegmentDirectory {
   readAll(name: string): Promise<Uint8Array> {
     const state = this.files.get(name);
     assert(state !== undefined, `segment file ${name} does not exist`);
-    return Promise.resolve(state.data.slice(0, state.length));
+    return Promise.resolve(state.bytes());
   }
 
   remove(name: string): Promise<void> {
@@ -160,13 +198,6 @@ export class MemorySegmentDirectory implements SegmentDirectory {
     return Promise.resolve();
   }
 
-  /** Total bytes held over all files. */
-  bytes(): number {
-    let n = 0;
-    for (const f of this.files.values()) n += f.length;
-    return n;
-  }
-
   /** A power failure: unsynced bytes are lost, except `tornBytes(name, unsynced)` of them kept as garbage-free prefix. */
   crash(tornBytes: (name: string, unsynced: number) => number = () => 0): void {
     for (const [name, f] of [...this.files]) {
@@ -174,9 +205,7 @@ export class MemorySegmentDirectory implements SegmentDirectory {
         this.files.delete(name);
         continue;
       }
-      const keep = Math.min(f.length - f.synced, Math.max(0, tornBytes(name, f.length - f.synced)));
-      f.length = f.synced + keep;
-      f.synced = f.length;
+      f.crash(tornBytes(name, f.length - f.synced));
     }
   }
 
@@ -187,26 +216,14 @@ export class MemorySegmentDirectory implements SegmentDirectory {
     f.data[position] = f.data[position]! ^ 0xff;
   }
 
-  private handle(name: string, state: MemoryFileState): SegmentFile {
+  private handle(name: string, state: SegmentFileImage): SegmentFile {
     let open = true;
-    const live = (): MemoryFileState => {
+    const live = (): SegmentFileImage => {
       assert(open && this.files.get(name) === state, `segment file ${name} is closed or removed`);
       return state;
     };
     return {
-      writeAt: (bytes, length, position) => {
-        const f = live();
-        assert(position <= f.length, 'a write past the end of a segment file');
-        const end = position + length;
-        if (end > f.data.length) {
-          const grown = new Uint8Array(Math.max(end, f.data.length * 2));
-          grown.set(f.data.subarray(0, f.length));
-          f.data = grown;
-        }
-        f.data.set(bytes.subarray(0, length), position);
-        f.length = Math.max(f.length, end);
-        if (position < f.synced) f.synced = position;
-      },
+      writeAt: (bytes, length, position) => live().write(bytes, length, position),
       sync: async () => {
         const f = live();
         const upTo = f.length;
@@ -216,13 +233,9 @@ export class MemorySegmentDirectory implements SegmentDirectory {
           this.failNextSync = undefined;
           throw error;
         }
-        f.synced = Math.max(f.synced, Math.min(upTo, f.length));
+        f.syncedUpTo(upTo);
       },
-      truncate: (length) => {
-        const f = live();
-        f.length = Math.min(f.length, length);
-        f.synced = Math.min(f.synced, length);
-      },
+      truncate: (length) => live().truncate(length),
       close: () => {
         open = false;
       },

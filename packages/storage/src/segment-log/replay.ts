@@ -6,7 +6,8 @@
  * engine reports it as corruption when it builds the logs.
  */
 import type { GroupId } from '@ringkv/stdx';
-import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META } from '../group-log';
+import { CorruptionError } from '../errors';
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog } from '../group-log';
 import type { LogEntry, LogHardState, LogSnapshot } from '../interfaces';
 import type { RecordVisitor } from './codec';
 
@@ -25,10 +26,9 @@ export class Replay implements RecordVisitor {
   readonly groups = new Map<GroupId, ReplayGroup>();
   readonly pins = new Map<number, Map<GroupId, number>>();
   seq = 0;
-  startSeen: { seq: number; oldestNeeded: number } | undefined;
 
-  segmentStart(seq: number, oldestNeeded: number): void {
-    this.startSeen = { seq, oldestNeeded };
+  segmentStart(): void {
+    // Checked by the open (readStart) before the record is replayed; nothing to rebuild.
   }
 
   checkpoint(group: GroupId, hs: LogHardState, meta: Meta): void {
@@ -78,6 +78,23 @@ export class Replay implements RecordVisitor {
   drop(group: GroupId): void {
     this.unpin(group);
     this.groups.delete(group);
+  }
+
+  /** Every group's log as replayed, checked: no gap above the compaction point, terms never decrease. */
+  logs(): MemoryGroupLog[] {
+    const out: MemoryGroupLog[] = [];
+    for (const [group, g] of this.groups) {
+      if (g.entries.length > 0 && g.from !== g.meta.index + 1) {
+        throw new CorruptionError(`log gap: entries start at ${g.from}, the compaction point is ${g.meta.index}`, { group, index: g.meta.index + 1 });
+      }
+      let prevTerm = g.meta.term;
+      for (const e of g.entries) {
+        if (e.term < prevTerm) throw new CorruptionError(`entry term ${e.term} is below its predecessor's ${prevTerm}`, { group, index: e.index });
+        prevTerm = e.term;
+      }
+      out.push(new MemoryGroupLog(group, g.hs, g.meta, g.entries));
+    }
+    return out;
   }
 
   private compactTo(g: ReplayGroup, meta: Meta): void {
