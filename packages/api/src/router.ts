@@ -4,7 +4,7 @@
  * when the Store answers NOT_LEADER with a known leader (unless the request was itself forwarded).
  */
 import { StoreError } from '@ringkv/multiraft';
-import type { BatchOp, KvService, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
+import type { BatchOp, DeleteResult, KvService, PutResult, ReadOptions, ScanPartitionResult, SessionTag } from '@ringkv/multiraft';
 import { nodeId } from '@ringkv/stdx';
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
@@ -121,15 +121,27 @@ function cursorToKey(cursor: string): Uint8Array {
   return base64ToBytes(cursor);
 }
 
+/**
+ * On an answer a node got by forwarding the call to the partition's leader: who that leader is,
+ * so a smart client sends its next call to it directly. Without it a client whose placement
+ * named a former leader went through that node (an extra hop each call) until its placement
+ * aged out (the SDK reloads it every 5 s).
+ */
+export interface ServedBy {
+  readonly leaderHint?: number;
+  readonly leaderAddress?: string;
+}
+
 export function createAppRouter(deps: AppRouterDeps) {
   const { kv, forwarder } = deps;
 
   /**
    * Runs `local`; on NOT_LEADER with a known leader, forwards `input` to it on `path`. A
    * StoreError from either becomes the TRPCError with its code. One async frame on the path
-   * every request takes (the local call), the rest only on NOT_LEADER.
+   * every request takes (the local call), the rest only on NOT_LEADER. With `servedBy`, a
+   * forwarded answer (an object) also names the leader that served it (ServedBy).
    */
-  async function localOrForward<T>(ctx: AppContext, path: ForwardablePath, input: unknown, local: () => Promise<T>): Promise<T> {
+  async function localOrForward<T>(ctx: AppContext, path: ForwardablePath, input: unknown, local: () => Promise<T>, servedBy = false): Promise<T> {
     try {
       return await local();
     } catch (error) {
@@ -143,7 +155,10 @@ export function createAppRouter(deps: AppRouterDeps) {
       if (forwarder === undefined || ctx.forwarded === true || leader === undefined || leader <= 0 || leader === kv.nodeId) {
         throw toTRPCError(withAddress);
       }
-      return storeCall(() => forwarder.forward(nodeId(leader), path, input) as Promise<T>);
+      const answer = await storeCall(() => forwarder.forward(nodeId(leader), path, input) as Promise<T>);
+      if (!servedBy || typeof answer !== 'object' || answer === null) return answer;
+      const address = kv.apiAddressOf(leader);
+      return { ...answer, leaderHint: leader, ...(address === undefined ? {} : { leaderAddress: address }) } satisfies ServedBy;
     }
   }
 
@@ -172,29 +187,45 @@ export function createAppRouter(deps: AppRouterDeps) {
     }
   }
 
+  // The three calls a smart client sends one key at a time: a forwarded answer names the leader.
   function getOne(ctx: AppContext, input: z.output<typeof getInput>) {
-    return localOrForward(ctx, 'kv.get', input, async () => {
-      const key = keyFromWire(input.key as WireKey);
-      const result = await kv.get(key, readOptions(input));
-      return { entry: result.record === null ? null : entryToWire(key, result.record), revision: result.revision };
-    });
+    return localOrForward(
+      ctx,
+      'kv.get',
+      input,
+      async (): Promise<{ entry: WireEntry | null; revision: number } & ServedBy> => {
+        const key = keyFromWire(input.key as WireKey);
+        const result = await kv.get(key, readOptions(input));
+        return { entry: result.record === null ? null : entryToWire(key, result.record), revision: result.revision };
+      },
+      true,
+    );
   }
 
   function putOne(ctx: AppContext, input: z.output<typeof putInput>) {
-    return localOrForward(ctx, 'kv.put', input, () =>
-      kv.put({
-        key: keyFromWire(input.key as WireKey),
-        value: valueFromWire(input.value as WireValue),
-        ifVersion: input.ifVersion,
-        ttlMs: input.ttlMs,
-        session: input.session,
-      }),
+    return localOrForward(
+      ctx,
+      'kv.put',
+      input,
+      (): Promise<PutResult & ServedBy> =>
+        kv.put({
+          key: keyFromWire(input.key as WireKey),
+          value: valueFromWire(input.value as WireValue),
+          ifVersion: input.ifVersion,
+          ttlMs: input.ttlMs,
+          session: input.session,
+        }),
+      true,
     );
   }
 
   function deleteOne(ctx: AppContext, input: z.output<typeof deleteInput>) {
-    return localOrForward(ctx, 'kv.delete', input, () =>
-      kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
+    return localOrForward(
+      ctx,
+      'kv.delete',
+      input,
+      (): Promise<DeleteResult & ServedBy> => kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
+      true,
     );
   }
 

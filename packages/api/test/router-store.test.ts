@@ -95,6 +95,37 @@ describe('router over real Stores', () => {
     expect((await c.drive(at(3).cluster.health())).ok).toBe(true);
   });
 
+  it('names the leader on a forwarded get, put or delete, and nothing on an answer served locally', async () => {
+    cluster = await TestCluster.create();
+    const c = cluster;
+    await c.waitForPreferredLeaders();
+    const at = callers(c);
+    let seq = 0;
+    const session = () => ({ clientId: 'served-by', seq: ++seq });
+    const key = 'alpha';
+    const partition = c.store(1).partitionOf(new TextEncoder().encode(key));
+    const leader = c.leaderIdOf(partition)!;
+    const follower = c.ids.find((id) => id !== leader)!;
+    const value = { type: 'string' as const, data: 'v' };
+    const named = { leaderHint: leader, leaderAddress: `api-${leader}` };
+
+    expect(await c.drive(at(follower).kv.put({ key, value, session: session() }))).toMatchObject(named);
+    expect(await c.drive(at(follower).kv.get({ key }))).toMatchObject(named);
+    // In a pipeline each forwarded call's slot carries it too.
+    const piped = await c.drive(at(follower).kv.pipeline({ calls: [{ path: 'kv.get', input: { key } }] }));
+    expect(piped.results[0]).toMatchObject({ ok: true, data: named });
+    expect(await c.drive(at(follower).kv.delete({ key, session: session() }))).toMatchObject({ deleted: true, ...named });
+
+    for (const answer of [
+      await c.drive(at(leader).kv.put({ key, value, session: session() })),
+      await c.drive(at(leader).kv.get({ key })),
+      await c.drive(at(leader).kv.delete({ key, session: session() })),
+    ]) {
+      expect(answer).not.toHaveProperty('leaderHint');
+      expect(answer).not.toHaveProperty('leaderAddress');
+    }
+  });
+
   it('refuses bad input before it reaches Raft', async () => {
     cluster = await TestCluster.create();
     const c = cluster;

@@ -69,7 +69,7 @@ export async function withRetries<T>(
       // The attempt ends when its token fires even if the transport ignores the token: the
       // deadline holds whatever the transport does.
       const result = await untilCancelled(send({ endpoint, cancel: token, number: attempt }), token);
-      router.onSuccess(endpoint);
+      router.onSuccess(endpoint, spec.partition, result);
       return result;
     } catch (raw) {
       if (callerSignal?.aborted) throw abortReason(callerSignal);

@@ -103,11 +103,22 @@ export class Router {
   }
 
   /**
-   * An answer came back from `endpoint`. It says nothing about who leads: a follower forwards
-   * what it cannot serve, so leaders are learned only from the placement and NOT_LEADER hints.
+   * An answer came back from `endpoint`. That alone says nothing about who leads (a follower
+   * forwards what it cannot serve), but a forwarded get, put or delete names the leader that
+   * served it (`leaderHint`, `leaderAddress`): the next call to `partition` goes there directly
+   * instead of through `endpoint` until the placement ages out.
    */
-  onSuccess(endpoint: string): void {
+  onSuccess(endpoint: string, partition?: number, answer?: unknown): void {
     this.downUntilMs.delete(endpoint);
+    const placement = this.placement;
+    if (placement === undefined || partition === undefined || typeof answer !== 'object' || answer === null) return;
+    const { leaderHint, leaderAddress } = answer as { leaderHint?: unknown; leaderAddress?: unknown };
+    if (typeof leaderHint !== 'number' || !Number.isSafeInteger(leaderHint) || leaderHint <= 0) return;
+    // A node this client has no address for is learned from the answer; a known one keeps the
+    // address the client was given.
+    if (typeof leaderAddress === 'string' && placement.addressOf(leaderHint) === undefined) placement.setNodeAddress(leaderHint, leaderAddress);
+    const hinted = placement.addressOf(leaderHint);
+    if (hinted !== undefined && hinted !== endpoint && !this.isDown(hinted)) placement.setLeader(partition, leaderHint);
   }
 
   /** Learns from a failed attempt; returns whether the next attempt may go at once (a fresh hint). */

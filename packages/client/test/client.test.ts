@@ -56,6 +56,43 @@ describe('routing', () => {
     expect(cluster.calls.slice(again).map((c) => c.endpoint)).toEqual(['n3']);
   });
 
+  it('after a forwarded answer names the new leader, sends the next calls straight to it', async () => {
+    const { cluster, client, run } = setup();
+    cluster.forwarding = true;
+    const key = keyIn(cluster, 1); // led by n2
+    await run(client.put(key, 'a'));
+    cluster.partitions[1]!.leader = 3;
+    const before = cluster.calls.length;
+    // The former leader forwards this one (one call, answered), and its answer names n3...
+    await run(client.put(key, 'b'));
+    expect(cluster.calls.slice(before).map((c) => c.endpoint)).toEqual(['n2']);
+    expect(cluster.forwarded).toBe(1);
+    // ...so a get, a put and a delete after it go to n3 with no hop and no placement reload.
+    const after = cluster.calls.length;
+    expect((await run(client.get(key)))!.value).toBe('b');
+    await run(client.put(key, 'c'));
+    await run(client.delete(key));
+    expect(cluster.calls.slice(after).map((c) => c.endpoint)).toEqual(['n3', 'n3', 'n3']);
+    expect(cluster.forwarded).toBe(1);
+    expect(cluster.callsTo('cluster.placement')).toHaveLength(1);
+  });
+
+  it('learns the address of a leader it had none for from a forwarded answer', async () => {
+    const { cluster, client, run } = setup();
+    cluster.forwarding = true;
+    const key = keyIn(cluster, 0); // led by n1
+    await run(client.get(key));
+    // A node that joined after the placement was loaded: the placement names no address for it.
+    const placement = (client as unknown as { router: { currentPlacement(): { addressOf(n: number): string | undefined } } }).router.currentPlacement();
+    expect(placement.addressOf(4)).toBeUndefined();
+    cluster.partitions[0]!.leader = 4;
+    await run(client.get(key));
+    expect(placement.addressOf(4)).toBe('n4');
+    const after = cluster.calls.length;
+    await run(client.get(key));
+    expect(cluster.calls.slice(after).map((c) => c.endpoint)).toEqual(['n4']);
+  });
+
   it('without a hint, refreshes the placement and tries other replicas until the leader answers', async () => {
     const { cluster, client, clock, run } = setup();
     const key = keyIn(cluster, 0);

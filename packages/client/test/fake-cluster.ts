@@ -55,6 +55,11 @@ export class FakeCluster implements ClientTransport {
   readonly deaf = new Set<string>();
   /** Endpoints that apply the next N writes but lose the reply (the socket closes). */
   readonly loseReplies = new Map<string, number>();
+  /** Followers forward gets, puts and deletes to the leader (as a node does) instead of answering
+   *  NOT_LEADER, and name the leader on the answer (leaderHint, leaderAddress). */
+  forwarding = false;
+  /** Calls a follower served by forwarding them. */
+  forwarded = 0;
   /** NOT_LEADER answers: 'correct' hint, no hint, or a hint naming a wrong node. */
   hintMode: 'correct' | 'none' | 'wrong' = 'correct';
   /** Whether cluster.placement reports current leaders (false: stale view, replicas only). */
@@ -168,6 +173,11 @@ export class FakeCluster implements ClientTransport {
       throw new RingKVError('UNAVAILABLE', 'left out of a pipeline answer over its limit', { partition, retryAfterMs: 0, answerLimitBytes: 16 });
     }
     const stale = path === 'kv.get' && input.consistency === 'stale';
+    if (state.leader !== node && !stale && this.forwarding && (path === 'kv.get' || path === 'kv.put' || path === 'kv.delete')) {
+      this.forwarded++;
+      const answer = this.serve(state.leader, path, input) as object;
+      return { ...answer, leaderHint: state.leader, leaderAddress: addressOf(state.leader) };
+    }
     if (state.leader !== node && !stale) {
       const hint = this.hintMode === 'correct' ? state.leader : this.hintMode === 'wrong' ? NODES.find((n) => n !== node && n !== state.leader)! : undefined;
       throw new RingKVError('NOT_LEADER', `node ${node} does not lead partition ${partition}`, {
