@@ -122,14 +122,20 @@ function cursorToKey(cursor: string): Uint8Array {
 }
 
 /**
- * On an answer a node got by forwarding the call to the partition's leader: who that leader is,
- * so a smart client sends its next call to it directly. Without it a client whose placement
+ * On an answer a node got by forwarding the call to the partition's leader (a get, put or
+ * delete; a getMany or writeBatch of one partition's keys): who that leader is, so a smart client
+ * sends its next call to it directly. Without it a client whose placement
  * named a former leader went through that node (an extra hop each call) until its placement
  * aged out (the SDK reloads it every 5 s).
  */
 export interface ServedBy {
   readonly leaderHint?: number;
   readonly leaderAddress?: string;
+}
+
+/** The ServedBy fields of an answer, alone. */
+function servedByOf(answer: ServedBy): ServedBy {
+  return answer.leaderHint === undefined ? {} : { leaderHint: answer.leaderHint, ...(answer.leaderAddress === undefined ? {} : { leaderAddress: answer.leaderAddress }) };
 }
 
 export function createAppRouter(deps: AppRouterDeps) {
@@ -168,26 +174,31 @@ export function createAppRouter(deps: AppRouterDeps) {
     ops: readonly BatchOpInput[],
     indexes: readonly number[],
     session: SessionTag,
-  ): Promise<WireBatchOutcome> {
+  ): Promise<{ outcome: WireBatchOutcome; servedBy: ServedBy }> {
     try {
-      const revision = await localOrForward(ctx, 'kv.writeBatch', { ops, session }, async () => {
-        const result = await kv.writeBatch(partition, ops.map(batchOpFromWire), session);
-        return { partitions: [{ partition, ok: true as const, revision: result.revision, ops: ops.map((_, i) => i) }] };
-      }).then((out: { partitions: readonly WireBatchOutcome[] }) => {
-        const only = out.partitions[0];
-        if (out.partitions.length !== 1 || only === undefined) throw internalError('a forwarded single-partition batch came back with several outcomes');
-        if (!only.ok) throw new StoreError(only.error.code as StoreError['code'], only.error.message, (only.error.data ?? {}) as StoreError['data']);
-        return only.revision;
-      });
-      return { partition, ok: true, revision, ops: indexes };
+      const out = await localOrForward(
+        ctx,
+        'kv.writeBatch',
+        { ops, session },
+        async (): Promise<{ partitions: readonly WireBatchOutcome[] } & ServedBy> => {
+          const result = await kv.writeBatch(partition, ops.map(batchOpFromWire), session);
+          return { partitions: [{ partition, ok: true as const, revision: result.revision, ops: ops.map((_, i) => i) }] };
+        },
+        true,
+      );
+      const only = out.partitions[0];
+      if (out.partitions.length !== 1 || only === undefined) throw internalError('a forwarded single-partition batch came back with several outcomes');
+      if (!only.ok) throw new StoreError(only.error.code as StoreError['code'], only.error.message, (only.error.data ?? {}) as StoreError['data']);
+      return { outcome: { partition, ok: true, revision: only.revision, ops: indexes }, servedBy: servedByOf(out) };
     } catch (error) {
       const data = error instanceof StoreError ? error : error instanceof Error && error.cause instanceof StoreError ? error.cause : undefined;
       if (data === undefined) throw error;
-      return { partition, ok: false, ops: indexes, error: { code: data.code, message: data.message, data: { ...data.data } } };
+      return { outcome: { partition, ok: false, ops: indexes, error: { code: data.code, message: data.message, data: { ...data.data } } }, servedBy: {} };
     }
   }
 
-  // The three calls a smart client sends one key at a time: a forwarded answer names the leader.
+  // What a smart client sends a leader (a get, put or delete, a getMany or writeBatch of one
+  // partition's keys): a forwarded answer names that leader.
   function getOne(ctx: AppContext, input: z.output<typeof getInput>) {
     return localOrForward(
       ctx,
@@ -262,15 +273,24 @@ export function createAppRouter(deps: AppRouterDeps) {
         else list.push(i);
       });
       const entries: Array<WireEntry | null> = new Array(input.keys.length).fill(null);
+      let servedBy: ServedBy = {};
       await Promise.all(
         [...byPartition.values()].map(async (indexes) => {
           const keys = indexes.map((i) => input.keys[i]!);
-          const sub = await localOrForward(ctx, 'kv.getMany', { keys, ...readOptions(input) }, async () => {
-            const bytes = keys.map((k) => keyFromWire(k as WireKey));
-            const { records } = await kv.getMany(bytes, readOptions(input));
-            return { entries: records.map((r, j) => (r === null ? null : entryToWire(bytes[j]!, r))) };
-          });
+          const sub = await localOrForward(
+            ctx,
+            'kv.getMany',
+            { keys, ...readOptions(input) },
+            async (): Promise<{ entries: Array<WireEntry | null> } & ServedBy> => {
+              const bytes = keys.map((k) => keyFromWire(k as WireKey));
+              const { records } = await kv.getMany(bytes, readOptions(input));
+              return { entries: records.map((r, j) => (r === null ? null : entryToWire(bytes[j]!, r))) };
+            },
+            true,
+          );
           indexes.forEach((i, j) => (entries[i] = sub.entries[j] ?? null));
+          // One partition's keys (what the SDK sends each leader): the answer names who served it.
+          if (byPartition.size === 1) servedBy = servedByOf(sub);
         }),
       );
       // Each partition's part is bounded where it is read; keys of many partitions add up here.
@@ -280,7 +300,7 @@ export function createAppRouter(deps: AppRouterDeps) {
           throw toTRPCError(new StoreError('TOO_LARGE', `the ${input.keys.length} keys asked for hold about ${bytes} bytes of keys and values, over the ${ANSWER_BYTES_MAX} one answer carries; ask for fewer keys at once`, { answerLimitBytes: ANSWER_BYTES_MAX }));
         }
       }
-      return { entries };
+      return { entries, ...servedBy };
     }),
 
     put: mutation(putInput, ({ ctx, input }) => putOne(ctx, input)),
@@ -307,12 +327,13 @@ export function createAppRouter(deps: AppRouterDeps) {
         if (list === undefined) byPartition.set(p, [i]);
         else list.push(i);
       });
-      const partitions = await Promise.all(
+      const parts = await Promise.all(
         [...byPartition.entries()]
           .sort((a, b) => a[0] - b[0])
           .map(([p, indexes]) => writePartition(ctx, p, indexes.map((i) => input.ops[i]!), indexes, input.session)),
       );
-      return { partitions };
+      // One partition's ops (what the SDK sends each leader): the answer names who served it.
+      return { partitions: parts.map((part) => part.outcome), ...(parts.length === 1 ? parts[0]!.servedBy : {}) };
     }),
 
     /**

@@ -95,7 +95,7 @@ describe('router over real Stores', () => {
     expect((await c.drive(at(3).cluster.health())).ok).toBe(true);
   });
 
-  it('names the leader on a forwarded get, put or delete, and nothing on an answer served locally', async () => {
+  it('names the leader on a forwarded get, put, delete, and one partition\'s getMany or writeBatch; nothing on an answer served locally', async () => {
     cluster = await TestCluster.create();
     const c = cluster;
     await c.waitForPreferredLeaders();
@@ -116,7 +116,22 @@ describe('router over real Stores', () => {
     expect(piped.results[0]).toMatchObject({ ok: true, data: named });
     expect(await c.drive(at(follower).kv.delete({ key, session: session() }))).toMatchObject({ deleted: true, ...named });
 
+    // A getMany or writeBatch of this one partition's keys (what the SDK sends a leader) too...
+    const other = ['beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'].find((k) => c.store(1).partitionOf(new TextEncoder().encode(k)) === partition);
+    const apart = ['beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'].find((k) => c.store(1).partitionOf(new TextEncoder().encode(k)) !== partition)!;
+    const samePartition = other === undefined ? [key] : [key, other];
+    expect(await c.drive(at(follower).kv.getMany({ keys: samePartition }))).toMatchObject(named);
+    const oneBatch = await c.drive(at(follower).kv.writeBatch({ ops: samePartition.map((k) => ({ op: 'put' as const, key: k, value })), session: session() }));
+    expect(oneBatch).toMatchObject({ partitions: [{ ok: true }], ...named });
+    // ...but not one spanning partitions (no single leader served it).
+    expect(await c.drive(at(follower).kv.getMany({ keys: [key, apart] }))).not.toHaveProperty('leaderHint');
+    const spanning = await c.drive(at(follower).kv.writeBatch({ ops: [key, apart].map((k) => ({ op: 'put' as const, key: k, value })), session: session() }));
+    expect(spanning.partitions).toHaveLength(2);
+    expect(spanning).not.toHaveProperty('leaderHint');
+
     for (const answer of [
+      await c.drive(at(leader).kv.getMany({ keys: samePartition })),
+      await c.drive(at(leader).kv.writeBatch({ ops: [{ op: 'delete' as const, key }], session: session() })),
       await c.drive(at(leader).kv.put({ key, value, session: session() })),
       await c.drive(at(leader).kv.get({ key })),
       await c.drive(at(leader).kv.delete({ key, session: session() })),

@@ -77,6 +77,24 @@ describe('routing', () => {
     expect(cluster.callsTo('cluster.placement')).toHaveLength(1);
   });
 
+  it('learns a moved leader from a forwarded getMany or writeBatch of one partition as well', async () => {
+    const { cluster, client, run } = setup();
+    cluster.forwarding = true;
+    const [a, b] = [keyIn(cluster, 2, 'a'), keyIn(cluster, 3, 'b')]; // led by n3 and n1
+    await run(client.put(a, 'x'));
+    await run(client.put(b, 'y'));
+    cluster.partitions[2]!.leader = 1;
+    cluster.partitions[3]!.leader = 2;
+    await run(client.getMany([a]));
+    await run(client.writeBatch([{ op: 'put', key: b, value: 'z' }]));
+    expect(cluster.forwarded).toBe(2);
+    const after = cluster.calls.length;
+    await run(client.get(a));
+    await run(client.get(b));
+    expect(cluster.calls.slice(after).map((c) => c.endpoint)).toEqual(['n1', 'n2']);
+    expect(cluster.forwarded).toBe(2);
+  });
+
   it('learns the address of a leader it had none for from a forwarded answer', async () => {
     const { cluster, client, run } = setup();
     cluster.forwarding = true;

@@ -55,8 +55,9 @@ export class FakeCluster implements ClientTransport {
   readonly deaf = new Set<string>();
   /** Endpoints that apply the next N writes but lose the reply (the socket closes). */
   readonly loseReplies = new Map<string, number>();
-  /** Followers forward gets, puts and deletes to the leader (as a node does) instead of answering
-   *  NOT_LEADER, and name the leader on the answer (leaderHint, leaderAddress). */
+  /** Followers forward gets, puts, deletes, getManys and writeBatches to the leader (as a node
+   *  does) instead of answering NOT_LEADER, and name the leader on the answer (leaderHint,
+   *  leaderAddress; the fake's getMany and writeBatch hold one partition's keys, as the SDK sends). */
   forwarding = false;
   /** Calls a follower served by forwarding them. */
   forwarded = 0;
@@ -173,7 +174,7 @@ export class FakeCluster implements ClientTransport {
       throw new RingKVError('UNAVAILABLE', 'left out of a pipeline answer over its limit', { partition, retryAfterMs: 0, answerLimitBytes: 16 });
     }
     const stale = path === 'kv.get' && input.consistency === 'stale';
-    if (state.leader !== node && !stale && this.forwarding && (path === 'kv.get' || path === 'kv.put' || path === 'kv.delete')) {
+    if (state.leader !== node && !stale && this.forwarding && (path === 'kv.get' || path === 'kv.put' || path === 'kv.delete' || path === 'kv.getMany' || path === 'kv.writeBatch')) {
       this.forwarded++;
       const answer = this.serve(state.leader, path, input) as object;
       return { ...answer, leaderHint: state.leader, leaderAddress: addressOf(state.leader) };
