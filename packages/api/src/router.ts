@@ -122,11 +122,11 @@ function cursorToKey(cursor: string): Uint8Array {
 }
 
 /**
- * On an answer a node got by forwarding the call to the partition's leader (a get, put or
- * delete; a getMany or writeBatch of one partition's keys): who that leader is, so a smart client
- * sends its next call to it directly. Without it a client whose placement
- * named a former leader went through that node (an extra hop each call) until its placement
- * aged out (the SDK reloads it every 5 s).
+ * On an answer a node got by forwarding the call to the partition's leader (any single-partition
+ * call: a get, put, delete or scanPartition; a getMany or writeBatch of one partition's keys): who
+ * that leader is, so a smart client sends its next call to it directly. Without it a client whose
+ * placement named a former leader went through that node (an extra hop each call) until its
+ * placement aged out (the SDK reloads it every 5 s).
  */
 export interface ServedBy {
   readonly leaderHint?: number;
@@ -144,10 +144,10 @@ export function createAppRouter(deps: AppRouterDeps) {
   /**
    * Runs `local`; on NOT_LEADER with a known leader, forwards `input` to it on `path`. A
    * StoreError from either becomes the TRPCError with its code. One async frame on the path
-   * every request takes (the local call), the rest only on NOT_LEADER. With `servedBy`, a
-   * forwarded answer (an object) also names the leader that served it (ServedBy).
+   * every request takes (the local call), the rest only on NOT_LEADER. A forwarded answer (an
+   * object) also names the leader that served it (ServedBy).
    */
-  async function localOrForward<T>(ctx: AppContext, path: ForwardablePath, input: unknown, local: () => Promise<T>, servedBy = false): Promise<T> {
+  async function localOrForward<T>(ctx: AppContext, path: ForwardablePath, input: unknown, local: () => Promise<T>): Promise<T> {
     try {
       return await local();
     } catch (error) {
@@ -162,7 +162,7 @@ export function createAppRouter(deps: AppRouterDeps) {
         throw toTRPCError(withAddress);
       }
       const answer = await storeCall(() => forwarder.forward(nodeId(leader), path, input) as Promise<T>);
-      if (!servedBy || typeof answer !== 'object' || answer === null) return answer;
+      if (typeof answer !== 'object' || answer === null) return answer;
       const address = kv.apiAddressOf(leader);
       return { ...answer, leaderHint: leader, ...(address === undefined ? {} : { leaderAddress: address }) } satisfies ServedBy;
     }
@@ -184,7 +184,6 @@ export function createAppRouter(deps: AppRouterDeps) {
           const result = await kv.writeBatch(partition, ops.map(batchOpFromWire), session);
           return { partitions: [{ partition, ok: true as const, revision: result.revision, ops: ops.map((_, i) => i) }] };
         },
-        true,
       );
       const only = out.partitions[0];
       if (out.partitions.length !== 1 || only === undefined) throw internalError('a forwarded single-partition batch came back with several outcomes');
@@ -209,7 +208,6 @@ export function createAppRouter(deps: AppRouterDeps) {
         const result = await kv.get(key, readOptions(input));
         return { entry: result.record === null ? null : entryToWire(key, result.record), revision: result.revision };
       },
-      true,
     );
   }
 
@@ -226,7 +224,6 @@ export function createAppRouter(deps: AppRouterDeps) {
           ttlMs: input.ttlMs,
           session: input.session,
         }),
-      true,
     );
   }
 
@@ -236,7 +233,6 @@ export function createAppRouter(deps: AppRouterDeps) {
       'kv.delete',
       input,
       (): Promise<DeleteResult & ServedBy> => kv.delete({ key: keyFromWire(input.key as WireKey), ifVersion: input.ifVersion, session: input.session }),
-      true,
     );
   }
 
@@ -286,7 +282,6 @@ export function createAppRouter(deps: AppRouterDeps) {
               const { records } = await kv.getMany(bytes, readOptions(input));
               return { entries: records.map((r, j) => (r === null ? null : entryToWire(bytes[j]!, r))) };
             },
-            true,
           );
           indexes.forEach((i, j) => (entries[i] = sub.entries[j] ?? null));
           // One partition's keys (what the SDK sends each leader): the answer names who served it.
