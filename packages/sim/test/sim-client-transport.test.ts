@@ -54,7 +54,8 @@ describe('SimClientTransport over SimApi (the real router behind a simulated net
     const w = world();
     const r = await w.run(() => w.transport.call(simApiAddress(1), 'kv.put', { key: 'a', value: { type: 'string', data: 'x' }, session: w.session }, { cancel: w.cancel() }));
     expect(r.error).toBeUndefined();
-    expect(r.value).toEqual({ version: 1, createRevision: 1, modRevision: 1 });
+    // The forwarded answer names the leader that served it (ServedBy), as over HTTP.
+    expect(r.value).toEqual({ version: 1, createRevision: 1, modRevision: 1, leaderHint: 2 });
     expect(w.kvs[1]!.data.size).toBe(1);
     expect(w.kvs[0]!.data.size).toBe(0);
     expect(w.api.stats.forwarded).toBe(1);
