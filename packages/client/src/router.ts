@@ -104,9 +104,9 @@ export class Router {
 
   /**
    * An answer came back from `endpoint`. That alone says nothing about who leads (a follower
-   * forwards what it cannot serve), but a forwarded get, put or delete names the leader that
-   * served it (`leaderHint`, `leaderAddress`): the next call to `partition` goes there directly
-   * instead of through `endpoint` until the placement ages out.
+   * forwards what it cannot serve), but a node's answer to a single-partition call it forwarded
+   * names the leader that served it (`leaderHint`, `leaderAddress`): the next call to `partition`
+   * goes there directly instead of through `endpoint` until the placement ages out.
    */
   onSuccess(endpoint: string, partition?: number, answer?: unknown): void {
     this.downUntilMs.delete(endpoint);
