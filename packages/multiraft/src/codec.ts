@@ -12,6 +12,33 @@ export function pack(value: unknown): Uint8Array {
 }
 
 /**
+ * A msgpack array of values each already packed with pack(): the same bytes pack() gives for the
+ * array of those values (its header, then each element's encoding), without packing them again.
+ */
+export function packedArray(items: readonly Uint8Array[], from = 0, to = items.length): Uint8Array {
+  const n = to - from;
+  const header = n <= 15 ? 1 : n <= 0xffff ? 3 : 5;
+  let size = header;
+  for (let i = from; i < to; i++) size += items[i]!.length;
+  const out = new Uint8Array(size);
+  if (n <= 15) out[0] = 0x90 | n;
+  else if (n <= 0xffff) {
+    out[0] = 0xdc;
+    out[1] = n >>> 8;
+    out[2] = n & 0xff;
+  } else {
+    out[0] = 0xdd;
+    new DataView(out.buffer).setUint32(1, n);
+  }
+  let at = header;
+  for (let i = from; i < to; i++) {
+    out.set(items[i]!, at);
+    at += items[i]!.length;
+  }
+  return out;
+}
+
+/**
  * Decodes from a throwaway view of `bytes`, never from `bytes` itself: msgpackr caches a DataView
  * on its source as a new property (`source.dataView`), and the bytes decoded here are mostly kept
  * (a log entry's command, kept in the in-memory log and decoded again on every replica). Each then

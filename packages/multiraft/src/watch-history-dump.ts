@@ -18,7 +18,7 @@
 import type { GroupId } from '@ringkv/stdx';
 import { utf8Encode } from '@ringkv/stdx';
 import type { KvEngine, Value } from '@ringkv/storage';
-import { asBytes, pack, unpack } from './codec';
+import { asBytes, pack, packedArray, unpack } from './codec';
 import type { WatchEvent } from './facade';
 import type { WatchHub } from './watch-hub';
 
@@ -80,8 +80,9 @@ export async function saveWatchHistory(
       startRevision = events[events.length - eventsMaxPerPartition]!.modRevision + 1;
       events = events.filter((e) => e.modRevision >= startRevision);
     }
-    const packed = events.map(packEvent);
-    const sizes = packed.map((e) => pack(e).length);
+    // Each event packed once: its size decides the chunks, its bytes go into one.
+    const packed = events.map((e) => pack(packEvent(e)));
+    const sizes = packed.map((e) => e.length);
     // The newest events that each fit a record; the history starts after the newest that does not.
     let from = events.length;
     while (from > 0 && sizes[from - 1]! <= CHUNK_BYTES_MAX) from--;
@@ -94,7 +95,7 @@ export async function saveWatchHistory(
       let end = i;
       let bytes = 0;
       while (end < events.length && end - i < EVENTS_PER_CHUNK && (end === i || bytes + sizes[end]! <= CHUNK_BYTES_MAX)) bytes += sizes[end++]!;
-      batch.put(meta, chunkKey(partition, chunks++), record(pack(packed.slice(i, end))));
+      batch.put(meta, chunkKey(partition, chunks++), record(packedArray(packed, i, end)));
       i = end;
     }
     saved.push({ partition, startRevision, endRevision: kvApplied, chunks });

@@ -7,7 +7,7 @@ import { WatchHub } from '../src/watch-hub';
 import { SnapshotAssembler } from '../src/snapshot-transfer';
 import { ExpiryIndex } from '../src/expiry-index';
 import { StoreError } from '../src/errors';
-import { pack, unpack } from '../src/codec';
+import { pack, packedArray, unpack } from '../src/codec';
 import type { WatchEvent } from '../src/facade';
 
 const base: Message = {
@@ -191,6 +191,20 @@ describe('msgpack decoding (codec.ts)', () => {
     expect(unpack(command)).toEqual({ a: new Uint8Array([1, 2]) });
     expect(Object.getOwnPropertyNames(frame).filter((name) => !/^\d+$/.test(name))).toEqual([]);
     expect(Object.getOwnPropertyNames(command).filter((name) => !/^\d+$/.test(name))).toEqual([]);
+  });
+
+  it('packedArray of values packed one by one gives the bytes pack gives the array (each header size)', () => {
+    const value = (i: number): unknown => (i % 3 === 0 ? [0, new Uint8Array([i & 0xff]), i, 'v'.repeat(i % 40)] : i % 3 === 1 ? { k: i } : 'x'.repeat(i % 300));
+    for (const n of [0, 1, 15, 16, 1000, 65_535, 65_536, 70_000]) {
+      const values = Array.from({ length: n }, (_, i) => value(i));
+      const items = values.map((v) => pack(v));
+      const whole = packedArray(items);
+      expect(Buffer.from(whole).equals(Buffer.from(pack(values)))).toBe(true);
+      expect(unpack(whole)).toEqual(values);
+    }
+    // A range of the items: the array of just those.
+    const items = Array.from({ length: 40 }, (_, i) => pack(i * 1000));
+    expect(unpack(packedArray(items, 10, 30))).toEqual(Array.from({ length: 20 }, (_, i) => (i + 10) * 1000));
   });
 
   it('decodes byte strings as plain Uint8Arrays, also from a Buffer', () => {
