@@ -114,11 +114,20 @@ export class Router {
     if (placement === undefined || partition === undefined || typeof answer !== 'object' || answer === null) return;
     const { leaderHint, leaderAddress } = answer as { leaderHint?: unknown; leaderAddress?: unknown };
     if (typeof leaderHint !== 'number' || !Number.isSafeInteger(leaderHint) || leaderHint <= 0) return;
-    // A node this client has no address for is learned from the answer; a known one keeps the
-    // address the client was given.
-    if (typeof leaderAddress === 'string' && placement.addressOf(leaderHint) === undefined) placement.setNodeAddress(leaderHint, leaderAddress);
-    const hinted = placement.addressOf(leaderHint);
-    if (hinted !== undefined && hinted !== endpoint && !this.isDown(hinted)) placement.setLeader(partition, leaderHint);
+    this.followHint(placement, partition, leaderHint, typeof leaderAddress === 'string' ? leaderAddress : undefined, (address) => address === endpoint);
+  }
+
+  /**
+   * Takes node `hint` as `partition`'s leader (a NOT_LEADER hint, or the leader named on a
+   * forwarded answer), learning its address when one came with it, unless that address is
+   * unknown, down, or one `avoid` rules out. Whether it did.
+   */
+  private followHint(placement: Placement, partition: number, hint: number, address: string | undefined, avoid: (address: string) => boolean): boolean {
+    if (address !== undefined) placement.setNodeAddress(hint, address);
+    const hinted = placement.addressOf(hint);
+    if (hinted === undefined || avoid(hinted) || this.isDown(hinted)) return false;
+    placement.setLeader(partition, hint);
+    return true;
   }
 
   /** Learns from a failed attempt; returns whether the next attempt may go at once (a fresh hint). */
@@ -135,14 +144,7 @@ export class Router {
       const hint = error.data.leaderHint;
       const failedNode = placement?.nodeAt(endpoint);
       if (placement === undefined || partition === undefined) return false;
-      if (hint !== undefined && hint > 0 && hint !== failedNode) {
-        if (error.data.leaderAddress !== undefined) placement.setNodeAddress(hint, error.data.leaderAddress);
-        const hinted = placement.addressOf(hint);
-        if (hinted !== undefined && !refused.has(hinted) && !this.isDown(hinted)) {
-          placement.setLeader(partition, hint);
-          return true;
-        }
-      }
+      if (hint !== undefined && hint > 0 && hint !== failedNode && this.followHint(placement, partition, hint, error.data.leaderAddress, (address) => refused.has(address))) return true;
       placement.forgetLeader(partition, failedNode);
       this.refreshWanted = true;
       return false;

@@ -67,17 +67,56 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-export class SimDisk {
-  /** The durable image: what a restart reads back. Keyed by hex key, in no particular order. */
-  private readonly durable = new Map<string, { key: Uint8Array; value: Uint8Array }>();
-  private volatile: StoredOp[][] = [];
-  private incarnation = 0;
-  private readonly completions: DiskCompletions;
-  readonly stats: DiskStats = { syncedBatches: 0, volatileBatches: 0, lostBatches: 0, keptVolatileBatches: 0, lostInFlight: 0, crashes: 0, bitFlips: 0 };
+/**
+ * When a disk's writes (or syncs) complete: in order, at once on a fast disk, after a delay drawn
+ * from the seed in slow stretches, as scheduler events. A write whose process crashed before its
+ * completion is lost, and its promise never settles. Both disk models (sim-disk.ts for LevelDB,
+ * sim-segment-disk.ts for the Raft log's segment files) complete their writes through one.
+ */
+export class DiskCompletions {
+  private lastCompletionMs = 0;
 
   constructor(
     private readonly scheduler: Scheduler,
     private readonly prng: Prng,
+    private readonly label: string,
+    public faults: DiskFaults,
+  ) {}
+
+  /** Runs `complete` when the write completes if `live()` still holds then; else `lost`. */
+  schedule(what: string, live: () => boolean, complete: () => void, lost: () => void): Promise<void> {
+    const slow = this.faults.slowWriteRate > 0 && this.prng.chance(this.faults.slowWriteRate);
+    const delayMs = slow ? this.prng.range(1, Math.max(1, this.faults.slowWriteMsMax)) : 0;
+    const completionMs = Math.max(this.lastCompletionMs, this.scheduler.nowMs + delayMs);
+    if (completionMs <= this.scheduler.nowMs) {
+      complete();
+      return Promise.resolve();
+    }
+    this.lastCompletionMs = completionMs;
+    return new Promise<void>((resolve) => {
+      this.scheduler.at(completionMs, `${this.label} ${what}`, () => {
+        if (!live()) {
+          lost();
+          return;
+        }
+        complete();
+        resolve();
+      });
+    });
+  }
+}
+
+/**
+ * What both disk models share: the completion model (whose faults the fault schedule swaps during
+ * slow-disk stretches) and the count of process incarnations that opened the disk.
+ */
+export abstract class DiskModel {
+  protected incarnation = 0;
+  protected readonly completions: DiskCompletions;
+
+  constructor(
+    protected readonly scheduler: Scheduler,
+    protected readonly prng: Prng,
     readonly label: string,
     faults: DiskFaults = FAST_DISK,
   ) {
@@ -91,6 +130,13 @@ export class SimDisk {
   set faults(faults: DiskFaults) {
     this.completions.faults = faults;
   }
+}
+
+export class SimDisk extends DiskModel {
+  /** The durable image: what a restart reads back. Keyed by hex key, in no particular order. */
+  private readonly durable = new Map<string, { key: Uint8Array; value: Uint8Array }>();
+  private volatile: StoredOp[][] = [];
+  readonly stats: DiskStats = { syncedBatches: 0, volatileBatches: 0, lostBatches: 0, keptVolatileBatches: 0, lostInFlight: 0, crashes: 0, bitFlips: 0 };
 
   /** Opens the database a new process incarnation sees: the durable image, nothing else. */
   async open(): Promise<StorageDb> {
@@ -192,45 +238,6 @@ export class SimDisk {
   /** For assertions in tests: the model is consistent. */
   checkIncarnation(incarnation: number): void {
     assert(incarnation <= this.incarnation, 'a database incarnation from the future');
-  }
-}
-
-/**
- * When a disk's writes (or syncs) complete: in order, at once on a fast disk, after a delay drawn
- * from the seed in slow stretches, as scheduler events. A write whose process crashed before its
- * completion is lost, and its promise never settles. Both disk models (sim-disk.ts for LevelDB,
- * sim-segment-disk.ts for the Raft log's segment files) complete their writes through one.
- */
-export class DiskCompletions {
-  private lastCompletionMs = 0;
-
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly prng: Prng,
-    private readonly label: string,
-    public faults: DiskFaults,
-  ) {}
-
-  /** Runs `complete` when the write completes if `live()` still holds then; else `lost`. */
-  schedule(what: string, live: () => boolean, complete: () => void, lost: () => void): Promise<void> {
-    const slow = this.faults.slowWriteRate > 0 && this.prng.chance(this.faults.slowWriteRate);
-    const delayMs = slow ? this.prng.range(1, Math.max(1, this.faults.slowWriteMsMax)) : 0;
-    const completionMs = Math.max(this.lastCompletionMs, this.scheduler.nowMs + delayMs);
-    if (completionMs <= this.scheduler.nowMs) {
-      complete();
-      return Promise.resolve();
-    }
-    this.lastCompletionMs = completionMs;
-    return new Promise<void>((resolve) => {
-      this.scheduler.at(completionMs, `${this.label} ${what}`, () => {
-        if (!live()) {
-          lost();
-          return;
-        }
-        complete();
-        resolve();
-      });
-    });
   }
 }
 

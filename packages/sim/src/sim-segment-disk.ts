@@ -15,10 +15,9 @@
  *
  * Reads see every write, synced or not (the page cache), like a real process.
  */
-import { assert, type Prng } from '@ringkv/stdx';
+import { assert } from '@ringkv/stdx';
 import { SegmentFileImage, type SegmentDirectory, type SegmentFile } from '@ringkv/storage';
-import type { Scheduler } from './scheduler';
-import { DiskCompletions, FAST_DISK, type DiskFaults } from './sim-disk';
+import { DiskModel } from './sim-disk';
 
 export interface SegmentDiskStats {
   syncs: number;
@@ -38,28 +37,9 @@ export interface SegmentBitFlip {
   readonly bit: number;
 }
 
-export class SimSegmentDisk {
+export class SimSegmentDisk extends DiskModel {
   private readonly files = new Map<string, SegmentFileImage>();
-  private incarnation = 0;
-  private readonly completions: DiskCompletions;
   readonly stats: SegmentDiskStats = { syncs: 0, crashes: 0, tornBytesKept: 0, bytesLost: 0, filesLost: 0, lostInFlight: 0, bitFlips: 0 };
-
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly prng: Prng,
-    readonly label: string,
-    faults: DiskFaults = FAST_DISK,
-  ) {
-    this.completions = new DiskCompletions(scheduler, prng, label, faults);
-  }
-
-  get faults(): DiskFaults {
-    return this.completions.faults;
-  }
-
-  set faults(faults: DiskFaults) {
-    this.completions.faults = faults;
-  }
 
   /** The directory a new process incarnation sees. */
   open(): SegmentDirectory {
