@@ -29,8 +29,23 @@ export function utf8Decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
+/**
+ * Node's native UTF-8 count, where there is one: ~60 ns for any length against ~4.4 ns per
+ * character for the loop below (a 64 KiB value: 11 µs against 231), and no slower on an 8-byte
+ * key. Both count a lone surrogate as the 3 bytes of U+FFFD (tested against each other).
+ */
+const nativeUtf8Length: ((text: string) => number) | undefined = (() => {
+  const buffer = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer;
+  return buffer === undefined ? undefined : (text: string) => buffer.byteLength(text, 'utf8');
+})();
+
 /** UTF-8 length of a string without allocating. */
 export function utf8Length(text: string): number {
+  return nativeUtf8Length === undefined ? utf8LengthJs(text) : nativeUtf8Length(text);
+}
+
+/** utf8Length in JavaScript, for a browser (exported to test the two against each other). */
+export function utf8LengthJs(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

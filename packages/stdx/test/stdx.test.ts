@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assert, AssertionError, ManualClock, Prng, compareBytes, nodeId, utf8Encode, utf8EncodeCarved, utf8Length } from '../src/index';
+import { assert, AssertionError, ManualClock, Prng, compareBytes, nodeId, utf8Encode, utf8EncodeCarved, utf8Length, utf8LengthJs } from '../src/index';
 import fc from 'fast-check';
 
 describe('assert', () => {
@@ -80,8 +80,18 @@ describe('bytes', () => {
     );
   });
 
-  it('measures utf8 length like the encoder', () => {
-    for (const s of ['', 'abc', 'é', '€', '😀', 'a😀b€']) expect(utf8Length(s)).toBe(utf8Encode(s).length);
+  it('measures utf8 length like the encoder, natively and in the loop a browser runs', () => {
+    for (const s of ['', 'abc', 'é', '€', '😀', 'a😀b€', '\ud800', 'a\udc00b', '\ud83d'.repeat(3), 'x'.repeat(70_000) + '€']) {
+      expect(utf8Length(s)).toBe(utf8Encode(s).length);
+      expect(utf8LengthJs(s)).toBe(utf8Encode(s).length);
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => {
+        expect(utf8Length(s)).toBe(utf8Encode(s).length);
+        expect(utf8LengthJs(s)).toBe(utf8Encode(s).length);
+      }),
+      { numRuns: 500 },
+    );
   });
   it('compares bytewise', () => {
     expect(compareBytes(utf8Encode('a'), utf8Encode('b'))).toBe(-1);
