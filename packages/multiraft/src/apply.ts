@@ -14,7 +14,7 @@
  */
 import type { GroupId } from '@ringkv/stdx';
 import { assert, groupId } from '@ringkv/stdx';
-import type { KvApplyBatch, KvEngine, KvRecord, SessionRecord } from '@ringkv/storage';
+import type { KvApplyBatch, KvEngine, KvRecord, KvRecordMeta, SessionRecord } from '@ringkv/storage';
 import { NOT_CACHED } from '@ringkv/storage';
 import type { Answer, Command, CommandOp, WriteResult } from './commands';
 import { decodeAnswer, encodeAnswer } from './commands';
@@ -30,7 +30,7 @@ export interface ApplyEffects {
   readonly unexpiring: Uint8Array[];
 }
 
-function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord {
+function isLive<R extends KvRecordMeta>(record: R | undefined, nowMs: number): record is R {
   return record !== undefined && (record.expiresAtMs === undefined || record.expiresAtMs > nowMs);
 }
 
@@ -44,8 +44,9 @@ type WriteCommand = Extract<Command, { type: 'write' }>;
 
 export class ApplyRound {
   readonly batch: KvApplyBatch;
-  /** The round's view of records it read or changed: null = absent (or deleted this round). */
-  private readonly records = new KeyOverlay<KvRecord | null>();
+  /** The round's view of records it read or changed: null = absent (or deleted this round). A
+   *  record read from disk holds no value (only a write reads one, and it needs no value). */
+  private readonly records = new KeyOverlay<KvRecordMeta | null>();
   /** Per partition, the sessions the round read or changed: null = absent (or expired this round). */
   private readonly sessions = new Map<GroupId, Map<string, SessionRecord | null>>();
 
@@ -112,7 +113,7 @@ export class ApplyRound {
   }
 
   private async loadRecord(p: GroupId, key: Uint8Array): Promise<void> {
-    if (this.records.get(p, key) === undefined) this.records.set(p, key, (await this.kv.get(p, key)) ?? null);
+    if (this.records.get(p, key) === undefined) this.records.set(p, key, (await this.kv.getMeta(p, key)) ?? null);
   }
 
   private async expireSessions(p: GroupId, wallMs: number): Promise<void> {
@@ -128,7 +129,7 @@ export class ApplyRound {
     }
   }
 
-  private record(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof UNKNOWN {
+  private record(partition: GroupId, key: Uint8Array): KvRecordMeta | undefined | typeof UNKNOWN {
     const staged = this.records.get(partition, key);
     if (staged !== undefined) return staged ?? undefined;
     const cached = this.kv.getCached(partition, key);
@@ -184,8 +185,8 @@ export class ApplyRound {
    *  Reads everything before staging anything, so NEEDS_IO (or a failed condition) stages nothing. */
   private applyOps(p: GroupId, index: number, wallMs: number, kind: WriteCommand['kind'], ops: readonly CommandOp[], effects: ApplyEffects): Answer | typeof NEEDS_IO {
     // A batch's own changes so far, for a key it names twice (a single op needs none).
-    const local = ops.length > 1 ? new KeyOverlay<{ before: KvRecord | undefined; after: KvRecord | undefined }>() : undefined;
-    let single: { key: Uint8Array; before: KvRecord | undefined; after: KvRecord | undefined } | undefined;
+    const local = ops.length > 1 ? new KeyOverlay<{ before: KvRecordMeta | undefined; after: KvRecord | undefined }>() : undefined;
+    let single: { key: Uint8Array; before: KvRecordMeta | undefined; after: KvRecord | undefined } | undefined;
     let lastPut: KvRecord | undefined;
     let deleted = false;
     for (let i = 0; i < ops.length; i++) {
@@ -226,7 +227,7 @@ export class ApplyRound {
     return { ok: true, result };
   }
 
-  private stage(p: GroupId, index: number, key: Uint8Array, before: KvRecord | undefined, after: KvRecord | undefined, effects: ApplyEffects): void {
+  private stage(p: GroupId, index: number, key: Uint8Array, before: KvRecordMeta | undefined, after: KvRecord | undefined, effects: ApplyEffects): void {
     if (after !== undefined) {
       this.put(p, key, after);
       effects.events.push({ type: 'put', partition: p, key, value: after.value, version: after.version, modRevision: index });

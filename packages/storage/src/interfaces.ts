@@ -117,6 +117,9 @@ export interface KvRecord {
   readonly expiresAtMs?: number;
 }
 
+/** What a write needs to know of the record it replaces: a record without its value. */
+export type KvRecordMeta = Omit<KvRecord, 'value'>;
+
 export interface SessionRecord {
   /** Highest sequence number applied for this client session. */
   readonly lastSeq: number;
@@ -157,6 +160,10 @@ export interface KvEngine {
   /** get() without I/O: the record (undefined if known absent) when the value cache holds the
    *  key, NOT_CACHED otherwise (then call get()). The apply path's fast path. */
   getCached(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof NOT_CACHED;
+  /** A record's versions and expiry, what a write needs of the key it replaces: from the value
+   *  cache when it holds the key, else read from disk without decoding the value or caching it
+   *  (the write that asked caches its own record). */
+  getMeta(partition: GroupId, key: Uint8Array): Promise<KvRecordMeta | undefined>;
   scan(partition: GroupId, options: ScanOptions): Promise<ScanItem[]>;
   appliedIndex(partition: GroupId): Promise<number>;
   getSession(partition: GroupId, clientId: string): Promise<SessionRecord | undefined>;

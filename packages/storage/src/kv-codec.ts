@@ -13,9 +13,9 @@ import type { GroupId } from '@ringkv/stdx';
 import { assert, carveBytes } from '@ringkv/stdx';
 import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
 import { CorruptionError } from './errors';
-import type { JsonValue, KvRecord, SessionRecord, Value } from './interfaces';
+import type { JsonValue, KvRecord, KvRecordMeta, SessionRecord, Value } from './interfaces';
 import { readU64BE, writeU64BE } from './key-bytes';
-import { binHeaderSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBinHeader, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
+import { MsgpackReader, binHeaderSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBinHeader, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -121,6 +121,31 @@ export function decodeRecord(partition: GroupId, userKey: Uint8Array, storageKey
   return body.length === 7
     ? { value, version, createRevision, modRevision, expiresAtMs: expiresAtMs as number }
     : { value, version, createRevision, modRevision };
+}
+
+/**
+ * decodeRecord without the value: the checksum is checked the same way, then the fields around
+ * the payload are read and the payload is skipped, not decoded (a 64 KiB string value is never
+ * made into a string). A record in any shape encodeRecord does not write goes through
+ * decodeRecord, which says what is wrong with it.
+ */
+export function decodeRecordMeta(partition: GroupId, userKey: Uint8Array, storageKey: Uint8Array, stored: Uint8Array): KvRecordMeta {
+  if (!recordIntact(stored, storageKey)) throw new CorruptionError('record checksum mismatch', { group: partition, key: userKey });
+  const fields = stored[CHECKSUM_SIZE_BYTES];
+  const kind = stored[CHECKSUM_SIZE_BYTES + 2];
+  if ((fields === 0x96 || fields === 0x97) && stored[CHECKSUM_SIZE_BYTES + 1] === RECORD_FORMAT && kind !== undefined && kind <= KIND_JSON) {
+    const r = new MsgpackReader(stored);
+    let pos = CHECKSUM_SIZE_BYTES + 3;
+    pos = kind === KIND_BYTES ? r.skipBin(pos) : r.skipStr(pos);
+    const version = pos < 0 ? -1 : ((pos = r.uint(pos)), r.value);
+    const createRevision = pos < 0 ? -1 : ((pos = r.uint(pos)), r.value);
+    const modRevision = pos < 0 ? -1 : ((pos = r.uint(pos)), r.value);
+    if (fields === 0x96 && pos === stored.length) return { version, createRevision, modRevision };
+    const expiresAtMs = fields === 0x97 && pos > 0 ? ((pos = r.uint(pos)), r.value) : -1;
+    if (pos === stored.length) return { version, createRevision, modRevision, expiresAtMs };
+  }
+  const { value: _value, ...meta } = decodeRecord(partition, userKey, storageKey, stored);
+  return meta;
 }
 
 export function encodeSession(storageKey: Uint8Array, session: SessionRecord): Uint8Array {

@@ -8,11 +8,11 @@ import { assert, utf8Decode } from '@ringkv/stdx';
 import type { StorageDb } from './db';
 import { openDiskDb, openMemoryDb, readyDb, writeBatch } from './db';
 import { CorruptionError, LimitError } from './errors';
-import type { KvApplyBatch, KvEngine, KvRecord, ScanItem, ScanOptions, SessionRecord } from './interfaces';
+import type { KvApplyBatch, KvEngine, KvRecord, KvRecordMeta, ScanItem, ScanOptions, SessionRecord } from './interfaces';
 import { NOT_CACHED } from './interfaces';
 import { StagedKvBatch } from './kv-batch';
 import { ChunkWriter, parseChunk } from './kv-chunks';
-import { decodeApplied, decodeRecord, decodeSession } from './kv-codec';
+import { decodeApplied, decodeRecord, decodeRecordMeta, decodeSession } from './kv-codec';
 import { APPLIED_TAG, DATA_TAG, PARTITION_PREFIX_SIZE_BYTES, SESSION_TAG, appliedKey, dataKey, partitionRange, prefixedKey, sessionKey, SYNC_MARKER_KEY } from './kv-keys';
 import { prefixUpperBound } from './key-bytes';
 import {
@@ -76,6 +76,16 @@ export class LevelKvEngine implements KvEngine {
     const record = stored === undefined ? undefined : decodeRecord(partition, key, storageKey, stored);
     if (this.generation(partition) === generation) this.cache.set(partition, key.slice(), record ?? ABSENT, stored?.length ?? 0);
     return record;
+  }
+
+  async getMeta(partition: GroupId, key: Uint8Array): Promise<KvRecordMeta | undefined> {
+    this.checkOpen();
+    checkKeySize(key);
+    const cached = this.cache.lookup(partition, key);
+    if (cached !== undefined) return cached === ABSENT ? undefined : cached;
+    const storageKey = dataKey(partition, key);
+    const stored = await this.db.get(storageKey, BYTES);
+    return stored === undefined ? undefined : decodeRecordMeta(partition, key, storageKey, stored);
   }
 
   /**

@@ -106,3 +106,70 @@ export function writeUtf8(out: Uint8Array, pos: number, text: string, byteLength
   }
   return pos;
 }
+
+/**
+ * Reads back what the writers above write, for a caller that wants a record's numbers without
+ * decoding its payload: each read returns the position after the item, or -1 for any byte these
+ * writers never produce (the caller then falls back to a full decoder, which also says what is
+ * wrong). `value` holds the last number or length read.
+ */
+export class MsgpackReader {
+  value = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** A non-negative integer as writeUint writes it (a float64 only if it is one). */
+  uint(pos: number): number {
+    const b = this.bytes;
+    if (pos >= b.length) return -1;
+    const tag = b[pos]!;
+    if (tag < 0x80) {
+      this.value = tag;
+      return pos + 1;
+    }
+    if (tag >= 0xcc && tag <= 0xce) return this.sized(pos, tag - 0xcc);
+    if (tag !== 0xcb || pos + 9 > b.length) return -1;
+    for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = b[pos + 1 + i]!;
+    const n = f64[0]!;
+    if (!Number.isSafeInteger(n) || n < 0) return -1;
+    this.value = n;
+    return pos + 9;
+  }
+
+  /** Skips a str (as writeStrHeader writes its header) and its bytes; `value` is its byte length. */
+  skipStr(pos: number): number {
+    const b = this.bytes;
+    if (pos >= b.length) return -1;
+    const tag = b[pos]!;
+    if ((tag & 0xe0) === 0xa0) {
+      this.value = tag & 0x1f;
+      return this.within(pos + 1 + this.value);
+    }
+    if (tag < 0xd9 || tag > 0xdb) return -1;
+    const at = this.sized(pos, tag - 0xd9);
+    return at < 0 ? -1 : this.within(at + this.value);
+  }
+
+  /** Skips a bin (as writeBinHeader writes its header) and its bytes; `value` is its length. */
+  skipBin(pos: number): number {
+    const tag = this.bytes[pos];
+    if (tag === undefined || tag < 0xc4 || tag > 0xc6) return -1;
+    const at = this.sized(pos, tag - 0xc4);
+    return at < 0 ? -1 : this.within(at + this.value);
+  }
+
+  /** A big-endian length or integer of 1, 2 or 4 bytes after the type byte (`code` 0, 1, 2). */
+  private sized(pos: number, code: number): number {
+    const width = code === 0 ? 1 : code === 1 ? 2 : 4;
+    const b = this.bytes;
+    if (pos + 1 + width > b.length) return -1;
+    let n = 0;
+    for (let i = 1; i <= width; i++) n = n * 0x100 + b[pos + i]!;
+    this.value = n;
+    return pos + 1 + width;
+  }
+
+  private within(end: number): number {
+    return end <= this.bytes.length ? end : -1;
+  }
+}

@@ -44,6 +44,24 @@ describe('value cache', () => {
     expect(uncached.cacheStats()).toMatchObject({ hits: 0, misses: 1, entries: 0 });
   });
 
+  it("gives a write what it needs of the key it replaces without caching the old value", async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    const b = engine.newApplyBatch();
+    b.put(P, k('cold'), { value: 'v'.repeat(5000), version: 4, createRevision: 2, modRevision: 9, expiresAtMs: 77 });
+    b.put(P, k('warm'), rec('w', 3));
+    await engine.write(b);
+    // A second engine over the same database has nothing cached: the record comes from disk.
+    const cold = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
+    expect(await cold.getMeta(P, k('cold'))).toStrictEqual({ version: 4, createRevision: 2, modRevision: 9, expiresAtMs: 77 });
+    expect(await cold.getMeta(P, k('absent'))).toBeUndefined();
+    expect(cold.cacheStats()).toMatchObject({ entries: 0, sizeBytes: 0 });
+    expect(cold.getCached(P, k('cold'))).toBe(NOT_CACHED);
+    // A cached key is answered from the cache (the database changed behind its back is not read).
+    await db.del(new Uint8Array([0x64, 0, 0, 0, 5, ...k('warm')]), BYTES);
+    expect(await engine.getMeta(P, k('warm'))).toMatchObject({ version: 1, createRevision: 3, modRevision: 3 });
+  });
+
   it('is invalidated by import and drop', async () => {
     const engine = await openMemoryKvEngine({ cacheSizeBytes: 1 << 20 });
     const other = await openMemoryKvEngine();

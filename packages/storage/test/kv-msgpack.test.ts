@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { groupId } from '@ringkv/stdx';
 import { CHECKSUM_SIZE_BYTES, sealRecord } from '../src/checksum';
 import type { JsonValue, KvRecord, SessionRecord, Value } from '../src/interfaces';
-import { decodeRecord, decodeSession, encodeRecord, encodeSession } from '../src/kv-codec';
+import { decodeRecord, decodeRecordMeta, decodeSession, encodeRecord, encodeSession } from '../src/kv-codec';
 import { dataKey, sessionKey } from '../src/kv-keys';
 import { uintSizeBytes, writeUint } from '../src/kv-msgpack';
 
@@ -76,6 +76,9 @@ describe('hand-written msgpack records', () => {
         // (A string with a lone surrogate reads back with U+FFFD in its place, as it always has:
         // UTF-8 cannot hold one. So only well-formed text is compared with its read-back form.)
         if (typeof v !== 'string' || Buffer.from(v, 'utf8').toString('utf8') === v) expect(decodeRecord(P, key, storageKey, stored)).toEqual(readBack);
+        // The numbers alone, read around the payload without decoding it, are the record's.
+        const { value: _value, ...meta } = record;
+        expect(decodeRecordMeta(P, key, storageKey, stored)).toStrictEqual(meta);
       }),
       { numRuns: 300 },
     );
@@ -86,7 +89,9 @@ describe('hand-written msgpack records', () => {
     for (const n of [0, 31, 32, 63, 64, 255, 256, 65_535, 65_536, 200_000]) {
       for (const v of ['x'.repeat(n), 'é'.repeat(Math.ceil(n / 2)), new Uint8Array(n).fill(7)]) {
         const record: KvRecord = { value: v, version: 1, createRevision: 2, modRevision: 3 };
-        expectSameBytes(encodeRecord(storageKey, record).stored, referenceRecord(storageKey, record));
+        const { stored } = encodeRecord(storageKey, record);
+        expectSameBytes(stored, referenceRecord(storageKey, record));
+        expect(decodeRecordMeta(P, new Uint8Array([1]), storageKey, stored)).toStrictEqual({ version: 1, createRevision: 2, modRevision: 3 });
       }
     }
   });
