@@ -47,12 +47,12 @@ export function clusterConfigOf(config: ServerConfig): ClusterConfig {
   };
 }
 
-async function openEngines(dataDir: string, logger: Logger) {
+async function openEngines(dataDir: string, cacheMb: number, logger: Logger) {
   await mkdir(dataDir, { recursive: true });
   try {
     // The KV engine first: its LevelDB lock keeps a second process off this data directory
     // before it touches the log (whose open may cut what it takes for a torn tail).
-    const kvEngine = await openKvEngine({ path: join(dataDir, 'kv') });
+    const kvEngine = await openKvEngine({ path: join(dataDir, 'kv'), cacheSizeBytes: cacheMb * 1024 * 1024 });
     try {
       const logEngine = await openRaftLog(dataDir, logger);
       return { logEngine, kvEngine };
@@ -70,7 +70,7 @@ async function openEngines(dataDir: string, logger: Logger) {
 export async function startNode(config: ServerConfig, logger: Logger, options: StartNodeOptions = {}): Promise<RunningNode> {
   const seed = randomSeed();
   logger.info({ dataDir: config.dataDir, members: config.members.length, partitions: config.partitions, replicationFactor: config.replicationFactor, clusterId: config.clusterId, seed }, 'starting node');
-  const { logEngine, kvEngine } = await openEngines(config.dataDir, logger);
+  const { logEngine, kvEngine } = await openEngines(config.dataDir, config.cacheMb, logger);
   const peers = new Map(config.members.filter((m) => m.id !== config.id).map((m) => [m.id, m.peer] as const));
   const transport = new TcpTransport({
     nodeId: config.id,

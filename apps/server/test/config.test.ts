@@ -31,6 +31,17 @@ describe('server settings', () => {
     expect(() => parseCommandLine([...base, '--log-memory-mb', '8'], {}, noFile)).toThrow('--log-memory-mb must be an integer between 16');
   });
 
+  it('sizes the value cache from --cache-mb, RINGKV_CACHE_MB or the file, and refuses budgets past half the heap', () => {
+    const base = ['--id', '1', '--data-dir', '/d', '--initial-cluster', CLUSTER];
+    expect(parseCommandLine(base, {}, noFile).config.cacheMb).toBe(64);
+    expect(parseCommandLine([...base, '--cache-mb', '0'], {}, noFile).config.cacheMb).toBe(0);
+    expect(parseCommandLine(base, { RINGKV_CACHE_MB: '512' }, noFile).config.cacheMb).toBe(512);
+    expect(parseCommandLine([...base, '--config', '/c.json'], {}, () => JSON.stringify({ cacheMb: 8 })).config.cacheMb).toBe(8);
+    expect(() => parseCommandLine([...base, '--cache-mb', '-1'], {}, noFile)).toThrow('--cache-mb must be an integer between 0');
+    // This process's heap is what the server's would be (same flags): ask for more than it holds.
+    expect(() => parseCommandLine([...base, '--cache-mb', String(1024 * 1024)], {}, noFile)).toThrow(/must fit in half of this process's JavaScript heap .*max-old-space-size=/);
+  });
+
   it('takes flags over environment over config file over defaults', () => {
     const file = JSON.stringify({ id: 1, dataDir: '/from-file', initialCluster: CLUSTER, partitions: 8, clusterId: 'file', tickMs: 50 });
     const env = { RINGKV_DATA_DIR: '/from-env', RINGKV_PARTITIONS: '32', RINGKV_CONFIG: '/etc/ringkv.json' };

@@ -44,6 +44,7 @@ beforeAll(async () => {
     tickMs: 20,
     shutdownHandoffMs: 2_000,
     logMemoryMb: 256,
+    cacheMb: 64,
   }));
   await Promise.all(configs.map(async (config) => nodes.set(config.id, await startNode(config, logger))));
   await waitFor('a leader for every partition', () => ([...Array(PARTITIONS).keys()].every(hasLeader) ? true : undefined));

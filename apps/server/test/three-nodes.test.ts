@@ -55,6 +55,9 @@ beforeAll(async () => {
       tickMs: 20,
       shutdownHandoffMs: 2_000,
       logMemoryMb: 256,
+      // Node 3 keeps no value cache: the partitions it leads are served, and every replica it
+      // holds applies, from LevelDB reads alone (the cache-off path runs in every test here).
+      cacheMb: m.id === 3 ? 0 : 64,
     };
     configs.set(m.id, config);
   }
@@ -130,6 +133,21 @@ describe('three nodes over real TCP in one process', () => {
     expect(cross.ok).toBe(true);
     expect(new Set(cross.partitions.map((p) => p.partition))).toEqual(new Set([...Array(PARTITIONS).keys()]));
     expect((await client.getMany(byPartition.map((keys) => keys[0]!))).map((e) => e?.value)).toEqual(byPartition.map(() => 'cross'));
+  });
+
+  it('keeps no value cache on a node started with --cache-mb 0, whose replicas still count versions right', async () => {
+    const byPartition = await keysPerPartition('nocache', 1);
+    for (const [key] of byPartition) await client.put(key!, 'first');
+    for (const [key] of byPartition) expect((await client.put(key!, 'second')).version).toBe(2);
+    // Node 3's own replicas read each replaced record from disk to count its version: its records
+    // (read locally, from LevelDB) must say version 2 like the leaders' answers did.
+    for (const [key] of byPartition) {
+      const bytes = new TextEncoder().encode(key!);
+      await waitFor('node 3 to apply the second put', async () => ((await nodes.get(3)!.store.get(bytes, { consistency: 'stale' })).record?.version === 2 ? true : undefined));
+      expect((await nodes.get(3)!.store.get(bytes, { consistency: 'stale' })).record).toMatchObject({ value: 'second', version: 2 });
+    }
+    expect(nodes.get(3)!.store.stats().cache).toMatchObject({ entries: 0, sizeBytes: 0 });
+    expect(nodes.get(1)!.store.stats().cache.entries).toBeGreaterThan(0);
   });
 
   it('applies conditional writes only at the expected version', async () => {

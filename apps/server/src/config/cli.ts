@@ -44,6 +44,7 @@ export function buildProgram(): Command {
     .option('--tick-ms <ms>', `Raft tick; elections take 10-20 ticks (default ${DEFAULTS.tickMs})`)
     .option('--shutdown-handoff-ms <ms>', `on SIGTERM, how long to wait for leaderships to move away (default ${DEFAULTS.shutdownHandoffMs})`)
     .option('--log-memory-mb <MiB>', `memory the Raft logs of all partitions on this node may hold; each is compacted past its share (default ${DEFAULTS.logMemoryMb})`)
+    .option('--cache-mb <MiB>', `memory for hot values in front of LevelDB, all partitions together; 0 turns the cache off (default ${DEFAULTS.cacheMb})`)
     .addHelpText('after', EXAMPLE)
     .showHelpAfterError('(run with --help to see every option)')
     .allowExcessArguments(false);

@@ -4,6 +4,7 @@
  * Each source is first turned into the same `RawSettings` (strings or numbers, all optional), so
  * the merge and the validation are one code path and every error names where a value came from.
  */
+import { getHeapStatistics } from 'node:v8';
 import type { HostPort } from './address';
 import { parseHostPort } from './address';
 import type { Member } from './initial-cluster';
@@ -30,6 +31,8 @@ export interface ServerConfig {
   readonly shutdownHandoffMs: number;
   /** MiB the in-memory Raft logs of all hosted partitions may hold together (compaction keeps them under). */
   readonly logMemoryMb: number;
+  /** MiB of hot values this node keeps in memory in front of LevelDB (all partitions together). */
+  readonly cacheMb: number;
 }
 
 /** The settings one source may give; every field is optional and still unvalidated. */
@@ -46,6 +49,7 @@ export interface RawSettings {
   tickMs?: string | number;
   shutdownHandoffMs?: string | number;
   logMemoryMb?: string | number;
+  cacheMb?: string | number;
 }
 
 export const SETTING_NAMES: ReadonlyArray<keyof RawSettings> = [
@@ -61,6 +65,7 @@ export const SETTING_NAMES: ReadonlyArray<keyof RawSettings> = [
   'tickMs',
   'shutdownHandoffMs',
   'logMemoryMb',
+  'cacheMb',
 ];
 
 /** RINGKV_DATA_DIR for dataDir, and so on. */
@@ -105,6 +110,7 @@ export const DEFAULTS = {
   tickMs: 100,
   shutdownHandoffMs: 3_000,
   logMemoryMb: 256,
+  cacheMb: 64,
 };
 
 export const PARTITIONS_MAX = 4096;
@@ -116,7 +122,7 @@ function integer(value: string | number, what: string, min: number, max: number)
 }
 
 /** Merges the sources (earlier wins) and validates the result; throws an Error a user can act on. */
-export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: RawSettings): ServerConfig {
+export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: RawSettings, heapLimitBytes = getHeapStatistics().heap_size_limit): ServerConfig {
   const pick = <K extends keyof RawSettings>(name: K): RawSettings[K] => flags[name] ?? env[name] ?? file[name];
   const id = pick('id');
   if (id === undefined) throw new Error('--id is required (this node\'s id, one of the ids in --initial-cluster)');
@@ -143,7 +149,7 @@ export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: 
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(clusterId)) throw new Error(`--cluster-id "${clusterId}" must be 1-64 letters, digits, '.', '_' or '-'`);
   const logLevel = pick('logLevel') ?? DEFAULTS.logLevel;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  return {
+  const config: ServerConfig = {
     id: nodeId,
     dataDir,
     listen: listenText === undefined ? self.api : parseHostPort(listenText, '--listen'),
@@ -156,5 +162,23 @@ export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: 
     tickMs: integer(pick('tickMs') ?? DEFAULTS.tickMs, '--tick-ms', 5, 10_000),
     shutdownHandoffMs: integer(pick('shutdownHandoffMs') ?? DEFAULTS.shutdownHandoffMs, '--shutdown-handoff-ms', 0, 60_000),
     logMemoryMb: integer(pick('logMemoryMb') ?? DEFAULTS.logMemoryMb, '--log-memory-mb', 16, 1024 * 1024),
+    cacheMb: integer(pick('cacheMb') ?? DEFAULTS.cacheMb, '--cache-mb', 0, 1024 * 1024),
   };
+  checkMemoryBudget(config, heapLimitBytes);
+  return config;
+}
+
+/**
+ * The value cache and the in-memory Raft logs live in the JavaScript heap, whose size Node fixes
+ * at start: budgets past half of it would end in an out-of-memory crash under load, so they are
+ * refused at start, with the way to give the process a larger heap.
+ */
+function checkMemoryBudget(config: ServerConfig, heapLimitBytes: number): void {
+  const heapMb = Math.floor(heapLimitBytes / (1024 * 1024));
+  if ((config.cacheMb + config.logMemoryMb) * 2 > heapMb) {
+    throw new Error(
+      `--cache-mb ${config.cacheMb} and --log-memory-mb ${config.logMemoryMb} together must fit in half of this process's JavaScript heap (${heapMb} MiB): ` +
+        `lower them, or give node a larger heap (NODE_OPTIONS=--max-old-space-size=${(config.cacheMb + config.logMemoryMb) * 2 + 512})`,
+    );
+  }
 }
