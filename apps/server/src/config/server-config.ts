@@ -170,15 +170,17 @@ export function resolveServerConfig(flags: RawSettings, env: RawSettings, file: 
 
 /**
  * The value cache and the in-memory Raft logs live in the JavaScript heap, whose size Node fixes
- * at start: budgets past half of it would end in an out-of-memory crash under load, so they are
- * refused at start, with the way to give the process a larger heap.
+ * at start: budgets that add up past it would end in an out-of-memory crash once they fill, so
+ * they are refused at start, with the way to give the process a larger heap (half the heap or
+ * less leaves room for everything else).
  */
 function checkMemoryBudget(config: ServerConfig, heapLimitBytes: number): void {
   const heapMb = Math.floor(heapLimitBytes / (1024 * 1024));
-  if ((config.cacheMb + config.logMemoryMb) * 2 > heapMb) {
+  const budgetMb = config.cacheMb + config.logMemoryMb;
+  if (budgetMb > heapMb) {
     throw new Error(
-      `--cache-mb ${config.cacheMb} and --log-memory-mb ${config.logMemoryMb} together must fit in half of this process's JavaScript heap (${heapMb} MiB): ` +
-        `lower them, or give node a larger heap (NODE_OPTIONS=--max-old-space-size=${(config.cacheMb + config.logMemoryMb) * 2 + 512})`,
+      `--cache-mb ${config.cacheMb} and --log-memory-mb ${config.logMemoryMb} add up to more than this process's JavaScript heap (${heapMb} MiB): ` +
+        `lower them, or give node a larger heap (NODE_OPTIONS=--max-old-space-size=${budgetMb * 2})`,
     );
   }
 }
