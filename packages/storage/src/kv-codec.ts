@@ -134,15 +134,16 @@ export function decodeRecordMeta(partition: GroupId, userKey: Uint8Array, storag
   const fields = stored[CHECKSUM_SIZE_BYTES];
   const kind = stored[CHECKSUM_SIZE_BYTES + 2];
   if ((fields === 0x96 || fields === 0x97) && stored[CHECKSUM_SIZE_BYTES + 1] === RECORD_FORMAT && kind !== undefined && kind <= KIND_JSON) {
-    const r = new MsgpackReader(stored);
-    let pos = CHECKSUM_SIZE_BYTES + 3;
-    pos = kind === KIND_BYTES ? r.skipBin(pos) : r.skipStr(pos);
-    const version = pos < 0 ? -1 : ((pos = r.uint(pos)), r.value);
-    const createRevision = pos < 0 ? -1 : ((pos = r.uint(pos)), r.value);
-    const modRevision = pos < 0 ? -1 : ((pos = r.uint(pos)), r.value);
-    if (fields === 0x96 && pos === stored.length) return { version, createRevision, modRevision };
-    const expiresAtMs = fields === 0x97 && pos > 0 ? ((pos = r.uint(pos)), r.value) : -1;
-    if (pos === stored.length) return { version, createRevision, modRevision, expiresAtMs };
+    const r = new MsgpackReader(stored, CHECKSUM_SIZE_BYTES + 3);
+    if (kind === KIND_BYTES) r.skipBin();
+    else r.skipStr();
+    const version = r.uint();
+    const createRevision = r.uint();
+    const modRevision = r.uint();
+    const expiresAtMs = fields === 0x97 ? r.uint() : undefined;
+    if (r.pos === stored.length) {
+      return expiresAtMs === undefined ? { version, createRevision, modRevision } : { version, createRevision, modRevision, expiresAtMs };
+    }
   }
   const { value: _value, ...meta } = decodeRecord(partition, userKey, storageKey, stored);
   return meta;

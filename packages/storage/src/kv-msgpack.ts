@@ -109,67 +109,71 @@ export function writeUtf8(out: Uint8Array, pos: number, text: string, byteLength
 
 /**
  * Reads back what the writers above write, for a caller that wants a record's numbers without
- * decoding its payload: each read returns the position after the item, or -1 for any byte these
- * writers never produce (the caller then falls back to a full decoder, which also says what is
- * wrong). `value` holds the last number or length read.
+ * decoding its payload. `pos` is where the next item starts; a byte these writers never produce
+ * (or the end of the bytes) sets it to -1 for good, so a caller reads every field it expects and
+ * checks `pos` once at the end (then falls back to a full decoder, which says what is wrong).
  */
 export class MsgpackReader {
-  value = 0;
+  constructor(
+    private readonly bytes: Uint8Array,
+    public pos: number,
+  ) {}
 
-  constructor(private readonly bytes: Uint8Array) {}
-
-  /** A non-negative integer as writeUint writes it (a float64 only if it is one). */
-  uint(pos: number): number {
-    const b = this.bytes;
-    if (pos >= b.length) return -1;
-    const tag = b[pos]!;
+  /** A non-negative integer as writeUint writes it (a float64 only if it is one); -1 if not. */
+  uint(): number {
+    const tag = this.tag();
     if (tag < 0x80) {
-      this.value = tag;
-      return pos + 1;
+      if (tag >= 0) this.pos++;
+      return tag;
     }
-    if (tag >= 0xcc && tag <= 0xce) return this.sized(pos, tag - 0xcc);
-    if (tag !== 0xcb || pos + 9 > b.length) return -1;
-    for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = b[pos + 1 + i]!;
+    if (tag >= 0xcc && tag <= 0xce) return this.sized(tag - 0xcc);
+    const pos = this.pos;
+    if (tag !== 0xcb || pos + 9 > this.bytes.length) return this.fail();
+    for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = this.bytes[pos + 1 + i]!;
     const n = f64[0]!;
-    if (!Number.isSafeInteger(n) || n < 0) return -1;
-    this.value = n;
-    return pos + 9;
+    if (!Number.isSafeInteger(n) || n < 0) return this.fail();
+    this.pos = pos + 9;
+    return n;
   }
 
-  /** Skips a str (as writeStrHeader writes its header) and its bytes; `value` is its byte length. */
-  skipStr(pos: number): number {
-    const b = this.bytes;
-    if (pos >= b.length) return -1;
-    const tag = b[pos]!;
+  /** Skips a str (its header as writeStrHeader writes it) and its bytes. */
+  skipStr(): void {
+    const tag = this.tag();
     if ((tag & 0xe0) === 0xa0) {
-      this.value = tag & 0x1f;
-      return this.within(pos + 1 + this.value);
-    }
-    if (tag < 0xd9 || tag > 0xdb) return -1;
-    const at = this.sized(pos, tag - 0xd9);
-    return at < 0 ? -1 : this.within(at + this.value);
+      this.pos++;
+      this.skip(tag & 0x1f);
+    } else this.skip(tag >= 0xd9 && tag <= 0xdb ? this.sized(tag - 0xd9) : this.fail());
   }
 
-  /** Skips a bin (as writeBinHeader writes its header) and its bytes; `value` is its length. */
-  skipBin(pos: number): number {
-    const tag = this.bytes[pos];
-    if (tag === undefined || tag < 0xc4 || tag > 0xc6) return -1;
-    const at = this.sized(pos, tag - 0xc4);
-    return at < 0 ? -1 : this.within(at + this.value);
+  /** Skips a bin (its header as writeBinHeader writes it) and its bytes. */
+  skipBin(): void {
+    const tag = this.tag();
+    this.skip(tag >= 0xc4 && tag <= 0xc6 ? this.sized(tag - 0xc4) : this.fail());
+  }
+
+  /** The type byte at `pos`, or -1 past the end or after a failed read. */
+  private tag(): number {
+    return this.pos < 0 || this.pos >= this.bytes.length ? this.fail() : this.bytes[this.pos]!;
   }
 
   /** A big-endian length or integer of 1, 2 or 4 bytes after the type byte (`code` 0, 1, 2). */
-  private sized(pos: number, code: number): number {
+  private sized(code: number): number {
     const width = code === 0 ? 1 : code === 1 ? 2 : 4;
-    const b = this.bytes;
-    if (pos + 1 + width > b.length) return -1;
+    const pos = this.pos;
+    if (pos + 1 + width > this.bytes.length) return this.fail();
     let n = 0;
-    for (let i = 1; i <= width; i++) n = n * 0x100 + b[pos + i]!;
-    this.value = n;
-    return pos + 1 + width;
+    for (let i = 1; i <= width; i++) n = n * 0x100 + this.bytes[pos + i]!;
+    this.pos = pos + 1 + width;
+    return n;
   }
 
-  private within(end: number): number {
-    return end <= this.bytes.length ? end : -1;
+  private skip(length: number): void {
+    if (length < 0 || this.pos + length > this.bytes.length) this.fail();
+    else this.pos += length;
+  }
+
+  private fail(): -1 {
+    this.pos = -1;
+    return -1;
   }
 }
