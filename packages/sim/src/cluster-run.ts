@@ -39,6 +39,8 @@ export const CLIENT_ATTEMPT_TIMEOUT_MS = 1_000;
 export const CONVERGE_GRACE_MS = 3_000;
 /** Small segments, so the seeds' crashes also land in segment rotations and deletions. */
 const SIM_SEGMENT_BYTES = 32 * 1024;
+/** Zeros kept ahead of the log's records: a quarter segment, so segments are both created with zeros and refilled. */
+const SIM_PREALLOCATE_BYTES = 8 * 1024;
 
 /** Mean gap between bit flips under the running "bad disk" node during the fault phase. */
 export const LIVE_FLIP_MEAN_GAP_MS = 3_000;
@@ -103,7 +105,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   // checksums) the stored record: a flipped bit is met at run time, not only at the next boot.
   const kvCacheOff = root.fork('kv-cache').chance(0.5);
   const boot = async (ctx: BootContext): Promise<StoreProcess> => {
-    const logEngine = await openSegmentLogEngine({ directory: ctx.logDir, segmentBytes: SIM_SEGMENT_BYTES });
+    const logEngine = await openSegmentLogEngine({ directory: ctx.logDir, segmentBytes: SIM_SEGMENT_BYTES, preallocateBytes: SIM_PREALLOCATE_BYTES });
     const kvEngine = await openKvEngine({ db: ctx.kvDb, ...(kvCacheOff ? { cacheSizeBytes: 0 } : {}) });
     const store = new StoreClass({ nodeId: ctx.nodeId, clock: ctx.clock, prng: ctx.prng, transport: ctx.transport, logEngine, kvEngine, cluster });
     await store.start();

@@ -4,7 +4,7 @@
  *
  * - A write goes to the page cache at once (volatile). `sync` makes durable what the file held
  *   when it was called, once it completes; a crash before completion leaves the promise unsettled
- *   (the process is gone).
+ *   (the process is gone). `preallocate` is a write of zeros and a sync.
  * - A crash keeps, of each file, what was synced plus a random prefix of what was not, cut at any
  *   byte: a torn write. A file created since the directory was last synced disappears.
  * - Syncs (and directory syncs) complete in order, after a delay drawn from the seed when the disk
@@ -60,7 +60,7 @@ export class SimSegmentDisk extends DiskModel {
         this.stats.filesLost++;
         continue;
       }
-      const unsynced = f.length - f.synced;
+      const unsynced = f.unsyncedBytes;
       const keep = unsynced === 0 ? 0 : this.prng.int(unsynced + 1);
       kept += keep;
       lost += unsynced - keep;
@@ -223,6 +223,13 @@ class SimSegmentDirectory implements SegmentDirectory {
       sync(): Promise<void> {
         const upTo = f.length;
         return disk.afterSync(incarnation, `sync ${name}`, () => {
+          if (disk.file(name) === f) f.syncedUpTo(upTo);
+        });
+      },
+      preallocate(from: number, to: number): Promise<void> {
+        if (live()) f.write(new Uint8Array(to - from), to - from, from);
+        const upTo = f.length;
+        return disk.afterSync(incarnation, `preallocate ${name}`, () => {
           if (disk.file(name) === f) f.syncedUpTo(upTo);
         });
       },

@@ -1,8 +1,8 @@
 /**
  * Synced Raft log writes per second at 1, 16 and 256 entries per batch, for both log engines (the
- * segment log a node uses, the one over LevelDB the simulator's older disk model and migrations
- * use), next to the fdatasync ceiling of the same disk measured in the same run. Not part of
- * `npm test`.
+ * segment log a node uses, also without its preallocated zeros, and the one over LevelDB the
+ * simulator's older disk model and migrations use), next to the fdatasync ceiling of the same disk
+ * measured in the same run. Not part of `npm test`.
  *
  *   npm run bench -w @ringkv/storage        (or: node --import tsx bench/log-bench.ts)
  *   RINGKV_BENCH_DIR=/some/disk RINGKV_BENCH_SECONDS=3 ...
@@ -37,11 +37,13 @@ function fdatasyncCeiling(dir: string, append: boolean): number {
   return n / SECONDS;
 }
 
-type Kind = 'segment' | 'level';
+/** The segment log as a node runs it, the same without zeros written ahead, and the one over LevelDB. */
+type Kind = 'segment' | 'no-zeros' | 'level';
 
 async function logWrites(dir: string, kind: Kind, entriesPerBatch: number): Promise<{ batchesPerSec: number; cpuMsPerBatch: number }> {
   const path = join(dir, `${kind}-${entriesPerBatch}`);
-  const engine: RaftLogEngine = kind === 'segment' ? await openSegmentLogEngine({ path }) : await openLogEngine({ path });
+  const engine: RaftLogEngine =
+    kind === 'level' ? await openLogEngine({ path }) : await openSegmentLogEngine({ path, preallocateBytes: kind === 'segment' ? undefined : 0 });
   const log = await engine.openGroup(groupId(1));
   const data = new Uint8Array(ENTRY_DATA_BYTES).fill(42);
   let next = 1;
@@ -75,11 +77,11 @@ async function main(): Promise<void> {
   const inPlace = fdatasyncCeiling(dir, false);
   const append = fdatasyncCeiling(dir, true);
   console.log(`fdatasync ceiling: ${fmt(inPlace)}/s rewriting a block in place, ${fmt(append)}/s appending`);
-  for (const n of [1, 16, 256]) for (const kind of ['segment', 'level'] as const) {
+  for (const n of [1, 16, 256]) for (const kind of ['segment', 'no-zeros', 'level'] as const) {
     const { batchesPerSec, cpuMsPerBatch } = await logWrites(dir, kind, n);
     const cpuCeiling = 1000 / cpuMsPerBatch;
     console.log(
-      `${kind.padEnd(7)} ${String(n).padStart(3)} entries/batch: ${fmt(batchesPerSec)} synced batches/s = ${fmt(batchesPerSec * n)} entries/s; ` +
+      `${kind.padEnd(8)} ${String(n).padStart(3)} entries/batch: ${fmt(batchesPerSec)} synced batches/s = ${fmt(batchesPerSec * n)} entries/s; ` +
         `${((100 * batchesPerSec) / inPlace).toFixed(0)}% of in-place fdatasync/s, ${((100 * batchesPerSec) / append).toFixed(0)}% of appending fdatasync/s; ` +
         `CPU ${cpuMsPerBatch.toFixed(3)} ms/batch (CPU-bound ceiling ${fmt(cpuCeiling)} batches/s)`,
     );

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,22 @@ function entry(index: number, term: number, bytes: number, prng: Prng): LogEntry
   const data = new Uint8Array(bytes);
   for (let i = 0; i < bytes; i++) data[i] = prng.int(256);
   return { index, term, type: prng.int(20) === 0 ? 'confChange' : 'normal', data };
+}
+
+/** Where a segment's records end: the first header that is not a whole record (zeros, or nothing). */
+function recordsEnd(bytes: Uint8Array): number {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at + 8 <= bytes.length) {
+    const length = view.readUInt32LE(at);
+    if (length === 0 || at + 8 + length > bytes.length) break;
+    at += 8 + length;
+  }
+  return at;
+}
+
+function allZero(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === 0);
 }
 
 async function states(engine: SegmentRaftLogEngine, groups: readonly GroupId[]): Promise<string> {
@@ -68,7 +84,8 @@ describe('segment log: a model of every group, across rotations, reopens and cra
     it(`seed ${seed}: reopened state is the last synced commit or a later one, never a part of one`, async () => {
       const prng = new Prng(20261205 + seed);
       const dir = new MemorySegmentDirectory();
-      const options = { segmentBytes: 8 * 1024, segmentsMax: 4 };
+      // Odd seeds refill the zeros ahead of the records as they go; even ones zero each new segment whole.
+      const options = { segmentBytes: 8 * 1024, segmentsMax: 4, preallocateBytes: seed % 2 === 1 ? 2048 : undefined };
       let engine = await openSegmentLogEngine({ directory: dir, ...options });
       let logs = await Promise.all(G.map((g) => engine.openGroup(g)));
       let synced = await states(engine, G);
@@ -131,8 +148,18 @@ describe('segment log: segments and their deletion', () => {
         await engine.commit(b);
       }
       expect(engine.stats().currentSegment).toBeGreaterThan(3);
+      expect(engine.stats().bytesPreallocated).toBeGreaterThan(0);
+      expect(engine.stats().preallocationError).toBeUndefined();
       await engine.close();
-      expect((await readdir(path)).length).toBeLessThanOrEqual(2);
+      const names = (await readdir(path)).sort();
+      expect(names.length).toBeLessThanOrEqual(2);
+      // Each segment was zeroed whole at its creation (4096 bytes < the default 4 MiB ahead); the
+      // one left behind ends at its last record, the newest in zeros.
+      const files = await Promise.all(names.map(async (n) => new Uint8Array(await readFile(join(path, n)))));
+      for (const bytes of files.slice(0, -1)) expect(recordsEnd(bytes)).toBe(bytes.length);
+      const newest = files[files.length - 1]!;
+      expect(newest.length).toBeGreaterThanOrEqual(4096);
+      expect(allZero(newest.subarray(recordsEnd(newest)))).toBe(true);
       const reopened = await openSegmentLogEngine({ path, segmentBytes: 4096 });
       expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(200);
       await reopened.close();
@@ -228,14 +255,20 @@ describe('segment log: segments and their deletion', () => {
 
     // The newest segment's last record torn: the log ends one entry earlier.
     const newest = names[names.length - 1]!;
-    const bytes = await dir.readAll(newest);
-    dir.flip(newest, bytes.length - 3);
+    const end = recordsEnd(await dir.readAll(newest));
+    expect(end).toBeLessThan((await dir.readAll(newest)).length); // zeros follow
+    dir.flip(newest, end - 3);
     const cut = await openSegmentLogEngine({ directory: dir, segmentBytes: 2048, segmentsMax: 64 });
     expect((await cut.openGroup(groupId(1))).lastIndex()).toBe(39);
     await cut.close();
+    // Its bytes were zeroed: nothing of it is read again.
+    const after = await dir.readAll(newest);
+    const newEnd = recordsEnd(after);
+    expect(newEnd).toBeLessThan(end);
+    expect(allZero(after.subarray(newEnd))).toBe(true);
 
     // A record in the middle of the newest segment damaged: intact records follow, so it is not a torn write.
-    for (const at of [30, (await dir.readAll(newest)).length - 300]) {
+    for (const at of [30, newEnd - 300]) {
       dir.flip(newest, at);
       await expect(openSegmentLogEngine({ directory: dir, segmentBytes: 2048, segmentsMax: 64 }), `byte ${at}`).rejects.toThrow(/intact/);
       dir.flip(newest, at);
@@ -278,5 +311,193 @@ describe('segment log: segments and their deletion', () => {
     b = engine.newBatch();
     b.append(log, [entry(2, 1, 10, prng)]);
     await expect(engine.commit(b)).rejects.toThrow(/could not be written \(EIO: disk failed\).*restarts/);
+  });
+});
+
+describe('segment log: zeros written ahead of the records', () => {
+  const entryOf = (prng: Prng) => (i: number) => entry(i, 1, 400 + prng.int(200), prng);
+
+  it('writes every record over synced zeros, refilling them ahead, and cuts a segment it leaves to its records', async () => {
+    const prng = new Prng(13);
+    const dir = new MemorySegmentDirectory();
+    const options = { segmentBytes: 32 * 1024, preallocateBytes: 8 * 1024 };
+    const engine = await openSegmentLogEngine({ directory: dir, ...options });
+    const log = await engine.openGroup(groupId(1));
+    const next = entryOf(prng);
+    let overZeros = 0;
+    let extending = 0;
+    for (let i = 1; i <= 300; i++) {
+      const name = segmentName(engine.stats().currentSegment);
+      const lengthBefore = (await dir.readAll(name)).length;
+      const b = engine.newBatch();
+      if (log.lastIndex() - log.firstIndex() > 10) b.compact(log, log.lastIndex() - 2, meta(log.lastIndex() - 2, 1));
+      b.append(log, [next(i)]);
+      await engine.commit(b);
+      const bytes = await dir.readAll(name);
+      const end = recordsEnd(bytes);
+      // The record landed where the file already was: no new size to sync. Only the record that
+      // passes segmentBytes (zeros never go past it) makes the file longer.
+      if (end <= lengthBefore) overZeros++;
+      else {
+        extending++;
+        expect(end).toBeGreaterThan(options.segmentBytes);
+      }
+      if (engine.stats().currentSegment === Number(name.slice(0, 16))) {
+        expect(bytes.length - end, `commit ${i}`).toBeGreaterThan(0);
+        expect(allZero(bytes.subarray(end))).toBe(true);
+      }
+    }
+    expect(engine.stats().currentSegment).toBeGreaterThan(4);
+    expect(extending).toBeLessThan(engine.stats().currentSegment);
+    expect(overZeros).toBeGreaterThan(280);
+    expect(engine.stats().bytesPreallocated).toBeGreaterThan(3 * options.segmentBytes);
+    await engine.close();
+    const names = dir.list().sort();
+    for (const n of names.slice(0, -1)) {
+      const bytes = await dir.readAll(n);
+      expect(recordsEnd(bytes), n).toBe(bytes.length);
+    }
+    const reopened = await openSegmentLogEngine({ directory: dir, ...options });
+    expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(300);
+    await reopened.close();
+  });
+
+  it('a torn record in the zeros: the log ends before it, its bytes are zeroed, and the log goes on there', async () => {
+    const prng = new Prng(14);
+    const dir = new MemorySegmentDirectory();
+    const options = { segmentBytes: 64 * 1024, preallocateBytes: 16 * 1024 };
+    let engine = await openSegmentLogEngine({ directory: dir, ...options });
+    const next = entryOf(prng);
+    for (let i = 1; i <= 5; i++) {
+      const b = engine.newBatch();
+      b.append(await engine.openGroup(groupId(1)), [next(i)]);
+      await engine.commit(b);
+    }
+    await engine.close();
+    const name = segmentName(1);
+    const end = recordsEnd(await dir.readAll(name));
+    // As a power failure leaves a record whose write had not been synced: its first bytes, then the zeros.
+    const torn = new Uint8Array(300);
+    Buffer.from(torn.buffer).writeUInt32LE(500, 0);
+    for (let i = 4; i < torn.length; i++) torn[i] = 1 + prng.int(255);
+    const f = dir.open(name);
+    f.writeAt(torn, torn.length, end);
+    f.close();
+    // And a stray byte further on in the zeros.
+    dir.flip(name, end + 5000);
+
+    engine = await openSegmentLogEngine({ directory: dir, ...options });
+    expect((await engine.openGroup(groupId(1))).lastIndex()).toBe(5);
+    const bytes = await dir.readAll(name);
+    expect(recordsEnd(bytes)).toBe(end);
+    expect(allZero(bytes.subarray(end))).toBe(true);
+    for (let i = 6; i <= 7; i++) {
+      const b = engine.newBatch();
+      b.append(await engine.openGroup(groupId(1)), [next(i)]);
+      await engine.commit(b);
+    }
+    await engine.close();
+    const again = await openSegmentLogEngine({ directory: dir, ...options });
+    expect((await again.openGroup(groupId(1))).lastIndex()).toBe(7);
+    await again.close();
+  });
+
+  it('after a restart with smaller segments, the segment it leaves is cut to its records', async () => {
+    const prng = new Prng(15);
+    const dir = new MemorySegmentDirectory();
+    const next = entryOf(prng);
+    let engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 1 << 20, preallocateBytes: 64 * 1024 });
+    const commitOne = async (i: number) => {
+      const b = engine.newBatch();
+      b.append(await engine.openGroup(groupId(1)), [next(i)]);
+      await engine.commit(b);
+    };
+    for (let i = 1; i <= 3; i++) await commitOne(i);
+    await engine.close();
+    expect((await dir.readAll(segmentName(1))).length).toBeGreaterThan(64 * 1024);
+    engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 4096, preallocateBytes: 1024 });
+    for (let i = 4; i <= 20; i++) await commitOne(i);
+    expect(engine.stats().currentSegment).toBeGreaterThan(1);
+    await engine.close();
+    const first = await dir.readAll(segmentName(1));
+    expect(recordsEnd(first)).toBe(first.length);
+    const reopened = await openSegmentLogEngine({ directory: dir, segmentBytes: 4096 });
+    expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(20);
+    await reopened.close();
+  });
+
+  it('a failed preallocation: the log goes on without zeros, says why in its stats, and reopens whole', async () => {
+    const prng = new Prng(16);
+    const dir = new MemorySegmentDirectory();
+    const options = { segmentBytes: 16 * 1024, preallocateBytes: 4 * 1024 };
+    const engine = await openSegmentLogEngine({ directory: dir, ...options });
+    const log = await engine.openGroup(groupId(1));
+    const next = entryOf(prng);
+    dir.failNextPreallocate = new Error('ENOSPC: no space left on device');
+    for (let i = 1; i <= 100; i++) {
+      const b = engine.newBatch();
+      if (log.lastIndex() - log.firstIndex() > 10) b.compact(log, log.lastIndex() - 2, meta(log.lastIndex() - 2, 1));
+      b.append(log, [next(i)]);
+      await engine.commit(b);
+    }
+    expect(engine.stats().preallocationError).toBe('ENOSPC: no space left on device');
+    expect(engine.stats().currentSegment).toBeGreaterThan(2);
+    await engine.close();
+    // No zeros after the failure: every segment holds records only (the failed one's half-written
+    // zeros were cut when the log left it).
+    for (const n of dir.list()) {
+      const bytes = await dir.readAll(n);
+      expect(recordsEnd(bytes), n).toBe(bytes.length);
+    }
+    const reopened = await openSegmentLogEngine({ directory: dir, ...options });
+    expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(100);
+    await reopened.close();
+  });
+
+  it('preallocateBytes 0: a segment holds its records and nothing else', async () => {
+    const prng = new Prng(17);
+    const dir = new MemorySegmentDirectory();
+    const engine = await openSegmentLogEngine({ directory: dir, preallocateBytes: 0 });
+    const next = entryOf(prng);
+    for (let i = 1; i <= 5; i++) {
+      const b = engine.newBatch();
+      b.append(await engine.openGroup(groupId(1)), [next(i)]);
+      await engine.commit(b);
+      const bytes = await dir.readAll(segmentName(1));
+      expect(recordsEnd(bytes)).toBe(bytes.length);
+    }
+    expect(engine.stats().bytesPreallocated).toBe(0);
+    await engine.close();
+  });
+});
+
+describe('MemorySegmentDirectory: what a power failure leaves of a file written over preallocated zeros', () => {
+  it('the synced bytes, a prefix of the unsynced write, and the zeros as they were synced after it', async () => {
+    for (const keep of [0, 50, 200, 5000]) {
+      const dir = new MemorySegmentDirectory();
+      const f = dir.create('a');
+      await dir.syncDirectory();
+      f.writeAt(new Uint8Array(100).fill(7), 100, 0);
+      await f.preallocate(100, 1000);
+      f.writeAt(new Uint8Array(200).fill(9), 200, 100); // not synced
+      dir.crash(() => keep);
+      const bytes = await dir.readAll('a');
+      expect(bytes.length, `keep ${keep}`).toBe(1000);
+      const kept = Math.min(keep, 200);
+      expect(allZero(bytes.subarray(0, 100).map((b) => b - 7))).toBe(true);
+      expect(allZero(bytes.subarray(100, 100 + kept).map((b) => b - 9))).toBe(true);
+      expect(allZero(bytes.subarray(100 + kept))).toBe(true);
+    }
+  });
+
+  it('an appended write past the synced length is cut where the tear falls', async () => {
+    const dir = new MemorySegmentDirectory();
+    const f = dir.create('a');
+    await dir.syncDirectory();
+    f.writeAt(new Uint8Array(100).fill(7), 100, 0);
+    await f.sync();
+    f.writeAt(new Uint8Array(100).fill(9), 100, 100);
+    dir.crash(() => 30);
+    expect((await dir.readAll('a')).length).toBe(130);
   });
 });

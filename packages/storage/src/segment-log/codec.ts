@@ -318,7 +318,10 @@ export function visitRecord(payload: Uint8Array, visitor: RecordVisitor): void {
  */
 export function intactRecordAfter(bytes: Uint8Array, offset: number, seq: number): boolean {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let at = offset + 1; at + RECORD_HEADER_SIZE_BYTES < bytes.length; at++) {
+  // A record's length is not 0, so it starts at or before the last byte that is not 0: the
+  // preallocated zeros after the records (megabytes of them) need no look.
+  const last = lastNonZeroByte(bytes, offset + 1);
+  for (let at = offset + 1; at <= last && at + RECORD_HEADER_SIZE_BYTES < bytes.length; at++) {
     const length = view.readUInt32LE(at);
     // A record's payload starts with an operation tag; cheap filters before the checksum.
     if (length === 0 || at + RECORD_HEADER_SIZE_BYTES + length > bytes.length) continue;
@@ -337,4 +340,21 @@ export function readStart(payload: Uint8Array): { seq: number; oldestNeeded: num
   const oldestNeeded = view.readDoubleLE(9);
   if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(oldestNeeded) || oldestNeeded < 1 || oldestNeeded > seq) return undefined;
   return { seq, oldestNeeded };
+}
+
+const ZERO_CHUNK = Buffer.alloc(64 * 1024);
+
+/** The position of the last byte of `bytes` at or after `from` that is not 0; from - 1 if none is. */
+export function lastNonZeroByte(bytes: Uint8Array, from = 0): number {
+  let end = bytes.length;
+  while (end > from) {
+    const start = Math.max(from, end - ZERO_CHUNK.length);
+    // Compared natively, a chunk at a time: a segment may end in megabytes of preallocated zeros.
+    if (Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).equals(ZERO_CHUNK.subarray(0, end - start))) {
+      end = start;
+      continue;
+    }
+    for (let i = end - 1; i >= start; i--) if (bytes[i] !== 0) return i;
+  }
+  return from - 1;
 }

@@ -15,10 +15,17 @@
  * dead prefix of segments is deleted. The first record names the oldest segment still needed, so
  * an open after a crash in the middle of deletions knows what to ignore.
  *
+ * The current segment is kept zero-filled and synced a few MiB ahead of its records
+ * (`preallocateBytes`, never past `segmentBytes`), in the background while the records stay well
+ * below the zeros, so a record's fdatasync changes neither the file's size nor its blocks (files.ts
+ * has the measurements). A segment left behind by a rotation is cut to its records first, so only
+ * the newest one ends in zeros.
+ *
  * Open replays the needed segments in order. A record that fails its checksum or is cut short in
  * the newest segment is the torn tail of a write that was never acknowledged (its fdatasync had
- * not returned): the file is cut there. In any older segment (synced whole before the next one
- * started) it is corruption, reported as CorruptionError.
+ * not returned): its bytes are zeroed, and the zeros after the records are where the log goes on.
+ * In any older segment (synced whole before the next one started) it is corruption, reported as
+ * CorruptionError.
  */
 import type { GroupId } from '@ringkv/stdx';
 import { assert } from '@ringkv/stdx';
@@ -26,7 +33,7 @@ import { CorruptionError } from '../errors';
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT_META, MemoryGroupLog, logEntrySizeBytes } from '../group-log';
 import type { GroupLog, LogCommitOptions, LogEntry, LogHardState, LogSnapshot, LogWriteBatch, RaftLogEngine } from '../interfaces';
 import { StagedLogBatch, sealForCommit } from '../log-batch';
-import { RecordWriter, intactRecordAfter, readStart, scanRecord, visitRecord } from './codec';
+import { RecordWriter, intactRecordAfter, lastNonZeroByte, readStart, scanRecord, visitRecord } from './codec';
 import { Replay } from './replay';
 import type { SegmentDirectory, SegmentFile } from './files';
 import { DiskSegmentDirectory } from './files';
@@ -38,9 +45,15 @@ export interface SegmentLogOptions {
   readonly segmentBytes?: number;
   /** Segments kept before the groups pinning the oldest are rewritten whatever it costs (default 16). */
   readonly segmentsMax?: number;
+  /**
+   * Zeros kept written and synced ahead of the current segment's records (default 4 MiB, 0 =
+   * none), never past `segmentBytes`; refilled in the background once less than half is left.
+   */
+  readonly preallocateBytes?: number;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_PREALLOCATE_BYTES = 4 * 1024 * 1024;
 const DEFAULT_SEGMENTS_MAX = 16;
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
 
@@ -54,6 +67,10 @@ export interface SegmentLogStats {
   readonly currentSegment: number;
   /** Bytes of live entries rewritten into a new segment's first record since open. */
   readonly bytesRewritten: number;
+  /** Zeros written ahead of the records since open. */
+  readonly bytesPreallocated: number;
+  /** Why preallocating failed, if it did (the log then goes on without it). */
+  readonly preallocationError: string | undefined;
 }
 
 export class SegmentRaftLogEngine implements RaftLogEngine {
@@ -65,9 +82,20 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   private readonly writer = new RecordWriter();
   private readonly segmentBytes: number;
   private readonly segmentsMax: number;
+  /** 0 once preallocating failed. */
+  private preallocateBytes: number;
   private file: SegmentFile;
   private seq: number;
+  /** Where the current segment's records end (the next one is written here). */
   private size: number;
+  /** Up to here the current segment holds records or synced zeros: a record ending below needs no wait. */
+  private zeroedEnd: number;
+  /** The current segment file's length, or more (a failed preallocation may have written part of its zeros). */
+  private fileLength: number;
+  /** Zeros being written and synced from `fileLength` on: records stay below `zeroedEnd` until they land. */
+  private filling: Promise<void> | undefined;
+  private bytesPreallocated = 0;
+  private preallocationError: string | undefined;
   /** Bytes written to the current segment since its last sync (a commit with sync: false). */
   private unsynced = false;
   private commitSeq = 0;
@@ -80,14 +108,17 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
 
   private constructor(
     private readonly dir: SegmentDirectory,
-    state: { seq: number; size: number; file: SegmentFile; replay: Replay },
+    state: { seq: number; size: number; fileLength: number; file: SegmentFile; replay: Replay },
     options: SegmentLogOptions,
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.segmentsMax = options.segmentsMax ?? DEFAULT_SEGMENTS_MAX;
+    this.preallocateBytes = preallocateBytesOf(options);
     assert(this.segmentsMax >= 2, 'segment log: segmentsMax must be at least 2');
     this.seq = state.seq;
     this.size = state.size;
+    this.zeroedEnd = state.fileLength;
+    this.fileLength = state.fileLength;
     this.file = state.file;
     for (const [seq, m] of [...state.replay.pins].sort((a, b) => a[0] - b[0])) this.pins.set(seq, m);
     if (!this.pins.has(this.seq)) this.pins.set(this.seq, new Map());
@@ -128,8 +159,10 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     if (newest === undefined) {
       const w = new RecordWriter(64);
       w.segmentStart(1, 1);
-      const file = await createSegment(dir, 1, w);
-      return new SegmentRaftLogEngine(dir, { seq: 1, size: w.length, file, replay: new Replay() }, options);
+      const created = await createSegment(dir, 1, w, zeroTo(w.length, options));
+      const engine = new SegmentRaftLogEngine(dir, { seq: 1, size: w.length, fileLength: created.fileLength, file: created.file, replay: new Replay() }, options);
+      engine.preallocated(created);
+      return engine;
     }
 
     const replay = new Replay();
@@ -161,11 +194,14 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       size = offset;
     }
     const file = dir.open(segmentName(newest.seq));
-    if (size < newest.bytes.length) file.truncate(size);
+    // A torn record's bytes are zeroed, so the records written here next never end in a piece of
+    // it; the zeros after them, if any, were preallocated.
+    const tornEnd = lastNonZeroByte(newest.bytes, size) + 1;
+    if (tornEnd > size) file.writeAt(new Uint8Array(tornEnd - size), tornEnd - size, size);
     // What was replayed is acted on (votes, entries acknowledged again): it must be durable, also
     // when the last process died before syncing it and the machine did not.
     await file.sync();
-    return new SegmentRaftLogEngine(dir, { seq: newest.seq, size, file, replay }, options);
+    return new SegmentRaftLogEngine(dir, { seq: newest.seq, size, fileLength: newest.bytes.length, file, replay }, options);
   }
 
   openGroup(group: GroupId): Promise<GroupLog> {
@@ -252,6 +288,8 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
       segments: this.pins.size,
       currentSegment: this.seq,
       bytesRewritten: this.bytesRewritten,
+      bytesPreallocated: this.bytesPreallocated,
+      preallocationError: this.preallocationError,
     };
   }
 
@@ -259,6 +297,7 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.filling;
       if (this.unsynced && this.failure === undefined) await this.file.sync();
     } finally {
       this.file.close();
@@ -270,12 +309,57 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     const w = this.writer;
     w.seal(this.seq);
     await this.exclusive(async () => {
+      const end = this.size + w.length;
+      // Never into zeros still being written (the refill starts with megabytes to spare: only a
+      // record larger than those waits).
+      if (this.filling !== undefined && end > this.zeroedEnd) await this.filling;
       this.file.writeAt(w.bytes, w.length, this.size);
       // Past the end only once written: a failed write leaves the next one at the same place.
-      this.size += w.length;
+      this.size = end;
+      if (end > this.fileLength) this.fileLength = end;
       if (sync) await this.file.sync();
       this.unsynced = !sync;
+      this.preallocateAhead();
     });
+  }
+
+  /** Starts writing zeros ahead of the records once less than half of `preallocateBytes` is left. */
+  private preallocateAhead(): void {
+    if (this.preallocateBytes === 0 || this.filling !== undefined) return;
+    if (this.zeroedEnd - this.size >= this.preallocateBytes / 2) return;
+    const from = this.fileLength;
+    const to = Math.min(this.segmentBytes, this.size + this.preallocateBytes);
+    if (to <= from) return;
+    const file = this.file;
+    this.fileLength = to;
+    this.filling = file.preallocate(from, to).then(
+      () => {
+        this.filling = undefined;
+        if (this.file !== file) return;
+        this.zeroedEnd = to;
+        this.bytesPreallocated += to - from;
+      },
+      (err: unknown) => {
+        this.filling = undefined;
+        this.preallocationFailed(err);
+      },
+    );
+  }
+
+  /** A new segment's zeros (or why it has none). */
+  private preallocated(created: CreatedSegment): void {
+    if (created.preallocationError === undefined) {
+      this.bytesPreallocated += created.fileLength - created.recordBytes;
+      return;
+    }
+    this.zeroedEnd = created.recordBytes;
+    this.preallocationFailed(created.preallocationError);
+  }
+
+  /** Records are the log's job; zeros ahead of them only speed it up: the log goes on without. */
+  private preallocationFailed(err: unknown): void {
+    this.preallocateBytes = 0;
+    this.preallocationError ??= err instanceof Error ? err.message : String(err);
   }
 
   /** Runs one write at a time; a failure poisons the engine (see `failure`). */
@@ -304,6 +388,15 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
 
   /** Starts segment seq + 1: every group's state in its first record, then deletes dead segments. */
   private async rotate(): Promise<void> {
+    await this.filling;
+    // Only the newest segment may end in zeros: an older one must end at its last record, or open
+    // would take the zeros for damage. (Zeros are never written past segmentBytes, so only a
+    // smaller segmentBytes than the last process had, or a failed preallocation, leaves any.)
+    if (this.fileLength > this.size) {
+      this.file.truncate(this.size);
+      this.fileLength = this.size;
+      this.unsynced = true;
+    }
     if (this.unsynced) {
       await this.file.sync();
       this.unsynced = false;
@@ -357,13 +450,16 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
         w.checkpoint(group, log.storedHardState(), meta);
       }
     }
-    const file = await createSegment(this.dir, seq, w);
+    const created = await createSegment(this.dir, seq, w, zeroTo(w.length, { segmentBytes: this.segmentBytes, preallocateBytes: this.preallocateBytes }));
     // From here on, the new segment is where the log continues.
     for (const group of rewrite) for (const m of this.pins.values()) m.delete(group);
     this.file.close();
-    this.file = file;
+    this.file = created.file;
     this.seq = seq;
     this.size = w.length;
+    this.zeroedEnd = created.fileLength;
+    this.fileLength = created.fileLength;
+    this.preallocated(created);
     this.bytesRewritten += rewritten;
     this.pins.set(seq, pins);
     w.clear();
@@ -380,23 +476,50 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   }
 }
 
+function preallocateBytesOf(options: SegmentLogOptions): number {
+  const bytes = options.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
+  assert(Number.isSafeInteger(bytes) && bytes >= 0, () => `segment log: preallocateBytes must be a whole number of bytes, not ${bytes}`);
+  return bytes;
+}
+
+/** Where a new segment's zeros end when its first record takes `recordBytes`. */
+function zeroTo(recordBytes: number, options: SegmentLogOptions): number {
+  return Math.max(recordBytes, Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, recordBytes + preallocateBytesOf(options)));
+}
+
+interface CreatedSegment {
+  readonly file: SegmentFile;
+  readonly recordBytes: number;
+  /** Its first record, then synced zeros up to here (or at most here, after a failed preallocation). */
+  readonly fileLength: number;
+  readonly preallocationError?: unknown;
+}
+
 /**
- * Creates segment `seq` holding the writer's record (its first, with the segment start), synced
- * with its directory entry; a failed creation leaves no file behind.
+ * Creates segment `seq` holding the writer's record (its first, with the segment start) and zeros
+ * up to `zeroEnd`, synced with its directory entry; a failed creation leaves no file behind.
  */
-async function createSegment(dir: SegmentDirectory, seq: number, w: RecordWriter): Promise<SegmentFile> {
+async function createSegment(dir: SegmentDirectory, seq: number, w: RecordWriter, zeroEnd: number): Promise<CreatedSegment> {
   w.seal(seq);
   const file = dir.create(segmentName(seq));
   try {
     file.writeAt(w.bytes, w.length, 0);
-    await file.sync();
+    let preallocationError: unknown;
+    if (zeroEnd > w.length) {
+      // Its fsync makes the record durable too.
+      preallocationError = await file.preallocate(w.length, zeroEnd).then(
+        () => undefined,
+        (err: unknown) => err ?? 'unknown error',
+      );
+    }
+    if (zeroEnd === w.length || preallocationError !== undefined) await file.sync();
     await dir.syncDirectory();
+    return { file, recordBytes: w.length, fileLength: zeroEnd, preallocationError };
   } catch (err) {
     file.close();
     await dir.remove(segmentName(seq)).catch(() => undefined);
     throw err;
   }
-  return file;
 }
 
 export type OpenSegmentLogOptions = SegmentLogOptions & ({ readonly path: string } | { readonly directory: SegmentDirectory });

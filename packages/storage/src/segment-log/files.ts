@@ -4,8 +4,15 @@
  * system at once (`writeAt` is synchronous: a round's record is a few to a few hundred KiB, a
  * copy into the page cache, cheaper than a hop through libuv's thread pool); only `sync`
  * (fdatasync) waits for the disk, on the pool.
+ *
+ * `preallocate` writes zeros ahead of the records and makes them durable with the file's size, so
+ * the records written over them later change neither the file's size nor its block allocation and
+ * their fdatasync flushes data alone, with no journal commit. Alone on this machine's ext4, a 4 KiB
+ * write + fdatasync took 122-128 µs appending and 73-77 µs over synced zeros (37-41 µs of CPU
+ * instead of 48-52); three processes at once, 160-174 against 96-116. (etcd's WAL preallocates its
+ * segment files too.)
  */
-import { closeSync, fdatasync, fsync, ftruncateSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, ftruncateSync, mkdirSync, openSync, readdirSync, write, writeSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '@ringkv/stdx';
@@ -15,7 +22,13 @@ export interface SegmentFile {
   writeAt(bytes: Uint8Array, length: number, position: number): void;
   /** Waits until everything written so far is on disk (fdatasync). */
   sync(): Promise<void>;
-  /** Cuts the file to `length` bytes (a torn tail found at open). */
+  /**
+   * Writes zeros over [from, to), where `from` is the file's end, then syncs the file with its new
+   * size (fsync), on the pool: records later written there need no change of the file's size.
+   * Nothing else may write that range until it resolves.
+   */
+  preallocate(from: number, to: number): Promise<void>;
+  /** Cuts the file to `length` bytes. */
   truncate(length: number): void;
   close(): void;
 }
@@ -37,6 +50,9 @@ function promised(run: (done: (err: NodeJS.ErrnoException | null) => void) => vo
   return new Promise((resolve, reject) => run((err) => (err === null ? resolve() : reject(err))));
 }
 
+/** What preallocate writes from (read-only: never handed out). */
+const ZEROS = Buffer.alloc(1024 * 1024);
+
 class DiskSegmentFile implements SegmentFile {
   private fd: number | undefined;
   constructor(fd: number) {
@@ -52,6 +68,15 @@ class DiskSegmentFile implements SegmentFile {
   sync(): Promise<void> {
     const fd = this.live();
     return promised((done) => fdatasync(fd, done));
+  }
+
+  async preallocate(from: number, to: number): Promise<void> {
+    const fd = this.live();
+    for (let at = from; at < to; ) {
+      const length = Math.min(ZEROS.length, to - at);
+      at += await new Promise<number>((resolve, reject) => write(fd, ZEROS, 0, length, at, (err, written) => (err === null ? resolve(written) : reject(err))));
+    }
+    await promised((done) => fsync(fd, done));
   }
 
   truncate(length: number): void {
@@ -110,13 +135,29 @@ export class DiskSegmentDirectory implements SegmentDirectory {
  * One file's bytes as a disk model holds them: what was written (the page cache), how much of it
  * is synced, and whether its directory entry survives a crash. The in-memory directory here and
  * the simulator's disk both keep their files as these.
+ *
+ * A crash keeps what was synced, a prefix of what was written since (a torn write), and past it
+ * the file as the last sync left it: a record written over preallocated zeros and lost leaves
+ * the zeros, not a shorter file.
  */
 export class SegmentFileImage {
   data = new Uint8Array(1024);
   length = 0;
+  /** Bytes below this are durable as `data` holds them. */
   synced = 0;
   /** Whether its directory entry survives a crash (the directory was synced after its creation). */
   linked = false;
+  /** The file's length as of the last sync: what a crash leaves past the torn prefix. */
+  private durableLength = 0;
+  /** Where the writes since the last sync end (the unsynced range is synced..dirtyEnd). */
+  private dirtyEnd = 0;
+  /** The durable bytes from `synced` to durableLength that writes since the last sync replaced. */
+  private shadow: Uint8Array | undefined;
+
+  /** Bytes written since the last sync, from the first one on: what a crash may tear. */
+  get unsyncedBytes(): number {
+    return Math.max(0, this.dirtyEnd - this.synced);
+  }
 
   write(bytes: Uint8Array, length: number, position: number): void {
     assert(position <= this.length, 'a write past the end of a segment file');
@@ -126,30 +167,67 @@ export class SegmentFileImage {
       grown.set(this.data.subarray(0, this.length));
       this.data = grown;
     }
+    // `shadow` covers synced..durableLength (synced never passes durableLength, and they differ
+    // only after a write moved `synced` back); a write below `synced` adds the durable bytes it is
+    // about to replace, which a crash would leave.
+    if (position < this.synced) {
+      const kept = this.data.slice(position, this.synced);
+      this.shadow = this.shadow === undefined ? kept : concat(kept, this.shadow);
+    }
     this.data.set(bytes.subarray(0, length), position);
     this.length = Math.max(this.length, end);
     this.synced = Math.min(this.synced, position);
+    this.dirtyEnd = this.dirtyEnd > this.synced ? Math.max(this.dirtyEnd, end) : end;
   }
 
   /** A sync issued when the file held `upTo` bytes has completed. */
   syncedUpTo(upTo: number): void {
-    this.synced = Math.max(this.synced, Math.min(upTo, this.length));
+    const to = Math.min(upTo, this.length);
+    if (to <= this.synced) return;
+    if (this.shadow !== undefined) {
+      const shadowEnd = this.synced + this.shadow.length;
+      this.shadow = to >= shadowEnd ? undefined : this.shadow.subarray(to - this.synced);
+    }
+    this.synced = to;
+    this.durableLength = Math.max(this.durableLength, to);
+    if (this.dirtyEnd <= to) this.dirtyEnd = 0; // nothing written since is unsynced
   }
 
   truncate(length: number): void {
     this.length = Math.min(this.length, length);
     this.synced = Math.min(this.synced, this.length);
+    this.durableLength = Math.min(this.durableLength, this.length);
+    if (this.shadow !== undefined) {
+      const room = Math.max(0, this.durableLength - this.synced);
+      this.shadow = room === 0 ? undefined : this.shadow.subarray(0, room);
+    }
+    this.dirtyEnd = Math.min(this.dirtyEnd, this.length);
   }
 
   /** A power failure: what was synced stays, plus the first `keep` unsynced bytes (a torn write). */
   crash(keep: number): void {
-    this.length = this.synced + Math.min(this.length - this.synced, Math.max(0, keep));
+    const keptEnd = this.synced + Math.min(this.unsyncedBytes, Math.max(0, keep));
+    if (this.shadow !== undefined) {
+      const shadowEnd = this.synced + this.shadow.length;
+      if (keptEnd < shadowEnd) this.data.set(this.shadow.subarray(keptEnd - this.synced), keptEnd);
+    }
+    this.length = Math.max(keptEnd, this.durableLength);
     this.synced = this.length;
+    this.durableLength = this.length;
+    this.dirtyEnd = this.length;
+    this.shadow = undefined;
   }
 
   bytes(): Uint8Array {
     return this.data.slice(0, this.length);
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**
@@ -163,6 +241,8 @@ export class MemorySegmentDirectory implements SegmentDirectory {
   failNextSync: Error | undefined;
   /** While set, every sync waits for it first (a slow disk, for tests). */
   syncGate: Promise<void> | undefined;
+  /** Fails the next preallocate with this error after half its zeros (a full disk), then clears. */
+  failNextPreallocate: Error | undefined;
 
   list(): string[] {
     return [...this.files.keys()];
@@ -205,7 +285,7 @@ export class MemorySegmentDirectory implements SegmentDirectory {
         this.files.delete(name);
         continue;
       }
-      f.crash(tornBytes(name, f.length - f.synced));
+      f.crash(tornBytes(name, f.unsyncedBytes));
     }
   }
 
@@ -233,6 +313,20 @@ export class MemorySegmentDirectory implements SegmentDirectory {
           this.failNextSync = undefined;
           throw error;
         }
+        f.syncedUpTo(upTo);
+      },
+      preallocate: async (from, to) => {
+        const f = live();
+        const error = this.failNextPreallocate;
+        if (error !== undefined) {
+          this.failNextPreallocate = undefined;
+          const half = Math.floor((to - from) / 2);
+          f.write(new Uint8Array(half), half, from);
+          throw error;
+        }
+        f.write(new Uint8Array(to - from), to - from, from);
+        const upTo = f.length;
+        if (this.syncGate !== undefined) await this.syncGate;
         f.syncedUpTo(upTo);
       },
       truncate: (length) => live().truncate(length),
