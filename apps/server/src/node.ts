@@ -112,7 +112,7 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
     transport: () => transport.stats,
     health: () => store.health(),
     cache: () => kvEngine.cacheStats(),
-    logCommits: () => logEngine.stats().commits,
+    log: () => logEngine.stats(),
     forwarded: () => forwarder.forwardedTotal,
     store: () => store.stats(),
   });

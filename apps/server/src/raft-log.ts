@@ -20,7 +20,7 @@ async function exists(path: string): Promise<boolean> {
  * `raft-wal`, then `raft-log` renamed away (one atomic step: until it, a crash leaves the LevelDB
  * log the one that counts, and the copy starts over) and removed.
  */
-export async function openRaftLog(dataDir: string, logger: Pick<Logger, 'info'>): Promise<SegmentRaftLogEngine> {
+export async function openRaftLog(dataDir: string, logger: Pick<Logger, 'info' | 'warn'>): Promise<SegmentRaftLogEngine> {
   const wal = join(dataDir, 'raft-wal');
   const legacy = join(dataDir, 'raft-log');
   const retired = join(dataDir, 'raft-log.migrated');
@@ -39,5 +39,9 @@ export async function openRaftLog(dataDir: string, logger: Pick<Logger, 'info'>)
     await rename(legacy, retired);
   }
   await rm(retired, { recursive: true, force: true });
-  return openSegmentLogEngine({ path: wal });
+  return openSegmentLogEngine({
+    path: wal,
+    onPreallocationFailed: (why) =>
+      logger.warn({ path: wal, error: why }, 'could not write zeros ahead of the Raft log (is the disk full?); the log goes on without them, with slower fsyncs'),
+  });
 }

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const CONF = { voters: [nodeId(1), nodeId(2), nodeId(3)], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
-const quiet = { info: () => undefined };
+const quiet = { info: () => undefined, warn: () => undefined };
 
 function meta(index: number, term: number): LogSnapshot['metadata'] {
   return { index, term, confState: CONF };

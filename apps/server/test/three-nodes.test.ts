@@ -267,6 +267,9 @@ describe('three nodes over real TCP in one process', () => {
     const led = [...Array(PARTITIONS).keys()].filter((p) => after.value(`ringkv_partition_role{partition="${p}",role="leader"}`) === 1);
     expect(led.length).toBe(after.value('ringkv_partitions_led'));
     expect(after.text).toMatch(/^ringkv_partition_staleness_seconds\{partition="0"\} /m);
+    // The Raft log was created with zeros written ahead of its records, and nothing failed.
+    expect(after.value('ringkv_raft_log_preallocated_bytes_total')).toBeGreaterThan(0);
+    expect(after.value('ringkv_raft_log_preallocation_failed')).toBe(0);
   });
 
   it('applies a write retried after a leader change exactly once', async () => {

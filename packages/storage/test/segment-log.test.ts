@@ -430,7 +430,8 @@ describe('segment log: zeros written ahead of the records', () => {
     const prng = new Prng(16);
     const dir = new MemorySegmentDirectory();
     const options = { segmentBytes: 16 * 1024, preallocateBytes: 4 * 1024 };
-    const engine = await openSegmentLogEngine({ directory: dir, ...options });
+    const told: string[] = [];
+    const engine = await openSegmentLogEngine({ directory: dir, ...options, onPreallocationFailed: (why) => told.push(why) });
     const log = await engine.openGroup(groupId(1));
     const next = entryOf(prng);
     dir.failNextPreallocate = new Error('ENOSPC: no space left on device');
@@ -441,6 +442,7 @@ describe('segment log: zeros written ahead of the records', () => {
       await engine.commit(b);
     }
     expect(engine.stats().preallocationError).toBe('ENOSPC: no space left on device');
+    expect(told).toEqual(['ENOSPC: no space left on device']);
     expect(engine.stats().currentSegment).toBeGreaterThan(2);
     await engine.close();
     // No zeros after the failure: every segment holds records only (the failed one's half-written

@@ -4,13 +4,14 @@
  */
 import client from 'prom-client';
 import type { Health, StoreStats } from '@ringkv/multiraft';
+import type { SegmentLogStats } from '@ringkv/storage';
 import type { TransportStats } from '../transport';
 
 export interface MetricSources {
   readonly transport: () => TransportStats;
   readonly health: () => Health;
   readonly cache: () => { hits: number; misses: number; sizeBytes: number; entries: number };
-  readonly logCommits: () => number;
+  readonly log: () => Pick<SegmentLogStats, 'commits' | 'bytesPreallocated' | 'preallocationError'>;
   readonly forwarded: () => number;
   readonly store: () => StoreStats;
 }
@@ -72,7 +73,9 @@ export class NodeMetrics {
     counter('ringkv_peer_bytes_received_total', 'Peer payload bytes received', () => sources.transport().bytesReceived);
     counter('ringkv_peer_connections_refused_total', 'Peer connections refused by a handshake check (either side)', () => sources.transport().connectionsRefused);
     counter('ringkv_peer_protocol_errors_total', 'Peer connections closed for bad frames', () => sources.transport().protocolErrors);
-    counter('ringkv_raft_log_commits_total', 'Synced Raft log writes (one per round with work)', sources.logCommits);
+    counter('ringkv_raft_log_commits_total', 'Synced Raft log writes (one per round with work)', () => sources.log().commits);
+    counter('ringkv_raft_log_preallocated_bytes_total', 'Zeros written and synced ahead of the Raft log records, so their fsyncs change no file size', () => sources.log().bytesPreallocated);
+    gauge('ringkv_raft_log_preallocation_failed', '1 once writing zeros ahead of the Raft log failed (a full disk?): the log goes on without them', () => (sources.log().preallocationError === undefined ? 0 : 1));
     counter('ringkv_kv_cache_hits_total', 'KV value cache hits', () => sources.cache().hits);
     counter('ringkv_kv_cache_misses_total', 'KV value cache misses', () => sources.cache().misses);
     gauge('ringkv_kv_cache_bytes', 'Bytes held by the KV value cache', () => sources.cache().sizeBytes);

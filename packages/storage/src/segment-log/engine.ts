@@ -50,6 +50,8 @@ export interface SegmentLogOptions {
    * none), never past `segmentBytes`; refilled in the background once less than half is left.
    */
   readonly preallocateBytes?: number;
+  /** Told once, when preallocating fails (the log goes on without it): a node logs it. */
+  readonly onPreallocationFailed?: (why: string) => void;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -96,6 +98,7 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   private filling: Promise<void> | undefined;
   private bytesPreallocated = 0;
   private preallocationError: string | undefined;
+  private readonly onPreallocationFailed: ((why: string) => void) | undefined;
   /** Bytes written to the current segment since its last sync (a commit with sync: false). */
   private unsynced = false;
   private commitSeq = 0;
@@ -114,6 +117,7 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.segmentsMax = options.segmentsMax ?? DEFAULT_SEGMENTS_MAX;
     this.preallocateBytes = preallocateBytesOf(options);
+    this.onPreallocationFailed = options.onPreallocationFailed;
     assert(this.segmentsMax >= 2, 'segment log: segmentsMax must be at least 2');
     this.seq = state.seq;
     this.size = state.size;
@@ -359,7 +363,9 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   /** Records are the log's job; zeros ahead of them only speed it up: the log goes on without. */
   private preallocationFailed(err: unknown): void {
     this.preallocateBytes = 0;
-    this.preallocationError ??= err instanceof Error ? err.message : String(err);
+    if (this.preallocationError !== undefined) return;
+    this.preallocationError = err instanceof Error ? err.message : String(err);
+    this.onPreallocationFailed?.(this.preallocationError);
   }
 
   /** Runs one write at a time; a failure poisons the engine (see `failure`). */
