@@ -488,9 +488,13 @@ function preallocateBytesOf(options: SegmentLogOptions): number {
   return bytes;
 }
 
-/** Where a new segment's zeros end when its first record takes `recordBytes`. */
+/**
+ * Where a new segment's zeros end when its first record takes `recordBytes`: a quarter of
+ * `preallocateBytes`, written inside the round that rotates (which waits for them); the rest is
+ * refilled in the background from the first commit on (less than half is left).
+ */
 function zeroTo(recordBytes: number, options: SegmentLogOptions): number {
-  return Math.max(recordBytes, Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, recordBytes + preallocateBytesOf(options)));
+  return Math.max(recordBytes, Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, recordBytes + Math.ceil(preallocateBytesOf(options) / 4)));
 }
 
 interface CreatedSegment {
