@@ -214,7 +214,7 @@ export class SegmentFileImage {
     this.length = Math.max(keptEnd, this.durableLength);
     this.synced = this.length;
     this.durableLength = this.length;
-    this.dirtyEnd = this.length;
+    this.dirtyEnd = 0;
     this.shadow = undefined;
   }
 
