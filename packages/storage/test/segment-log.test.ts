@@ -317,22 +317,35 @@ describe('segment log: segments and their deletion', () => {
 describe('segment log: zeros written ahead of the records', () => {
   const entryOf = (prng: Prng) => (i: number) => entry(i, 1, 400 + prng.int(200), prng);
 
+  /** Commits one entry to group 1; with `compact`, the log keeps its last few entries (old segments die). */
+  async function commitOne(engine: SegmentRaftLogEngine, e: LogEntry, compact = false): Promise<void> {
+    const log = await engine.openGroup(groupId(1));
+    const b = engine.newBatch();
+    if (compact && log.lastIndex() - log.firstIndex() > 10) b.compact(log, log.lastIndex() - 2, meta(log.lastIndex() - 2, 1));
+    b.append(log, [e]);
+    await engine.commit(b);
+  }
+
+  /** Every named segment ends at its last record (no zeros after it). */
+  async function expectRecordsOnly(dir: MemorySegmentDirectory, names: readonly string[]): Promise<void> {
+    for (const n of names) {
+      const bytes = await dir.readAll(n);
+      expect(recordsEnd(bytes), n).toBe(bytes.length);
+    }
+  }
+
   it('writes every record over synced zeros, refilling them ahead, and cuts a segment it leaves to its records', async () => {
     const prng = new Prng(13);
     const dir = new MemorySegmentDirectory();
     const options = { segmentBytes: 32 * 1024, preallocateBytes: 8 * 1024 };
     const engine = await openSegmentLogEngine({ directory: dir, ...options });
-    const log = await engine.openGroup(groupId(1));
     const next = entryOf(prng);
     let overZeros = 0;
     let extending = 0;
     for (let i = 1; i <= 300; i++) {
       const name = segmentName(engine.stats().currentSegment);
       const lengthBefore = (await dir.readAll(name)).length;
-      const b = engine.newBatch();
-      if (log.lastIndex() - log.firstIndex() > 10) b.compact(log, log.lastIndex() - 2, meta(log.lastIndex() - 2, 1));
-      b.append(log, [next(i)]);
-      await engine.commit(b);
+      await commitOne(engine, next(i), true);
       const bytes = await dir.readAll(name);
       const end = recordsEnd(bytes);
       // The record landed where the file already was: no new size to sync. Only the record that
@@ -352,11 +365,7 @@ describe('segment log: zeros written ahead of the records', () => {
     expect(overZeros).toBeGreaterThan(280);
     expect(engine.stats().bytesPreallocated).toBeGreaterThan(3 * options.segmentBytes);
     await engine.close();
-    const names = dir.list().sort();
-    for (const n of names.slice(0, -1)) {
-      const bytes = await dir.readAll(n);
-      expect(recordsEnd(bytes), n).toBe(bytes.length);
-    }
+    await expectRecordsOnly(dir, dir.list().sort().slice(0, -1));
     const reopened = await openSegmentLogEngine({ directory: dir, ...options });
     expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(300);
     await reopened.close();
@@ -368,11 +377,7 @@ describe('segment log: zeros written ahead of the records', () => {
     const options = { segmentBytes: 64 * 1024, preallocateBytes: 16 * 1024 };
     let engine = await openSegmentLogEngine({ directory: dir, ...options });
     const next = entryOf(prng);
-    for (let i = 1; i <= 5; i++) {
-      const b = engine.newBatch();
-      b.append(await engine.openGroup(groupId(1)), [next(i)]);
-      await engine.commit(b);
-    }
+    for (let i = 1; i <= 5; i++) await commitOne(engine, next(i));
     await engine.close();
     const name = segmentName(1);
     const end = recordsEnd(await dir.readAll(name));
@@ -391,11 +396,7 @@ describe('segment log: zeros written ahead of the records', () => {
     const bytes = await dir.readAll(name);
     expect(recordsEnd(bytes)).toBe(end);
     expect(allZero(bytes.subarray(end))).toBe(true);
-    for (let i = 6; i <= 7; i++) {
-      const b = engine.newBatch();
-      b.append(await engine.openGroup(groupId(1)), [next(i)]);
-      await engine.commit(b);
-    }
+    for (let i = 6; i <= 7; i++) await commitOne(engine, next(i));
     await engine.close();
     const again = await openSegmentLogEngine({ directory: dir, ...options });
     expect((await again.openGroup(groupId(1))).lastIndex()).toBe(7);
@@ -407,20 +408,14 @@ describe('segment log: zeros written ahead of the records', () => {
     const dir = new MemorySegmentDirectory();
     const next = entryOf(prng);
     let engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 1 << 20, preallocateBytes: 64 * 1024 });
-    const commitOne = async (i: number) => {
-      const b = engine.newBatch();
-      b.append(await engine.openGroup(groupId(1)), [next(i)]);
-      await engine.commit(b);
-    };
-    for (let i = 1; i <= 3; i++) await commitOne(i);
+    for (let i = 1; i <= 3; i++) await commitOne(engine, next(i));
     await engine.close();
     expect((await dir.readAll(segmentName(1))).length).toBeGreaterThan(64 * 1024);
     engine = await openSegmentLogEngine({ directory: dir, segmentBytes: 4096, preallocateBytes: 1024 });
-    for (let i = 4; i <= 20; i++) await commitOne(i);
+    for (let i = 4; i <= 20; i++) await commitOne(engine, next(i));
     expect(engine.stats().currentSegment).toBeGreaterThan(1);
     await engine.close();
-    const first = await dir.readAll(segmentName(1));
-    expect(recordsEnd(first)).toBe(first.length);
+    await expectRecordsOnly(dir, [segmentName(1)]);
     const reopened = await openSegmentLogEngine({ directory: dir, segmentBytes: 4096 });
     expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(20);
     await reopened.close();
@@ -432,25 +427,16 @@ describe('segment log: zeros written ahead of the records', () => {
     const options = { segmentBytes: 16 * 1024, preallocateBytes: 4 * 1024 };
     const told: string[] = [];
     const engine = await openSegmentLogEngine({ directory: dir, ...options, onPreallocationFailed: (why) => told.push(why) });
-    const log = await engine.openGroup(groupId(1));
     const next = entryOf(prng);
     dir.failNextPreallocate = new Error('ENOSPC: no space left on device');
-    for (let i = 1; i <= 100; i++) {
-      const b = engine.newBatch();
-      if (log.lastIndex() - log.firstIndex() > 10) b.compact(log, log.lastIndex() - 2, meta(log.lastIndex() - 2, 1));
-      b.append(log, [next(i)]);
-      await engine.commit(b);
-    }
+    for (let i = 1; i <= 100; i++) await commitOne(engine, next(i), true);
     expect(engine.stats().preallocationError).toBe('ENOSPC: no space left on device');
     expect(told).toEqual(['ENOSPC: no space left on device']);
     expect(engine.stats().currentSegment).toBeGreaterThan(2);
     await engine.close();
     // No zeros after the failure: every segment holds records only (the failed one's half-written
     // zeros were cut when the log left it).
-    for (const n of dir.list()) {
-      const bytes = await dir.readAll(n);
-      expect(recordsEnd(bytes), n).toBe(bytes.length);
-    }
+    await expectRecordsOnly(dir, dir.list());
     const reopened = await openSegmentLogEngine({ directory: dir, ...options });
     expect((await reopened.openGroup(groupId(1))).lastIndex()).toBe(100);
     await reopened.close();
@@ -462,11 +448,8 @@ describe('segment log: zeros written ahead of the records', () => {
     const engine = await openSegmentLogEngine({ directory: dir, preallocateBytes: 0 });
     const next = entryOf(prng);
     for (let i = 1; i <= 5; i++) {
-      const b = engine.newBatch();
-      b.append(await engine.openGroup(groupId(1)), [next(i)]);
-      await engine.commit(b);
-      const bytes = await dir.readAll(segmentName(1));
-      expect(recordsEnd(bytes)).toBe(bytes.length);
+      await commitOne(engine, next(i));
+      await expectRecordsOnly(dir, [segmentName(1)]);
     }
     expect(engine.stats().bytesPreallocated).toBe(0);
     await engine.close();

@@ -116,7 +116,8 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.segmentsMax = options.segmentsMax ?? DEFAULT_SEGMENTS_MAX;
-    this.preallocateBytes = preallocateBytesOf(options);
+    this.preallocateBytes = options.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
+    assert(Number.isSafeInteger(this.preallocateBytes) && this.preallocateBytes >= 0, () => `segment log: preallocateBytes must be a whole number of bytes, not ${this.preallocateBytes}`);
     this.onPreallocationFailed = options.onPreallocationFailed;
     assert(this.segmentsMax >= 2, 'segment log: segmentsMax must be at least 2');
     this.seq = state.seq;
@@ -163,9 +164,9 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
     if (newest === undefined) {
       const w = new RecordWriter(64);
       w.segmentStart(1, 1);
-      const created = await createSegment(dir, 1, w, zeroTo(w.length, options));
-      const engine = new SegmentRaftLogEngine(dir, { seq: 1, size: w.length, fileLength: created.fileLength, file: created.file, replay: new Replay() }, options);
-      engine.preallocated(created);
+      const file = await createSegment(dir, 1, w);
+      const engine = new SegmentRaftLogEngine(dir, { seq: 1, size: w.length, fileLength: w.length, file, replay: new Replay() }, options);
+      await engine.zeroNewSegment();
       return engine;
     }
 
@@ -329,35 +330,39 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
 
   /** Starts writing zeros ahead of the records once less than half of `preallocateBytes` is left. */
   private preallocateAhead(): void {
-    if (this.preallocateBytes === 0 || this.filling !== undefined) return;
-    if (this.zeroedEnd - this.size >= this.preallocateBytes / 2) return;
+    if (this.filling !== undefined || this.zeroedEnd - this.size >= this.preallocateBytes / 2) return;
+    this.fillZeros(this.size + this.preallocateBytes);
+  }
+
+  /**
+   * A new segment starts with a quarter of `preallocateBytes` of zeros, which the round that
+   * rotates waits for; the rest is refilled in the background from its first commit on.
+   */
+  private async zeroNewSegment(): Promise<void> {
+    this.fillZeros(this.size + Math.ceil(this.preallocateBytes / 4));
+    await this.filling;
+  }
+
+  /** Writes zeros from the file's end up to `to` (never past segmentBytes) and syncs them. */
+  private fillZeros(to: number): void {
     const from = this.fileLength;
-    const to = Math.min(this.segmentBytes, this.size + this.preallocateBytes);
-    if (to <= from) return;
+    const end = Math.min(this.segmentBytes, to);
+    if (this.preallocateBytes === 0 || end <= from) return;
     const file = this.file;
-    this.fileLength = to;
-    this.filling = file.preallocate(from, to).then(
+    // A failed fill may have written part of its zeros: the file is at most this long.
+    this.fileLength = end;
+    this.filling = file.preallocate(from, end).then(
       () => {
         this.filling = undefined;
         if (this.file !== file) return;
-        this.zeroedEnd = to;
-        this.bytesPreallocated += to - from;
+        this.zeroedEnd = end;
+        this.bytesPreallocated += end - from;
       },
       (err: unknown) => {
         this.filling = undefined;
         this.preallocationFailed(err);
       },
     );
-  }
-
-  /** A new segment's zeros (or why it has none). */
-  private preallocated(created: CreatedSegment): void {
-    if (created.preallocationError === undefined) {
-      this.bytesPreallocated += created.fileLength - created.recordBytes;
-      return;
-    }
-    this.zeroedEnd = created.recordBytes;
-    this.preallocationFailed(created.preallocationError);
   }
 
   /** Records are the log's job; zeros ahead of them only speed it up: the log goes on without. */
@@ -456,16 +461,16 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
         w.checkpoint(group, log.storedHardState(), meta);
       }
     }
-    const created = await createSegment(this.dir, seq, w, zeroTo(w.length, { segmentBytes: this.segmentBytes, preallocateBytes: this.preallocateBytes }));
+    const file = await createSegment(this.dir, seq, w);
     // From here on, the new segment is where the log continues.
     for (const group of rewrite) for (const m of this.pins.values()) m.delete(group);
     this.file.close();
-    this.file = created.file;
+    this.file = file;
     this.seq = seq;
     this.size = w.length;
-    this.zeroedEnd = created.fileLength;
-    this.fileLength = created.fileLength;
-    this.preallocated(created);
+    this.zeroedEnd = w.length;
+    this.fileLength = w.length;
+    await this.zeroNewSegment();
     this.bytesRewritten += rewritten;
     this.pins.set(seq, pins);
     w.clear();
@@ -482,54 +487,23 @@ export class SegmentRaftLogEngine implements RaftLogEngine {
   }
 }
 
-function preallocateBytesOf(options: SegmentLogOptions): number {
-  const bytes = options.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
-  assert(Number.isSafeInteger(bytes) && bytes >= 0, () => `segment log: preallocateBytes must be a whole number of bytes, not ${bytes}`);
-  return bytes;
-}
-
 /**
- * Where a new segment's zeros end when its first record takes `recordBytes`: a quarter of
- * `preallocateBytes`, written inside the round that rotates (which waits for them); the rest is
- * refilled in the background from the first commit on (less than half is left).
+ * Creates segment `seq` holding the writer's record (its first, with the segment start), synced
+ * with its directory entry; a failed creation leaves no file behind.
  */
-function zeroTo(recordBytes: number, options: SegmentLogOptions): number {
-  return Math.max(recordBytes, Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, recordBytes + Math.ceil(preallocateBytesOf(options) / 4)));
-}
-
-interface CreatedSegment {
-  readonly file: SegmentFile;
-  readonly recordBytes: number;
-  /** Its first record, then synced zeros up to here (or at most here, after a failed preallocation). */
-  readonly fileLength: number;
-  readonly preallocationError?: unknown;
-}
-
-/**
- * Creates segment `seq` holding the writer's record (its first, with the segment start) and zeros
- * up to `zeroEnd`, synced with its directory entry; a failed creation leaves no file behind.
- */
-async function createSegment(dir: SegmentDirectory, seq: number, w: RecordWriter, zeroEnd: number): Promise<CreatedSegment> {
+async function createSegment(dir: SegmentDirectory, seq: number, w: RecordWriter): Promise<SegmentFile> {
   w.seal(seq);
   const file = dir.create(segmentName(seq));
   try {
     file.writeAt(w.bytes, w.length, 0);
-    let preallocationError: unknown;
-    if (zeroEnd > w.length) {
-      // Its fsync makes the record durable too.
-      preallocationError = await file.preallocate(w.length, zeroEnd).then(
-        () => undefined,
-        (err: unknown) => err ?? 'unknown error',
-      );
-    }
-    if (zeroEnd === w.length || preallocationError !== undefined) await file.sync();
+    await file.sync();
     await dir.syncDirectory();
-    return { file, recordBytes: w.length, fileLength: zeroEnd, preallocationError };
   } catch (err) {
     file.close();
     await dir.remove(segmentName(seq)).catch(() => undefined);
     throw err;
   }
+  return file;
 }
 
 export type OpenSegmentLogOptions = SegmentLogOptions & ({ readonly path: string } | { readonly directory: SegmentDirectory });
