@@ -1,7 +1,7 @@
 /** The nodes' counters line: deltas per operation and the average waits per round and write. */
 import { describe, expect, it } from 'vitest';
 import type { CounterSnapshot } from '../src/server-counters';
-import { describeCounters, parseSamples } from '../src/server-counters';
+import { YOUNG_GC_SECONDS, describeCounters, labelledSample, parseSamples } from '../src/server-counters';
 
 const snapshot = (values: Record<string, number>, led: number[] = [5, 5, 6], loopDelayMaxMs: number[] = [0, 0, 0]): CounterSnapshot => ({ totals: new Map(Object.entries(values)), led, loopDelayMaxMs });
 
@@ -12,6 +12,19 @@ describe('parseSamples', () => {
       ['ringkv_store_rounds_total', 12],
       ['ringkv_store_log_write_seconds_total', 0.25],
     ]);
+  });
+});
+
+describe('labelledSample', () => {
+  it('reads the one series asked for, labels and all', () => {
+    const text = [
+      '# TYPE ringkv_process_nodejs_gc_duration_seconds histogram',
+      'ringkv_process_nodejs_gc_duration_seconds_sum{kind="major"} 0.5',
+      'ringkv_process_nodejs_gc_duration_seconds_sum{kind="minor"} 1.25',
+      'ringkv_process_nodejs_gc_duration_seconds_count{kind="minor"} 300',
+    ].join('\n');
+    expect(labelledSample(text, YOUNG_GC_SECONDS)).toBe(1.25);
+    expect(labelledSample(text, 'ringkv_process_nodejs_gc_duration_seconds_sum{kind="weakcb"}')).toBeUndefined();
   });
 });
 
@@ -28,9 +41,15 @@ describe('describeCounters', () => {
     expect(line).toContain('ms per round 3.50');
     expect(line).toContain('ms per log write 2.00');
     expect(line).toContain('ms per KV write 2.00');
+    expect(line).toContain('young-GC pause µs/op 0.0');
     expect(line).toContain('led 5/5/6');
     // The workload's worst stall per node: the snapshot after it, not a difference.
     expect(line).toContain('event-loop delay max 12/1150/30 ms');
+  });
+
+  it('gives the young-generation GC pauses of all nodes per operation', () => {
+    const line = describeCounters(snapshot({ [YOUNG_GC_SECONDS]: 2 }), snapshot({ [YOUNG_GC_SECONDS]: 2.5 }), 10_000);
+    expect(line).toContain('young-GC pause µs/op 50.0');
   });
 
   it('tells a leader change from an election', () => {
@@ -43,5 +62,6 @@ describe('describeCounters', () => {
     expect(line).toContain('rounds/op -');
     expect(line).toContain('ms per log write -');
     expect(line).toContain('ms per KV write -');
+    expect(line).toContain('young-GC pause µs/op -');
   });
 });
