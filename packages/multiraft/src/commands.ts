@@ -7,6 +7,7 @@ import type { GroupId } from '@ringkv/stdx';
 import type { Value } from '@ringkv/storage';
 import { CorruptionError, uintSizeBytes, writeUint } from '@ringkv/storage';
 import { DecodeError, asBytes, asCount, asList, pack, unpack } from './codec';
+import { readWriteCommand } from './command-reader';
 import type { StoreErrorCode, StoreErrorData } from './errors';
 
 export type CommandOp =
@@ -116,6 +117,11 @@ export function encodeCommand(command: Command): Uint8Array {
  * stopping every partition the node hosts, on every replica, at every restart.
  */
 export function decodeCommand(data: Uint8Array, where: { group?: GroupId; index?: number } = {}): Command {
+  return readWriteCommand(data) ?? decodeCommandByMsgpackr(data, where);
+}
+
+/** decodeCommand through msgpackr alone: every form, and the error for a command that does not decode. */
+export function decodeCommandByMsgpackr(data: Uint8Array, where: { group?: GroupId; index?: number } = {}): Command {
   try {
     let raw: unknown;
     try {
