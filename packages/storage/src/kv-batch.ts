@@ -58,12 +58,11 @@ export class StagedKvBatch implements KvApplyBatch {
     checkCount(record.modRevision, 'modRevision');
     if (record.expiresAtMs !== undefined) checkCount(record.expiresAtMs, 'expiresAtMs');
     const storageKey = dataKey(partition, key);
-    // The cache's own copy of the key: the caller may reuse its buffer after staging, and a view
-    // of the carved storage key would keep its whole slab alive for as long as the key is cached.
-    const ownKey = storageKey.slice(5);
+    // A view of the user key inside the storage key (carved, so never reused): the cache copies
+    // it if it keeps it (ValueCache.set), so no slab stays alive for a cached key.
     const { stored, readBack } = encodeRecord(storageKey, record);
     this.ops.push({ type: 'put', key: storageKey, value: stored });
-    this.cacheChanges.push({ partition, key: ownKey, record: readBack, sizeBytes: stored.length });
+    this.cacheChanges.push({ partition, key: storageKey.subarray(5), record: readBack, sizeBytes: stored.length });
     this.partitions.add(partition);
   }
 
@@ -72,7 +71,7 @@ export class StagedKvBatch implements KvApplyBatch {
     checkKeySize(key);
     const storageKey = dataKey(partition, key);
     this.ops.push({ type: 'del', key: storageKey });
-    this.cacheChanges.push({ partition, key: storageKey.slice(5), record: undefined, sizeBytes: 0 });
+    this.cacheChanges.push({ partition, key: storageKey.subarray(5), record: undefined, sizeBytes: 0 });
     this.partitions.add(partition);
   }
 

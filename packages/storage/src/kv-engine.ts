@@ -74,7 +74,7 @@ export class LevelKvEngine implements KvEngine {
     const storageKey = dataKey(partition, key);
     const stored = await this.db.get(storageKey, BYTES);
     const record = stored === undefined ? undefined : decodeRecord(partition, key, storageKey, stored);
-    if (this.generation(partition) === generation) this.cache.set(partition, key.slice(), record ?? ABSENT, stored?.length ?? 0);
+    if (this.generation(partition) === generation) this.cache.set(partition, key, record ?? ABSENT, stored?.length ?? 0);
     return record;
   }
 

@@ -56,7 +56,13 @@ export class ValueCache {
     return undefined;
   }
 
-  /** Caches a value; `key` must not be changed afterwards (callers pass their own copy). */
+  /**
+   * Caches a value. The cache keeps a copy of `key` (it may be a view of a larger buffer, or be
+   * reused by the caller): made when the key is new to its slot, while an update of a cached key
+   * keeps the copy it has. A write-through of a hot key then allocates nothing that outlives it:
+   * a fresh copy per update was one more object per write per replica promoted to the old
+   * generation (it lives until the key's next write).
+   */
   set(partition: GroupId, key: Uint8Array, value: CachedValue, valueSizeBytes: number): void {
     if (this.maxSizeBytes === 0) return;
     const slot = keySlot(partition, key);
@@ -70,13 +76,13 @@ export class ValueCache {
     if (entry !== undefined) {
       // The same key, or another sharing its slot (which it evicts): updated in place.
       this.totalSizeBytes += size - entry.sizeBytes;
+      if (entry.partition !== partition || !equalBytes(entry.key, key)) entry.key = key.slice();
       entry.partition = partition;
-      entry.key = key;
       entry.value = value;
       entry.sizeBytes = size;
       entry.referenced = true;
     } else {
-      this.slots.set(slot, { partition, key, value, sizeBytes: size, referenced: false });
+      this.slots.set(slot, { partition, key: key.slice(), value, sizeBytes: size, referenced: false });
       this.totalSizeBytes += size;
     }
     this.evictOver(slot);

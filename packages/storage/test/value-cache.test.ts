@@ -58,6 +58,20 @@ describe('ValueCache', () => {
     );
   });
 
+  it('keeps its own copy of a key: the caller may reuse the buffer it passed, on insert and on update', () => {
+    const cache = new ValueCache(10_000);
+    const record = (version: number): KvRecord => ({ value: `v${version}`, version, createRevision: 1, modRevision: version });
+    const buffer = Uint8Array.of(9, 1, 2, 3, 9);
+    cache.set(groupId(1), buffer.subarray(1, 4), record(1), 10);
+    buffer.fill(0);
+    expect(cache.lookup(groupId(1), Uint8Array.of(1, 2, 3))).toEqual(record(1));
+    const again = Uint8Array.of(1, 2, 3);
+    cache.set(groupId(1), again, record(2), 10);
+    again.fill(7);
+    expect(cache.lookup(groupId(1), Uint8Array.of(1, 2, 3))).toEqual(record(2));
+    expect(cache.lookup(groupId(1), Uint8Array.of(7, 7, 7))).toBeUndefined();
+  });
+
   it('caches nothing when its bound is zero', () => {
     const cache = new ValueCache(0);
     cache.set(groupId(1), Uint8Array.of(1), ABSENT, 0);
