@@ -228,14 +228,17 @@ export class ApplyRound {
   }
 
   private stage(p: GroupId, index: number, key: Uint8Array, before: KvRecordMeta | undefined, after: KvRecord | undefined, effects: ApplyEffects): void {
+    // A watch event lives as long as the log holds its entry: it shares the value cache's copy of
+    // the key when there is one (an update of a cached key) instead of keeping the command's view.
+    const eventKey = this.kv.cachedKey(p, key) ?? key;
     if (after !== undefined) {
       this.put(p, key, after);
-      effects.events.push({ type: 'put', partition: p, key, value: after.value, version: after.version, modRevision: index });
+      effects.events.push({ type: 'put', partition: p, key: eventKey, value: after.value, version: after.version, modRevision: index });
       if (after.expiresAtMs !== undefined) effects.expiring.push({ key, modRevision: index, expiresAtMs: after.expiresAtMs });
       else if (before?.expiresAtMs !== undefined) effects.unexpiring.push(key);
     } else if (before !== undefined) {
       this.del(p, key);
-      effects.events.push({ type: 'delete', partition: p, key, version: 0, modRevision: index });
+      effects.events.push({ type: 'delete', partition: p, key: eventKey, version: 0, modRevision: index });
       if (before.expiresAtMs !== undefined) effects.unexpiring.push(key);
     }
   }

@@ -55,6 +55,28 @@ const put = (seq: number, key: string, value: unknown, extra: { ifVersion?: numb
   ops: [{ op: 'put', key: k(key), value: value as string, ...extra }],
 });
 
+describe('watch events of cached keys', () => {
+  it('share the value cache\'s copy of the key instead of keeping the command\'s', async () => {
+    const kv = await openMemoryKvEngine();
+    await applyAll(kv, [[10, put(1, 'a', 'x')]]);
+    const shared = kv.cachedKey(groupId(P), k('a'));
+    expect(shared).toEqual(k('a'));
+    const { effects } = await applyAll(kv, [
+      [11, put(2, 'a', 'y')],
+      [12, { type: 'write', wallMs: 1_000, clientId: 'c', seq: 3, kind: 'delete', ops: [{ op: 'delete', key: k('a') }] }],
+    ]);
+    expect(effects[0]!.events.map((e) => e.key)).toEqual([shared]);
+    expect(effects[0]!.events[0]!.key).toBe(shared);
+    expect(effects[1]!.events[0]!).toMatchObject({ type: 'delete', key: k('a') });
+    expect(effects[1]!.events[0]!.key).toBe(shared);
+    // A key the cache does not hold: the command's own bytes.
+    const uncached = await openMemoryKvEngine({ cacheSizeBytes: 0 });
+    const fresh = await applyAll(uncached, [[10, put(1, 'b', 'x')]]);
+    expect(fresh.effects[0]!.events[0]!.key).toEqual(k('b'));
+    expect(uncached.cachedKey(groupId(P), k('b'))).toBeUndefined();
+  });
+});
+
 describe.each(engines)('apply, $path', ({ open }) => {
   it('answers a duplicate (clientId, seq) from the session table without applying it again', async () => {
     const kv = await open();

@@ -160,6 +160,10 @@ export interface KvEngine {
   /** get() without I/O: the record (undefined if known absent) when the value cache holds the
    *  key, NOT_CACHED otherwise (then call get()). The apply path's fast path. */
   getCached(partition: GroupId, key: Uint8Array): KvRecord | undefined | typeof NOT_CACHED;
+  /** The value cache's own copy of `key` when it holds the key, else undefined: something kept
+   *  for long (a watch event) can share it instead of keeping one more copy or view. Never
+   *  changed, like every key the cache holds; no hit or miss counted. */
+  cachedKey(partition: GroupId, key: Uint8Array): Uint8Array | undefined;
   /** A record's versions and expiry, what a write needs of the key it replaces: from the value
    *  cache when it holds the key, else read from disk without decoding the value or caching it
    *  (the write that asked caches its own record). */

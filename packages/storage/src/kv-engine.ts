@@ -98,6 +98,10 @@ export class LevelKvEngine implements KvEngine {
     return cached === ABSENT ? undefined : cached;
   }
 
+  cachedKey(partition: GroupId, key: Uint8Array): Uint8Array | undefined {
+    return this.cache.keyOf(partition, key);
+  }
+
   async scan(partition: GroupId, options: ScanOptions): Promise<ScanItem[]> {
     this.checkOpen();
     checkKeySize(options.prefix);

@@ -56,6 +56,12 @@ export class ValueCache {
     return undefined;
   }
 
+  /** The cache's own copy of `key` when it holds the key (never changed), else undefined. Counts nothing. */
+  keyOf(partition: GroupId, key: Uint8Array): Uint8Array | undefined {
+    const entry = this.slots.get(keySlot(partition, key));
+    return entry !== undefined && entry.partition === partition && equalBytes(entry.key, key) ? entry.key : undefined;
+  }
+
   /**
    * Caches a value. The cache keeps a copy of `key` (it may be a view of a larger buffer, or be
    * reused by the caller): made when the key is new to its slot, while an update of a cached key

@@ -72,6 +72,18 @@ describe('ValueCache', () => {
     expect(cache.lookup(groupId(1), Uint8Array.of(7, 7, 7))).toBeUndefined();
   });
 
+  it('gives its own copy of a key it holds, to share, and nothing for one it does not', () => {
+    const cache = new ValueCache(10_000);
+    const passed = Uint8Array.of(1, 2, 3);
+    cache.set(groupId(1), passed, ABSENT, 0);
+    const own = cache.keyOf(groupId(1), Uint8Array.of(1, 2, 3));
+    expect(own).toEqual(passed);
+    expect(own).not.toBe(passed);
+    expect(cache.keyOf(groupId(2), Uint8Array.of(1, 2, 3))).toBeUndefined();
+    expect(cache.keyOf(groupId(1), Uint8Array.of(1, 2))).toBeUndefined();
+    expect(cache.hits + cache.misses).toBe(0);
+  });
+
   it('caches nothing when its bound is zero', () => {
     const cache = new ValueCache(0);
     cache.set(groupId(1), Uint8Array.of(1), ABSENT, 0);
