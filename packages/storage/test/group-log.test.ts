@@ -83,6 +83,28 @@ describe('MemoryGroupLog', () => {
     );
   });
 
+  it('lets go of the chunks no kept entry is in, large entries\' own chunks too', () => {
+    const log = new MemoryGroupLog(groupId(3), EMPTY_HARD_STATE, meta(0, 0), []);
+    const held = (l: MemoryGroupLog): number => (l as unknown as { chunks: Uint8Array[] }).chunks.filter((c) => c.length > 0).length;
+    const chunksHeld = (): number => held(log);
+    let index = 1;
+    for (let round = 0; round < 50; round++) {
+      // Small entries filling tail chunks, a large one with its own between them.
+      log.applyDurableAppend([2_000, 70_000, 3_000, 1_000].map((size) => ({ term: 1, index: index++, type: 'normal' as const, data: data(size, index) })));
+      if (round % 5 === 4) log.applyDurableCompact(meta(index - 2, 1));
+    }
+    // One entry kept: its chunk and the tail at most.
+    expect(log.lastIndex() - log.firstIndex() + 1).toBe(1);
+    expect(chunksHeld()).toBeLessThanOrEqual(2);
+    log.applyDurableSnapshot(meta(index + 10, 2));
+    expect(chunksHeld()).toBeLessThanOrEqual(1);
+    // Only large entries (no tail chunk at all), then compacted away.
+    const large = new MemoryGroupLog(groupId(4), EMPTY_HARD_STATE, meta(0, 0), []);
+    large.applyDurableAppend([1, 2, 3].map((i) => ({ term: 1, index: i, type: 'normal' as const, data: data(70_000, i) })));
+    large.applyDurableCompact(meta(3, 1));
+    expect(held(large)).toBe(0);
+  });
+
   it('fails reads outside the log as compacted or unavailable', () => {
     const log = new MemoryGroupLog(groupId(2), EMPTY_HARD_STATE, meta(10, 3), [{ term: 3, index: 11, type: 'normal', data: data(4, 1) }]);
     expect(() => log.term(9)).toThrow(/compacted/i);
