@@ -1,3 +1,5 @@
+import type { GcTotals } from './gc-trace';
+
 /** What the load loop needs from a store: one put and one linearizable get. */
 export interface KvDriver {
   readonly name: string;
@@ -9,4 +11,6 @@ export interface KvDriver {
   readonly serverPids?: readonly number[];
   /** The nodes' HTTP endpoints, to read their own counters around each workload (RingKV only). */
   readonly metricsEndpoints?: readonly string[];
+  /** The nodes' scavenges so far, summed, when they run with --trace-gc-nvp (`--gc-trace`). */
+  readonly gcTotals?: () => GcTotals;
 }

@@ -5,7 +5,7 @@
  *
  *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
  *                                    [--key-space 10000] [--value-bytes 128] [--partitions 16] [--only etcd|ringkv]
- *                                    [--workloads put,get,mix] [--rounds 1] [--ringkv-reads linearizable]
+ *                                    [--workloads put,get,mix] [--rounds 1] [--ringkv-reads linearizable] [--gc-trace]
  *
  * With --rounds N the two stores take turns N times (RingKV, etcd, RingKV, etcd, ...), each
  * round with fresh clusters, and a summary gives every round's ratios and their median: on this
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     workloads: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     'ringkv-reads': { type: 'string', default: 'linearizable' },
+    'gc-trace': { type: 'boolean', default: false },
   },
 });
 
@@ -105,7 +106,7 @@ async function measureRound(notes: Set<string>): Promise<StoreRun[]> {
       try {
         runs.push(
           await measure('RingKV', async () => {
-            const cluster = await startRingkvCluster({ nodes: 3, partitions: Number(args.partitions), replicationFactor: 3 });
+            const cluster = await startRingkvCluster({ nodes: 3, partitions: Number(args.partitions), replicationFactor: 3, gcTrace: args['gc-trace'] });
             try {
               return { driver: await ringkvDriver(cluster, config.workers, ringkvReads), stop: () => cluster.stop() };
             } catch (error) {

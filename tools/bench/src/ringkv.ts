@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@ringkv/client';
 import type { Consistency } from '@ringkv/client';
 import type { KvDriver } from './driver';
+import type { GcTotals } from './gc-trace';
+import { GcTrace, sumGcTotals } from './gc-trace';
 import { StartFailed, freePorts, stopProcess, waitUntil } from './processes';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -26,6 +28,8 @@ export function serverAvailable(): boolean {
 export interface RingkvCluster {
   readonly endpoints: readonly string[];
   readonly pids: readonly number[];
+  /** With `gcTrace`: the nodes' scavenges so far, summed (gc-trace.ts). */
+  readonly gcTotals?: () => GcTotals;
   stop(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export interface RingkvClusterOptions {
   readonly nodes: number;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** Run the nodes with --trace-gc-nvp and sum their scavenges (`--gc-trace`). */
+  readonly gcTrace?: boolean;
 }
 
 export async function startRingkvCluster(options: RingkvClusterOptions): Promise<RingkvCluster> {
@@ -44,6 +50,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
   const initialCluster = ids.map((id, i) => `${id}=${peerAddress(i)}/${apiAddress(i)}`).join(',');
   const children: ChildProcess[] = [];
   const logs: string[] = ids.map(() => '');
+  const gcTraces = options.gcTrace === true ? ids.map(() => new GcTrace()) : undefined;
   const stop = async (): Promise<void> => {
     await Promise.all(children.map((c) => stopProcess(c, 15_000)));
     await rm(dir, { recursive: true, force: true });
@@ -56,6 +63,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
           // Extra node flags for the server processes only, e.g. RINGKV_BENCH_NODE_ARGS="--cpu-prof
           // --cpu-prof-dir=/tmp/prof" to profile the nodes under load.
           ...SERVER_NODE_FLAGS,
+          ...(gcTraces === undefined ? [] : ['--trace-gc-nvp']),
           ...(process.env['RINGKV_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0),
           '--import',
           'tsx',
@@ -84,6 +92,7 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
         logs[i] = (logs[i]! + d.toString()).slice(-4000);
       };
       child.stdout!.on('data', keep);
+      if (gcTraces !== undefined) child.stdout!.on('data', (d: Buffer) => gcTraces[i]!.feed(d.toString()));
       child.stderr!.on('data', keep);
       children.push(child);
     });
@@ -98,7 +107,12 @@ export async function startRingkvCluster(options: RingkvClusterOptions): Promise
     await stop();
     throw error;
   }
-  return { endpoints: ids.map((_, i) => apiAddress(i)), pids: children.map((c) => c.pid ?? 0), stop };
+  return {
+    endpoints: ids.map((_, i) => apiAddress(i)),
+    pids: children.map((c) => c.pid ?? 0),
+    ...(gcTraces === undefined ? {} : { gcTotals: () => sumGcTotals(gcTraces.map((t) => t.totals)) }),
+    stop,
+  };
 }
 
 export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, reads: Consistency = 'linearizable'): Promise<KvDriver> {
@@ -112,6 +126,7 @@ export async function ringkvDriver(cluster: RingkvCluster, concurrency: number, 
     name: 'RingKV',
     serverPids: cluster.pids,
     metricsEndpoints: cluster.endpoints,
+    ...(cluster.gcTotals === undefined ? {} : { gcTotals: cluster.gcTotals }),
     async put(key, value) {
       await client.put(key, value);
     },

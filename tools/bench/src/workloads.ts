@@ -6,6 +6,7 @@ import { monotonicUs } from './cpu-profile';
 import { cpuSecondsOf } from './proc-cpu';
 import { runWorkload } from './workload';
 import { describeCounters, snapshotCounters } from './server-counters';
+import { describeGc } from './gc-trace';
 
 export const WORKLOADS = ['put', 'get (linearizable)', 'mix 50/50'] as const;
 
@@ -52,6 +53,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
     // Scraped before the CPU baselines, so rendering /metrics is not charged to the workload.
     const endpoints = driver.metricsEndpoints;
     const countersBefore = endpoints === undefined ? undefined : await snapshotCounters(endpoints);
+    const gcBefore = driver.gcTotals === undefined ? undefined : { ...driver.gcTotals() };
     const cpuBefore = process.cpuUsage();
     const serverCpuBefore = cpuSecondsOf(driver.serverPids ?? []);
     const windowStartUs = monotonicUs();
@@ -73,6 +75,10 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
         (result.firstError === undefined ? '' : ` (first: ${result.firstError})`),
     );
     if (endpoints !== undefined && countersBefore !== undefined) log(`${driver.name}: ${workload}: nodes: ${describeCounters(countersBefore, await snapshotCounters(endpoints), opsInWindow)}`);
+    // Like the server CPU: over the whole workload (warm-up included), per operation of its rate.
+    if (driver.gcTotals !== undefined && gcBefore !== undefined) {
+      log(`${driver.name}: ${workload}: gc: ${describeGc(gcBefore, driver.gcTotals(), opsInWindow, driver.serverPids?.length ?? 1)}`);
+    }
     results.set(workload, result);
   }
   return results;
