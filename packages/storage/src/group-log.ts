@@ -72,8 +72,7 @@ export class MemoryGroupLog implements GroupLog {
   private chunks: Uint8Array[] = [];
   private chunkEntries: number[] = [];
   private firstChunkId = 0;
-  /** The chunk small entries are copied into (its id, where its free space starts). */
-  private tail: Uint8Array = EMPTY;
+  /** The chunk small entries are copied into (never let go while it is), and where its free space starts. */
   private tailId = -1;
   private tailUsed = 0;
   private nextChunkBytes = CHUNK_FIRST_BYTES;
@@ -212,17 +211,18 @@ export class MemoryGroupLog implements GroupLog {
       chunkId = this.addChunk(data.slice());
       offset = 0;
     } else {
-      if (this.tailId < 0 || this.tailUsed + length > this.tail.length) {
+      let tail = this.tailId < 0 ? EMPTY : this.chunks[this.tailId - this.firstChunkId]!;
+      if (this.tailId < 0 || this.tailUsed + length > tail.length) {
         const previous = this.tailId;
-        this.tail = new Uint8Array(Math.max(this.nextChunkBytes, length));
-        this.tailId = this.addChunk(this.tail);
+        tail = new Uint8Array(Math.max(this.nextChunkBytes, length));
+        this.tailId = this.addChunk(tail);
         if (previous >= 0) this.releaseIfUnused(previous);
         this.tailUsed = 0;
         this.nextChunkBytes = Math.min(CHUNK_MAX_BYTES, this.nextChunkBytes * 2);
       }
       chunkId = this.tailId;
       offset = this.tailUsed;
-      this.tail.set(data, offset);
+      tail.set(data, offset);
       this.tailUsed += length;
     }
     if (this.start + this.count === this.terms.length) this.makeRoom();
@@ -268,20 +268,23 @@ export class MemoryGroupLog implements GroupLog {
 
   /** Room for one more slot at the end: the kept slots moved to the front, into larger columns if half full. */
   private makeRoom(): void {
-    const capacity = this.count * 2 >= this.terms.length ? Math.max(COLUMN_FIRST_SLOTS, this.terms.length * 2) : this.terms.length;
+    const grow = this.count * 2 >= this.terms.length;
     const from = this.start;
     const to = from + this.count;
-    const move = <T extends Float64Array | Int32Array | Uint8Array>(column: T, fresh: T): T => {
-      if (fresh === column) column.copyWithin(0, from, to);
-      else fresh.set(column.subarray(from, to));
-      return fresh;
+    const moved = <T extends Float64Array | Int32Array | Uint8Array>(column: T, Column: new (length: number) => T): T => {
+      if (!grow) {
+        column.copyWithin(0, from, to);
+        return column;
+      }
+      const out = new Column(Math.max(COLUMN_FIRST_SLOTS, column.length * 2));
+      out.set(column.subarray(from, to));
+      return out;
     };
-    const same = capacity === this.terms.length;
-    this.terms = move(this.terms, same ? this.terms : new Float64Array(capacity));
-    this.types = move(this.types, same ? this.types : new Uint8Array(capacity));
-    this.chunkIds = move(this.chunkIds, same ? this.chunkIds : new Int32Array(capacity));
-    this.offsets = move(this.offsets, same ? this.offsets : new Int32Array(capacity));
-    this.lengths = move(this.lengths, same ? this.lengths : new Int32Array(capacity));
+    this.terms = moved(this.terms, Float64Array);
+    this.types = moved(this.types, Uint8Array);
+    this.chunkIds = moved(this.chunkIds, Int32Array);
+    this.offsets = moved(this.offsets, Int32Array);
+    this.lengths = moved(this.lengths, Int32Array);
     this.start = 0;
   }
 

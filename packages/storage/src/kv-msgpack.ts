@@ -8,8 +8,10 @@
  *
  * The tests compare every writer here against msgpackr over random values.
  */
+import { Buffer } from 'node:buffer';
 
 const encoder = new TextEncoder();
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -108,8 +110,8 @@ export function writeUtf8(out: Uint8Array, pos: number, text: string, byteLength
 }
 
 /**
- * Reads back what the writers above write, for a caller that wants a record's numbers without
- * decoding its payload. `pos` is where the next item starts; a byte these writers never produce
+ * Reads back what the writers above (and msgpackr, for these types) write, for a caller that
+ * wants a record's numbers without decoding its payload, or a fixed shape without msgpackr. `pos` is where the next item starts; a byte these writers never produce
  * (or the end of the bytes) sets it to -1 for good, so a caller reads every field it expects and
  * checks `pos` once at the end (then falls back to a full decoder, which says what is wrong).
  */
@@ -138,17 +140,81 @@ export class MsgpackReader {
 
   /** Skips a str (its header as writeStrHeader writes it) and its bytes. */
   skipStr(): void {
-    const tag = this.tag();
-    if ((tag & 0xe0) === 0xa0) {
-      this.pos++;
-      this.skip(tag & 0x1f);
-    } else this.skip(tag >= 0xd9 && tag <= 0xdb ? this.sized(tag - 0xd9) : this.fail());
+    this.skip(this.strLength());
   }
 
   /** Skips a bin (its header as writeBinHeader writes it) and its bytes. */
   skipBin(): void {
+    this.skip(this.binLength());
+  }
+
+  /** True when every byte was read (never after a failed read). */
+  get atEnd(): boolean {
+    return this.pos === this.bytes.length;
+  }
+
+  /** The next byte, whatever it is; -1 past the end or after a failed read. */
+  byte(): number {
     const tag = this.tag();
-    this.skip(tag >= 0xc4 && tag <= 0xc6 ? this.sized(tag - 0xc4) : this.fail());
+    if (tag >= 0) this.pos++;
+    return tag;
+  }
+
+  /** Skips a nil and says so; reads nothing when the next item is something else. */
+  nil(): boolean {
+    if (this.tag() !== 0xc0) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** The length of an array header (fixarray, array16, array32); -1 if the next item is none. */
+  arrayLength(): number {
+    const tag = this.tag();
+    if ((tag & 0xf0) === 0x90) {
+      this.pos++;
+      return tag & 0x0f;
+    }
+    return tag === 0xdc || tag === 0xdd ? this.sized(tag - 0xdb) : this.fail();
+  }
+
+  /** The byte length of a str header (fixstr, str8-32); -1 if the next item is none. */
+  strLength(): number {
+    const tag = this.tag();
+    if ((tag & 0xe0) === 0xa0) {
+      this.pos++;
+      return tag & 0x1f;
+    }
+    return tag >= 0xd9 && tag <= 0xdb ? this.sized(tag - 0xd9) : this.fail();
+  }
+
+  /** The byte length of a bin header (bin8-32); -1 if the next item is none. */
+  binLength(): number {
+    const tag = this.tag();
+    return tag >= 0xc4 && tag <= 0xc6 ? this.sized(tag - 0xc4) : this.fail();
+  }
+
+  /** The next `length` bytes as a plain Uint8Array over the same memory; undefined if there are fewer. */
+  view(length: number): Uint8Array | undefined {
+    const start = this.pos;
+    this.skip(length);
+    return this.pos < 0 ? undefined : new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + start, length);
+  }
+
+  /**
+   * The next `length` bytes as a string of their own (not a slice of a larger one) if all are
+   * ASCII; undefined, and the read failed, otherwise.
+   */
+  ascii(length: number): string | undefined {
+    const start = this.pos;
+    this.skip(length);
+    if (this.pos < 0) return undefined;
+    for (let i = start; i < this.pos; i++) {
+      if (this.bytes[i]! >= 0x80) {
+        this.fail();
+        return undefined;
+      }
+    }
+    return latin1Slice.call(this.bytes, start, this.pos);
   }
 
   /** The type byte at `pos`, or -1 past the end or after a failed read. */
@@ -168,7 +234,7 @@ export class MsgpackReader {
   }
 
   private skip(length: number): void {
-    if (length < 0 || this.pos + length > this.bytes.length) this.fail();
+    if (this.pos < 0 || length < 0 || this.pos + length > this.bytes.length) this.fail();
     else this.pos += length;
   }
 

@@ -33,6 +33,11 @@ interface CacheEntry {
   referenced: boolean;
 }
 
+/** Whether the entry of a slot is that of (partition, key): keys sharing a slot only evict each other. */
+function holds(entry: CacheEntry, partition: GroupId, key: Uint8Array): boolean {
+  return entry.partition === partition && equalBytes(entry.key, key);
+}
+
 /** Bookkeeping bytes charged per cache entry on top of key and value. */
 const ENTRY_OVERHEAD_BYTES = 128;
 
@@ -47,7 +52,7 @@ export class ValueCache {
   /** The cached value, or undefined when the cache does not know. Counts a hit or a miss. */
   lookup(partition: GroupId, key: Uint8Array): CachedValue | undefined {
     const entry = this.slots.get(keySlot(partition, key));
-    if (entry !== undefined && entry.partition === partition && equalBytes(entry.key, key)) {
+    if (entry !== undefined && holds(entry, partition, key)) {
       this.hits++;
       entry.referenced = true;
       return entry.value;
@@ -59,7 +64,7 @@ export class ValueCache {
   /** The cache's own copy of `key` when it holds the key (never changed), else undefined. Counts nothing. */
   keyOf(partition: GroupId, key: Uint8Array): Uint8Array | undefined {
     const entry = this.slots.get(keySlot(partition, key));
-    return entry !== undefined && entry.partition === partition && equalBytes(entry.key, key) ? entry.key : undefined;
+    return entry !== undefined && holds(entry, partition, key) ? entry.key : undefined;
   }
 
   /**
@@ -76,13 +81,13 @@ export class ValueCache {
     const entry = this.slots.get(slot);
     if (size > this.maxSizeBytes) {
       // Too big to cache: make sure no older copy survives.
-      if (entry !== undefined && entry.partition === partition && equalBytes(entry.key, key)) this.remove(slot, entry);
+      if (entry !== undefined && holds(entry, partition, key)) this.remove(slot, entry);
       return;
     }
     if (entry !== undefined) {
       // The same key, or another sharing its slot (which it evicts): updated in place.
       this.totalSizeBytes += size - entry.sizeBytes;
-      if (entry.partition !== partition || !equalBytes(entry.key, key)) entry.key = key.slice();
+      if (!holds(entry, partition, key)) entry.key = key.slice();
       entry.partition = partition;
       entry.value = value;
       entry.sizeBytes = size;

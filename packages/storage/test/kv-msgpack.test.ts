@@ -11,7 +11,7 @@ import { CHECKSUM_SIZE_BYTES, sealRecord } from '../src/checksum';
 import type { JsonValue, KvRecord, SessionRecord, Value } from '../src/interfaces';
 import { decodeRecord, decodeRecordMeta, decodeSession, encodeRecord, encodeSession } from '../src/kv-codec';
 import { dataKey, sessionKey } from '../src/kv-keys';
-import { uintSizeBytes, writeUint } from '../src/kv-msgpack';
+import { MsgpackReader, uintSizeBytes, writeUint } from '../src/kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -117,5 +117,48 @@ describe('hand-written msgpack records', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('MsgpackReader', () => {
+  const pack = (value: unknown): Uint8Array => new Uint8Array(packr.pack(value));
+
+  it('reads arrays, strs, bins and nils as msgpackr writes them, of every header size', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 1 }), { maxLength: 70_000 }).map((a) => a.length),
+        fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 70_000 }),
+        fc.uint8Array({ maxLength: 70_000 }),
+        fc.boolean(),
+        (arrayLength, text, bytes, withNil) => {
+          const data = pack([new Array(arrayLength).fill(null), text, new Uint8Array(bytes), withNil ? null : 7]);
+          const r = new MsgpackReader(data, 0);
+          expect(r.arrayLength()).toBe(4);
+          expect(r.arrayLength()).toBe(arrayLength);
+          for (let i = 0; i < arrayLength; i++) expect(r.nil()).toBe(true);
+          expect(r.ascii(r.strLength())).toBe(text);
+          expect(r.view(r.binLength())).toEqual(new Uint8Array(bytes));
+          expect(r.nil()).toBe(withNil);
+          if (!withNil) expect(r.uint()).toBe(7);
+          expect(r.atEnd).toBe(true);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('fails for good: text that is not ASCII, a header of another type, reading past the end', () => {
+    const nonAscii = new MsgpackReader(pack('caf\u00e9'), 0);
+    expect(nonAscii.ascii(nonAscii.strLength())).toBeUndefined();
+    expect(nonAscii.pos).toBe(-1);
+    const wrong = new MsgpackReader(pack('text'), 0);
+    expect(wrong.binLength()).toBe(-1);
+    // Nothing after a failure reads again, skips included.
+    expect(wrong.view(2)).toBeUndefined();
+    expect(wrong.byte()).toBe(-1);
+    expect(wrong.atEnd).toBe(false);
+    const cut = new MsgpackReader(pack('text').subarray(0, 3), 0);
+    expect(cut.ascii(cut.strLength())).toBeUndefined();
+    expect(cut.atEnd).toBe(false);
   });
 });

@@ -24,16 +24,27 @@ export function emptyGcTotals(): GcTotals {
 /** One `--trace-gc-nvp` line of a scavenge (`gc=s`), or undefined for any other line. */
 export function parseScavenge(line: string): Omit<GcTotals, 'scavenges'> | undefined {
   if (!line.includes(' gc=s ')) return undefined;
-  const field = (name: string): number => {
-    const match = new RegExp(`(?:^|\\s)${name.replace(/\./g, '\\.')}=([0-9.]+)`).exec(line);
-    return match === null ? 0 : Number(match[1]);
-  };
+  // name=value fields separated by spaces (the line starts with "[pid:isolate]  <ms> ms:").
+  const fields = new Map<string, number>();
+  for (const part of line.split(' ')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq), Number.parseFloat(part.slice(eq + 1)));
+  }
+  const field = (name: string): number => fields.get(name) ?? 0;
   return {
     pauseMs: field('pause'),
     helpersMs: field('background.scavenge.parallel'),
     promotedBytes: field('promoted'),
     survivedBytes: field('new_space_survived'),
   };
+}
+
+function add(into: GcTotals, scavenges: number, s: Omit<GcTotals, 'scavenges'>): void {
+  into.scavenges += scavenges;
+  into.pauseMs += s.pauseMs;
+  into.helpersMs += s.helpersMs;
+  into.promotedBytes += s.promotedBytes;
+  into.survivedBytes += s.survivedBytes;
 }
 
 /** Sums the scavenges of one process's stdout, fed in chunks that may cut lines anywhere. */
@@ -46,25 +57,15 @@ export class GcTrace {
     this.partial = lines.pop()!;
     for (const line of lines) {
       const s = parseScavenge(line);
-      if (s === undefined) continue;
-      this.totals.scavenges++;
-      this.totals.pauseMs += s.pauseMs;
-      this.totals.helpersMs += s.helpersMs;
-      this.totals.promotedBytes += s.promotedBytes;
-      this.totals.survivedBytes += s.survivedBytes;
+      if (s !== undefined) add(this.totals, 1, s);
     }
   }
 }
 
+/** A new sum of the totals given. */
 export function sumGcTotals(all: readonly GcTotals[]): GcTotals {
   const sum = emptyGcTotals();
-  for (const t of all) {
-    sum.scavenges += t.scavenges;
-    sum.pauseMs += t.pauseMs;
-    sum.helpersMs += t.helpersMs;
-    sum.promotedBytes += t.promotedBytes;
-    sum.survivedBytes += t.survivedBytes;
-  }
+  for (const t of all) add(sum, t.scavenges, t);
   return sum;
 }
 

@@ -53,7 +53,7 @@ export async function runAll(driver: KvDriver, config: BenchConfig, log: (line: 
     // Scraped before the CPU baselines, so rendering /metrics is not charged to the workload.
     const endpoints = driver.metricsEndpoints;
     const countersBefore = endpoints === undefined ? undefined : await snapshotCounters(endpoints);
-    const gcBefore = driver.gcTotals === undefined ? undefined : { ...driver.gcTotals() };
+    const gcBefore = driver.gcTotals?.();
     const cpuBefore = process.cpuUsage();
     const serverCpuBefore = cpuSecondsOf(driver.serverPids ?? []);
     const windowStartUs = monotonicUs();
