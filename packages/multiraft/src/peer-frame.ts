@@ -8,11 +8,16 @@
  * that passed the handshake is still input, and a term, index or node id of the wrong type would
  * not throw in Raft but compare wrongly there (a string term, a fractional index), so a
  * malformed frame is refused whole (the caller drops it and logs why).
+ *
+ * msgpackr's packing of the positional arrays below is the format; peer-frame-bytes.ts writes and
+ * reads the same bytes by hand for every frame Raft produces, and msgpackr takes over for anything
+ * else (and says what is wrong with a frame refused).
  */
-import type { ConfState, Entry, Message, MessageType, Snapshot } from '@ringkv/raft';
+import type { ConfState, Entry, Message, Snapshot } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
 import { DecodeError, asBytes, asCount, asList, pack, unpack } from './codec';
 import type { LeaderSync } from './replica-freshness';
+import { MESSAGE_TYPES, MESSAGE_TYPE_CODE, readPeerFrame, writePeerFrame } from './peer-frame-bytes';
 
 export interface GroupMessage {
   readonly group: number;
@@ -37,29 +42,6 @@ export interface PeerFrameContent {
   readonly messages: readonly GroupMessage[];
   readonly chunks: readonly SnapshotChunk[];
 }
-
-const TYPES: readonly MessageType[] = [
-  'MsgHup',
-  'MsgBeat',
-  'MsgProp',
-  'MsgApp',
-  'MsgAppResp',
-  'MsgVote',
-  'MsgVoteResp',
-  'MsgPreVote',
-  'MsgPreVoteResp',
-  'MsgSnap',
-  'MsgHeartbeat',
-  'MsgHeartbeatResp',
-  'MsgTransferLeader',
-  'MsgTimeoutNow',
-  'MsgReadIndex',
-  'MsgReadIndexResp',
-  'MsgSnapStatus',
-  'MsgUnreachable',
-  'MsgCheckQuorum',
-];
-const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
 
 type PackedEntry = [number, number, number, Uint8Array];
 type PackedConf = [number[], number[], number[], number[], boolean];
@@ -101,7 +83,7 @@ function unpackConf(raw: unknown): ConfState {
 
 function packMessage(m: Message): unknown[] {
   const out: unknown[] = [
-    TYPE_CODE.get(m.type),
+    MESSAGE_TYPE_CODE.get(m.type),
     m.from,
     m.to,
     m.term,
@@ -124,7 +106,7 @@ function unpackSnapshot(raw: unknown): Snapshot {
 
 function unpackMessage(raw: unknown): Message {
   const p = fieldsOf(raw, 12, 'a message');
-  const type = typeof p[0] === 'number' ? TYPES[p[0]] : undefined;
+  const type = typeof p[0] === 'number' ? MESSAGE_TYPES[p[0]] : undefined;
   if (type === undefined) throw new DecodeError(`unknown message type code ${String(p[0])}`);
   if (p[8] !== 0 && p[8] !== 1) throw new DecodeError('a message reject flag is not 0 or 1');
   const message: Message = {
@@ -145,6 +127,16 @@ function unpackMessage(raw: unknown): Message {
 }
 
 export function encodePeerFrame(content: PeerFrameContent): Uint8Array {
+  return writePeerFrame(content) ?? encodePeerFrameByMsgpackr(content);
+}
+
+/** Decodes a frame from a peer; throws a TypeError on anything malformed (the caller drops it). */
+export function decodePeerFrame(bytes: Uint8Array): PeerFrameContent {
+  return readPeerFrame(bytes) ?? decodePeerFrameByMsgpackr(bytes);
+}
+
+/** The reference encoding (exported for the tests that hold the hand writer to it). */
+export function encodePeerFrameByMsgpackr(content: PeerFrameContent): Uint8Array {
   return pack([
     1,
     content.messages.map((gm) =>
@@ -154,8 +146,8 @@ export function encodePeerFrame(content: PeerFrameContent): Uint8Array {
   ]);
 }
 
-/** Decodes a frame from a peer; throws a TypeError on anything malformed (the caller drops it). */
-export function decodePeerFrame(bytes: Uint8Array): PeerFrameContent {
+/** The reference decoding, with every check spelled out (exported for the tests). */
+export function decodePeerFrameByMsgpackr(bytes: Uint8Array): PeerFrameContent {
   const raw = unpack(bytes) as unknown[];
   if (!Array.isArray(raw) || raw.length !== 3 || raw[0] !== 1 || !Array.isArray(raw[1]) || !Array.isArray(raw[2])) throw new DecodeError('not a RingKV peer frame');
   const messages = (raw[1] as unknown[]).map((item): GroupMessage => {

@@ -1,8 +1,12 @@
 /** Peer frames and the watch history on their own. */
 import { describe, expect, it } from 'vitest';
 import { nodeId, utf8Encode } from '@ringkv/stdx';
-import type { Message } from '@ringkv/raft';
-import { decodePeerFrame, encodePeerFrame } from '../src/peer-frame';
+import type { NodeId } from '@ringkv/stdx';
+import type { Entry, Message } from '@ringkv/raft';
+import fc from 'fast-check';
+import { decodePeerFrame, decodePeerFrameByMsgpackr, encodePeerFrame, encodePeerFrameByMsgpackr } from '../src/peer-frame';
+import type { PeerFrameContent } from '../src/peer-frame';
+import { readPeerFrame, writePeerFrame } from '../src/peer-frame-bytes';
 import { WatchHub } from '../src/watch-hub';
 import { SnapshotAssembler } from '../src/snapshot-transfer';
 import { ExpiryIndex } from '../src/expiry-index';
@@ -114,6 +118,112 @@ describe('peer frames', () => {
       expect(() => decodePeerFrame(pack(f)), what).toThrow(TypeError);
       expect(() => decodePeerFrame(pack(f)), what).toThrow(message);
     }
+  });
+});
+
+describe('peer frames by hand', () => {
+  const ids = fc.array(fc.oneof(fc.nat(300), fc.integer({ min: 0, max: 2 ** 40 })).map((n) => n as NodeId), { maxLength: 4 });
+  // Numbers of every msgpack width: fixint, 8, 16 and 32 bits, and a float64 past 32 bits.
+  const count = fc.oneof(fc.nat(130), fc.nat(70_000), fc.nat(2 ** 32 - 1), fc.maxSafeNat());
+  const bytes = fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constant(new Uint8Array(300)));
+  const messageArb: fc.Arbitrary<Message> = fc
+    .record({
+      type: fc.constantFrom<Message['type']>('MsgApp', 'MsgAppResp', 'MsgHeartbeat', 'MsgHeartbeatResp', 'MsgVote', 'MsgSnap', 'MsgReadIndex', 'MsgTimeoutNow'),
+      from: count.map((n) => n as NodeId),
+      to: count.map((n) => n as NodeId),
+      term: count,
+      logTerm: count,
+      index: count,
+      entries: fc.oneof(
+        fc.array(fc.record({ term: count, index: count, type: fc.constantFrom<Entry['type']>('normal', 'confChange'), data: fc.uint8Array({ maxLength: 40 }) }), { maxLength: 4 }),
+        fc.constant(Array.from({ length: 17 }, (_, i): Entry => ({ term: 2, index: i + 1, type: 'normal', data: new Uint8Array([i]) }))),
+      ),
+      commit: count,
+      reject: fc.boolean(),
+      rejectHint: count,
+      snapshot: fc.option(
+        fc.record({
+          metadata: fc.record({ index: count, term: count, confState: fc.record({ voters: ids, learners: ids, votersOutgoing: ids, learnersNext: ids, autoLeave: fc.boolean() }) }),
+          data: bytes,
+        }),
+        { nil: undefined },
+      ),
+      context: fc.option(bytes, { nil: undefined }),
+    })
+    .map((m) => {
+      const { snapshot, context, ...rest } = m;
+      return { ...rest, ...(snapshot === undefined ? {} : { snapshot }), ...(context === undefined ? {} : { context }) };
+    });
+  const ageMs = fc.oneof(fc.nat(1000), fc.double({ min: 0, max: 1e12, noDefaultInfinity: true, noNaN: true }));
+  const frameArb: fc.Arbitrary<PeerFrameContent> = fc.record({
+    messages: fc.array(
+      fc.record({ group: count, message: messageArb, sync: fc.option(fc.record({ commit: count, ageMs }), { nil: undefined }) }).map((gm) =>
+        gm.sync === undefined ? { group: gm.group, message: gm.message } : gm,
+      ),
+      { maxLength: 4 },
+    ),
+    chunks: fc.array(
+      fc.record({ group: count, transferId: count, seq: count, total: count, data: bytes, message: fc.option(messageArb, { nil: undefined }) }).map((c) => {
+        const { message, ...rest } = c;
+        return message === undefined ? rest : { ...rest, message };
+      }),
+      { maxLength: 2 },
+    ),
+  });
+
+  it("writes msgpackr's bytes and reads back what msgpackr's decoder reads", () => {
+    fc.assert(
+      fc.property(frameArb, (content) => {
+        const reference = encodePeerFrameByMsgpackr(content);
+        const written = writePeerFrame(content);
+        expect(written).toEqual(new Uint8Array(reference.buffer, reference.byteOffset, reference.byteLength));
+        const read = readPeerFrame(Buffer.from(reference));
+        expect(read).toEqual(content);
+        expect(read).toEqual(decodePeerFrameByMsgpackr(reference));
+        for (const gm of read!.messages) for (const e of gm.message.entries) expect(e.data.constructor).toBe(Uint8Array);
+      }),
+      { numRuns: 400 },
+    );
+    // Past the 15-item fixarray and the 16-bit array length; bin16 and bin32.
+    const many = (n: number): PeerFrameContent => ({ messages: Array.from({ length: n }, (_, i) => ({ group: i, message: { ...base, entries: [], index: i } })), chunks: [] });
+    const big = (n: number): PeerFrameContent => ({ messages: [], chunks: [{ group: 1, transferId: 2, seq: 0, total: 1, data: new Uint8Array(n).fill(5) }] });
+    for (const content of [many(15), many(16), many(70_000), big(300), big(70_000)]) {
+      const written = writePeerFrame(content)!;
+      expect(Buffer.compare(written, encodePeerFrameByMsgpackr(content)), `${content.messages.length} messages`).toBe(0);
+      expect(readPeerFrame(written)?.messages.length).toBe(content.messages.length);
+      expect(readPeerFrame(written)?.chunks[0]?.data.length).toBe(content.chunks[0]?.data.length);
+    }
+  });
+
+  it('leaves to msgpackr what it does not take, and agrees with it on every changed byte', () => {
+    fc.assert(
+      fc.property(frameArb, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean(), (content, at, value, cut) => {
+        const frame = new Uint8Array(encodePeerFrame(content));
+        const spoiled = cut ? frame.subarray(0, at % frame.length) : frame;
+        if (!cut) spoiled[at % frame.length] = value;
+        const read = readPeerFrame(spoiled);
+        // msgpackr's own refusals (a cut frame) are Errors, the frame checks' TypeErrors.
+        let reference: PeerFrameContent | Error;
+        try {
+          reference = decodePeerFrameByMsgpackr(spoiled);
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+          reference = error as Error;
+        }
+        // The hand reader never accepts what msgpackr's decoder refuses, nor reads it otherwise.
+        if (read !== undefined) expect(read).toEqual(reference);
+        if (reference instanceof Error) expect(() => decodePeerFrame(spoiled)).toThrow();
+        else expect(decodePeerFrame(spoiled)).toEqual(reference);
+      }),
+      { numRuns: 2000 },
+    );
+    // A number Raft never sends is packed by msgpackr, and refused on the other side as before.
+    const odd: PeerFrameContent = { messages: [{ group: 1, message: { ...base, term: -1 } }], chunks: [] };
+    expect(writePeerFrame(odd)).toBeUndefined();
+    expect(() => decodePeerFrame(encodePeerFrame(odd))).toThrow('a message term');
+    const fractional: PeerFrameContent = { messages: [{ group: 1, message: { ...base, index: 7.5 } }], chunks: [] };
+    expect(writePeerFrame(fractional)).toBeUndefined();
+    expect(() => decodePeerFrame(encodePeerFrame(fractional))).toThrow('a message index');
   });
 });
 

@@ -34,6 +34,40 @@ export function writeUint(out: Uint8Array, pos: number, n: number): number {
   return pos + 9;
 }
 
+/** Bytes of a number >= 0 as msgpackr writes it: an integer below 2^32 as writeUint does, anything else as a float64. */
+export function numberSizeBytes(n: number): number {
+  return n >>> 0 === n ? uintSizeBytes(n) : 9;
+}
+
+/** Writes a number >= 0 as msgpackr does (see numberSizeBytes); returns the position after it. */
+export function writeNumber(out: Uint8Array, pos: number, n: number): number {
+  if (n >>> 0 === n) return writeUint(out, pos, n);
+  out[pos] = 0xcb;
+  f64[0] = n;
+  for (let i = 0; i < 8; i++) out[pos + 1 + i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
+  return pos + 9;
+}
+
+/** Bytes of an array header for `length` items (fixarray, array16, array32). */
+export function arrayHeaderSizeBytes(length: number): number {
+  return length <= 15 ? 1 : length <= 0xffff ? 3 : 5;
+}
+
+/** Writes an array header (its items follow); returns the position after it. */
+export function writeArrayHeader(out: Uint8Array, pos: number, length: number): number {
+  if (length <= 15) {
+    out[pos] = 0x90 | length;
+    return pos + 1;
+  }
+  const width = length <= 0xffff ? 2 : 4;
+  out[pos] = width === 2 ? 0xdc : 0xdd;
+  for (let i = width; i >= 1; i--) {
+    out[pos + i] = length & 0xff;
+    length = Math.floor(length / 0x100);
+  }
+  return pos + 1 + width;
+}
+
 export function binHeaderSizeBytes(length: number): number {
   return 1 + widthOf(length);
 }
@@ -134,6 +168,18 @@ export class MsgpackReader {
     for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = this.bytes[pos + 1 + i]!;
     const n = f64[0]!;
     if (!Number.isSafeInteger(n) || n < 0) return this.fail();
+    this.pos = pos + 9;
+    return n;
+  }
+
+  /** A finite number >= 0 as writeNumber writes it (an integer, or a float64); -1 if not. */
+  number(): number {
+    if (this.tag() !== 0xcb) return this.uint();
+    const pos = this.pos;
+    if (pos + 9 > this.bytes.length) return this.fail();
+    for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = this.bytes[pos + 1 + i]!;
+    const n = f64[0]!;
+    if (!(n >= 0) || n === Infinity) return this.fail();
     this.pos = pos + 9;
     return n;
   }

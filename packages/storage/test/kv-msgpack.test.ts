@@ -11,7 +11,7 @@ import { CHECKSUM_SIZE_BYTES, sealRecord } from '../src/checksum';
 import type { JsonValue, KvRecord, SessionRecord, Value } from '../src/interfaces';
 import { decodeRecord, decodeRecordMeta, decodeSession, encodeRecord, encodeSession } from '../src/kv-codec';
 import { dataKey, sessionKey } from '../src/kv-keys';
-import { MsgpackReader, uintSizeBytes, writeUint } from '../src/kv-msgpack';
+import { MsgpackReader, arrayHeaderSizeBytes, numberSizeBytes, uintSizeBytes, writeArrayHeader, writeNumber, writeUint } from '../src/kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -63,6 +63,31 @@ describe('hand-written msgpack records', () => {
         expect(writeUint(out, 0, n)).toBe(out.length);
         expectSameBytes(out, packr.pack(n));
       }),
+    );
+  });
+
+  it('writes numbers >= 0 and array headers as msgpackr does, and reads the numbers back', () => {
+    const number = fc.oneof(count, fc.double({ min: 0, max: 1e300, noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0.5, 2 ** 32 + 0.5, 1e-300));
+    fc.assert(
+      fc.property(number, (n) => {
+        const out = new Uint8Array(numberSizeBytes(n));
+        expect(writeNumber(out, 0, n)).toBe(out.length);
+        expectSameBytes(out, packr.pack(n));
+        const reader = new MsgpackReader(out, 0);
+        expect(reader.number()).toBe(n === 0 ? 0 : n);
+        expect(reader.atEnd).toBe(true);
+      }),
+    );
+    for (const bad of [packr.pack(-1), packr.pack(-0.5), packr.pack(Infinity), packr.pack(NaN), packr.pack('1')]) expect(new MsgpackReader(bad, 0).number()).toBe(-1);
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(20), fc.constantFrom(15, 16, 0xffff, 0x10000), fc.nat(100_000)), (length) => {
+        const out = new Uint8Array(arrayHeaderSizeBytes(length));
+        expect(writeArrayHeader(out, 0, length)).toBe(out.length);
+        const reference = packr.pack(new Array(length).fill(0));
+        expectSameBytes(out, reference.subarray(0, out.length));
+        expect(reference.length).toBe(out.length + length);
+      }),
+      { numRuns: 60 },
     );
   });
 
