@@ -27,6 +27,7 @@ import {
 import type { WireScanPartitionPage } from './scan-merge';
 import { ANSWER_BYTES_MAX, KEY_SIZE_BYTES_MAX, VALUE_SIZE_BYTES_MAX } from './limits';
 import { mergeScanPages } from './scan-merge';
+import { fastPipelineInput, fastPutInput } from './fast-inputs';
 import { mutation, parseWith, query, t } from './trpc';
 import { WatchQueue } from './watch-queue';
 import type { WireKey, WireValue } from './wire';
@@ -243,7 +244,7 @@ export function createAppRouter(deps: AppRouterDeps) {
         case 'kv.get':
           return { ok: true, data: await getOne(ctx, parseWith(getInput, call.input)) };
         case 'kv.put':
-          return { ok: true, data: await putOne(ctx, parseWith(putInput, call.input)) };
+          return { ok: true, data: await putOne(ctx, parseWith(putInput, call.input, fastPutInput)) };
         case 'kv.delete':
           return { ok: true, data: await deleteOne(ctx, parseWith(deleteInput, call.input)) };
       }
@@ -298,7 +299,7 @@ export function createAppRouter(deps: AppRouterDeps) {
       return { entries, ...servedBy };
     }),
 
-    put: mutation(putInput, ({ ctx, input }) => putOne(ctx, input)),
+    put: mutation(putInput, ({ ctx, input }) => putOne(ctx, input), fastPutInput),
 
     delete: mutation(deleteInput, ({ ctx, input }) => deleteOne(ctx, input)),
 
@@ -309,9 +310,13 @@ export function createAppRouter(deps: AppRouterDeps) {
      * (that is writeBatch): a pipeline only saves the per-call cost of a request, which the SDK
      * pays once for the calls to one node that it has queued in the same tick.
      */
-    pipeline: mutation(pipelineInput, async ({ ctx, input }) => ({
-      results: boundPipelineAnswer(input.calls, await Promise.all(input.calls.map((call) => runPipelined(ctx, call)))),
-    })),
+    pipeline: mutation(
+      pipelineInput,
+      async ({ ctx, input }) => ({
+        results: boundPipelineAnswer(input.calls, await Promise.all(input.calls.map((call) => runPipelined(ctx, call)))),
+      }),
+      fastPipelineInput,
+    ),
 
     /** Atomic within a partition; across partitions one outcome per partition, in partition order. */
     writeBatch: mutation(writeBatchInput, async ({ ctx, input }) => {

@@ -44,11 +44,19 @@ interface RawInputOptions {
  * the ZodError), with a message a person can read: each issue as `path: message`, instead of
  * the issues' JSON.
  */
-export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, fast?: FastParse<S>): z.output<S> {
+  const early = fast?.(raw);
+  if (early !== undefined) return early;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: describeIssues(parsed.error.issues), cause: parsed.error });
   return parsed.data;
 }
+
+/**
+ * A hand check of an input's common shape (fast-inputs.ts): what `schema` would return for it,
+ * or undefined to let `schema` decide.
+ */
+export type FastParse<S extends z.ZodType> = (raw: unknown) => z.output<S> | undefined;
 
 /** At most this many issues are spelled out; the rest are counted. */
 const ISSUES_SHOWN_MAX = 5;
@@ -60,16 +68,16 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /** Parses a call's raw input with `schema`. */
-async function parseInput<S extends z.ZodType>(schema: S, opts: object): Promise<z.output<S>> {
+async function parseInput<S extends z.ZodType>(schema: S, opts: object, fast: FastParse<S> | undefined): Promise<z.output<S>> {
   const getRawInput = (opts as RawInputOptions).getRawInput;
   if (getRawInput === undefined) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'tRPC passed no raw input to the resolver' });
-  return parseWith(schema, await getRawInput());
+  return parseWith(schema, await getRawInput(), fast);
 }
 
 /** The resolver tRPC calls: parses the raw input with `schema`, then runs `resolve`. */
-function validated<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
+function validated<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>, fast?: FastParse<S>) {
   return async (opts: { ctx: AppContext; signal: AbortSignal | undefined }): Promise<R> =>
-    resolve({ ctx: opts.ctx, input: await parseInput(schema, opts), signal: opts.signal });
+    resolve({ ctx: opts.ctx, input: await parseInput(schema, opts, fast), signal: opts.signal });
 }
 
 /** A query validated by `schema`, typed as `t.procedure.input(schema).query(resolve)`. */
@@ -78,8 +86,11 @@ export function query<S extends z.ZodType, R>(schema: S, resolve: (opts: Resolve
   return t.procedure.query(validated(schema, resolve)) as unknown as ReturnType<typeof _typed>;
 }
 
-/** A mutation validated by `schema`, typed as `t.procedure.input(schema).mutation(resolve)`. */
-export function mutation<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>) {
+/**
+ * A mutation validated by `schema` (answered early by `fast` for the input's common shape), typed
+ * as `t.procedure.input(schema).mutation(resolve)`.
+ */
+export function mutation<S extends z.ZodType, R>(schema: S, resolve: (opts: ResolverOptions<S>) => Promise<R>, fast?: FastParse<S>) {
   const _typed = () => t.procedure.input(schema).mutation(({ ctx, input, signal }) => resolve({ ctx, input: input as z.output<S>, signal }));
-  return t.procedure.mutation(validated(schema, resolve)) as unknown as ReturnType<typeof _typed>;
+  return t.procedure.mutation(validated(schema, resolve, fast)) as unknown as ReturnType<typeof _typed>;
 }
