@@ -8,6 +8,7 @@ import type { Value } from '@ringkv/storage';
 import { CorruptionError, uintSizeBytes, writeUint } from '@ringkv/storage';
 import { DecodeError, asBytes, asCount, asList, pack, unpack } from './codec';
 import { readWriteCommand } from './command-reader';
+import { writeWriteCommand } from './command-writer';
 import type { StoreErrorCode, StoreErrorData } from './errors';
 
 export type CommandOp =
@@ -91,6 +92,11 @@ type PackedOp = [0, Uint8Array, PackedValue, number | null, number | null] | [1,
 const KINDS: ReadonlySet<unknown> = new Set<WriteKind>(['put', 'delete', 'batch']);
 
 export function encodeCommand(command: Command): Uint8Array {
+  return (command.type === 'write' ? writeWriteCommand(command) : undefined) ?? encodeCommandByMsgpackr(command);
+}
+
+/** The reference encoding (exported for the tests that hold the hand writer to it). */
+export function encodeCommandByMsgpackr(command: Command): Uint8Array {
   switch (command.type) {
     case 'write':
       return pack([

@@ -14,6 +14,7 @@
  */
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
+import { carveBytes } from '@ringkv/stdx';
 import {
   MsgpackReader,
   arrayHeaderSizeBytes,
@@ -186,7 +187,8 @@ export function writePeerFrame(content: PeerFrameContent): Uint8Array | undefine
   if (!(size >= 0)) return undefined;
   for (const gm of content.messages) if (!MESSAGE_TYPE_CODE.has(gm.message.type)) return undefined;
   for (const c of content.chunks) if (c.message !== undefined && !MESSAGE_TYPE_CODE.has(c.message.type)) return undefined;
-  const w = new Writer(new Uint8Array(size));
+  // Carved (stdx) when small (heartbeats, acknowledgements): a frame lives until its socket write.
+  const w = new Writer(carveBytes(size));
   w.byte(0x90 | 3);
   w.byte(1);
   w.array(content.messages.length);

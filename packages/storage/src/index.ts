@@ -16,7 +16,20 @@ export {
   SESSION_ANSWER_SIZE_BYTES_MAX,
   valueSizeBytes,
 } from './limits';
-export { MsgpackReader, arrayHeaderSizeBytes, binHeaderSizeBytes, numberSizeBytes, uintSizeBytes, writeArrayHeader, writeBinHeader, writeNumber, writeUint } from './kv-msgpack';
+export {
+  MsgpackReader,
+  arrayHeaderSizeBytes,
+  binHeaderSizeBytes,
+  numberSizeBytes,
+  strHeaderSizeBytes,
+  uintSizeBytes,
+  writeArrayHeader,
+  writeBinHeader,
+  writeNumber,
+  writeStrHeader,
+  writeUint,
+  writeUtf8,
+} from './kv-msgpack';
 export { keySlot } from './key-slot';
 export type { OpenSegmentLogOptions, SegmentLogOptions, SegmentLogStats } from './segment-log/engine';
 export { DEFAULT_SEGMENT_BYTES, SegmentRaftLogEngine, openSegmentLogEngine, segmentName } from './segment-log/engine';
