@@ -100,13 +100,23 @@ function widthOf(n: number): 1 | 2 | 4 {
  * tag8 + 2 for 4 (msgpack numbers uint8/16/32, bin8/16/32 and str8/16/32 that way); big-endian.
  */
 function writeSized(out: Uint8Array, pos: number, n: number, tag8: number): number {
-  const width = widthOf(n);
-  out[pos] = tag8 + (width === 1 ? 0 : width === 2 ? 1 : 2);
-  for (let i = width; i >= 1; i--) {
-    out[pos + i] = n & 0xff;
-    n = Math.floor(n / 0x100);
+  if (n < 0x100) {
+    out[pos] = tag8;
+    out[pos + 1] = n;
+    return pos + 2;
   }
-  return pos + 1 + width;
+  if (n < 0x10000) {
+    out[pos] = tag8 + 1;
+    out[pos + 1] = n >>> 8;
+    out[pos + 2] = n & 0xff;
+    return pos + 3;
+  }
+  out[pos] = tag8 + 2;
+  out[pos + 1] = n >>> 24;
+  out[pos + 2] = (n >>> 16) & 0xff;
+  out[pos + 3] = (n >>> 8) & 0xff;
+  out[pos + 4] = n & 0xff;
+  return pos + 5;
 }
 
 /**
