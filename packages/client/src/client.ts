@@ -5,6 +5,7 @@
  */
 import { assert } from '@ringkv/stdx';
 import type { BackoffOptions } from './backoff';
+import { DeadlineQueue } from './deadlines';
 import { DEFAULT_BACKOFF } from './backoff';
 import type { ClientEnvironment } from './environment';
 import { abortReason } from './environment';
@@ -86,6 +87,8 @@ export class RingKVClient {
   private readonly sessions: SessionPool;
   private readonly policy: RetryPolicy;
   private readonly env: ClientEnvironment;
+  /** Every attempt's timeout, on one timer of env's clock. */
+  private readonly deadlines: DeadlineQueue;
   private readonly transport: ClientTransport;
   private readonly watches = new Set<WatchStream | PrefixWatchStream>();
   private closed = false;
@@ -93,6 +96,7 @@ export class RingKVClient {
   constructor(options: ClientCoreOptions) {
     assert(options.endpoints.length > 0, 'createClient needs at least one endpoint');
     this.env = options.environment;
+    this.deadlines = new DeadlineQueue(options.environment.clock);
     this.transport = options.transport;
     this.router = new Router(options.endpoints, options.transport, options.environment, options.partitioner, {
       ...DEFAULT_ROUTER_OPTIONS,
@@ -369,6 +373,7 @@ export class RingKVClient {
     this.assertOpen();
     return withRetries(
       this.env,
+      this.deadlines,
       this.router,
       this.policyFor(options),
       route,
@@ -403,6 +408,7 @@ export class RingKVClient {
       // Time spent waiting for a session counts against the deadline (no wait: no time passed).
       const result = await withRetries(
         this.env,
+        this.deadlines,
         this.router,
         free !== undefined ? policy : { ...policy, deadlineMs: Math.max(1, policy.deadlineMs - (this.env.clock.nowMs() - startedAtMs)) },
         route,

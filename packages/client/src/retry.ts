@@ -9,6 +9,7 @@ import type { BackoffOptions } from './backoff';
 import { backoffDelayMs } from './backoff';
 import type { CancelSignal } from './cancel';
 import { CancelToken, linkAbortSignal, untilCancelled } from './cancel';
+import type { DeadlineQueue } from './deadlines';
 import type { ClientEnvironment } from './environment';
 import { abortReason, sleep } from './environment';
 import { RingKVError } from './errors';
@@ -37,6 +38,8 @@ export interface RouteSpec {
 
 export async function withRetries<T>(
   env: ClientEnvironment,
+  /** Where the attempts' timeouts wait (the client's one queue, on env's clock). */
+  deadlines: DeadlineQueue,
   router: Router,
   policy: RetryPolicy,
   route: () => RouteSpec,
@@ -59,7 +62,7 @@ export async function withRetries<T>(
     const unlink = callerSignal === undefined ? undefined : linkAbortSignal(callerSignal, token);
     const timeoutMs = Math.min(remainingMs, policy.attemptTimeoutMs);
     const timing: AttemptTiming = { token, timeoutMs, endpoint: undefined };
-    const timer = clock.setTimer(timeoutMs, () => expire(timing));
+    const timer = deadlines.add(timeoutMs, () => expire(timing));
     try {
       const refreshing = router.refreshIfWanted();
       if (refreshing !== undefined) await untilCancelled(refreshing, token);
@@ -88,7 +91,7 @@ export async function withRetries<T>(
       const waitMs = Math.min(backoffDelayMs(retries++, policy.backoff, env.random), deadlineAtMs - clock.nowMs());
       if (waitMs > 0) await sleep(clock, waitMs, callerSignal);
     } finally {
-      clock.clearTimer(timer);
+      deadlines.cancel(timer);
       unlink?.();
     }
   }
