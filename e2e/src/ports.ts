@@ -20,6 +20,21 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/**
+ * `count` ports, all different. The OS may hand the same free port to two binds in a row once the
+ * first is released (a cluster got node 1's API port equal to node 3's peer port, and node 1
+ * failed to start with EADDRINUSE), so each pick is checked against the ones before it.
+ */
+export async function distinctFreePorts(count: number, pick: () => Promise<number> = () => freePort()): Promise<number[]> {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count; tries++) {
+    if (tries >= count * 20) throw new Error(`could not find ${count} distinct free ports`);
+    const port = await pick();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
 /** True when nothing listens on `port` (the OS lets us bind it). */
 export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return (await bindAndRelease(port, host)) !== undefined;

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports';
+import { distinctFreePorts } from './ports';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Node/V8 flags every node process runs with (why: apps/server/README.md, "Node flags"). */
@@ -55,9 +55,10 @@ export class ProcessCluster {
     const tickMs = Number(process.env['RINGKV_E2E_TICK_MS'] ?? 50);
     const resolved = { nodes: 3, partitions: 8, tickMs, clusterId: 'e2e', ...options };
     const root = mkdtempSync(join(tmpdir(), 'ringkv-e2e-'));
+    const ports = await distinctFreePorts(2 * resolved.nodes);
     const specs: NodeSpec[] = [];
     for (let id = 1; id <= resolved.nodes; id++) {
-      specs.push({ id, peerPort: await freePort(), apiPort: await freePort(), dataDir: join(root, `node-${id}`) });
+      specs.push({ id, peerPort: ports[2 * id - 2]!, apiPort: ports[2 * id - 1]!, dataDir: join(root, `node-${id}`) });
     }
     return new ProcessCluster(specs, root, resolved);
   }
