@@ -6,19 +6,13 @@ import type { HostPort } from '../src/config/address';
 import { FrameDecoder, FrameTooLargeError, encodeFrameHeader } from '../src/transport/frame-decoder';
 import { encodeHello } from '../src/transport/handshake';
 import { LogCapture } from './log-capture';
+import { freePorts } from './wait';
 
 const open: TcpTransport[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((t) => t.close()));
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -57,9 +51,8 @@ async function startNode(id: number, ports: ReadonlyMap<number, number>, overrid
 }
 
 async function portsFor(ids: number[]): Promise<Map<number, number>> {
-  const ports = new Map<number, number>();
-  for (const id of ids) ports.set(id, await freePort());
-  return ports;
+  const free = await freePorts('127.0.0.1', ids.length);
+  return new Map(ids.map((id, i) => [id, free[i]!]));
 }
 
 const n = (id: number) => id as NodeId;

@@ -17,7 +17,7 @@ import { utf8Encode } from '@ringkv/stdx';
 import type { Member } from '../src/config/initial-cluster';
 import type { ServerConfig } from '../src/config/server-config';
 import { startNode } from '../src/node';
-import { freePort, waitFor } from './wait';
+import { freePorts, waitFor } from './wait';
 import type { RunningNode } from '../src/node';
 
 const PARTITIONS = 8;
@@ -39,7 +39,8 @@ beforeAll(async () => {
   const members: Member[] = [];
   for (const id of [1, 2, 3]) {
     const host = `127.0.0.${id}`;
-    members.push({ id, peer: { host, port: await freePort(host) }, api: { host, port: await freePort(host) } });
+    const [peerPort, apiPort] = await freePorts(host, 2);
+    members.push({ id, peer: { host, port: peerPort! }, api: { host, port: apiPort! } });
   }
   for (const m of members) {
     const config: ServerConfig = {
