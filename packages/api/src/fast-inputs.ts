@@ -14,7 +14,7 @@ import { utf8Length } from '@ringkv/stdx';
 import type { z } from 'zod';
 import { CLIENT_ID_LENGTH_MAX, KEY_SIZE_BYTES_MAX, PIPELINE_CALLS_MAX, VALUE_SIZE_BYTES_MAX } from './limits';
 import type { pipelineInput, putInput } from './schemas';
-import { isWellFormedText } from './schemas';
+import { PIPELINED_PATHS, isWellFormedText, wireKeySizeBytes } from './schemas';
 
 type PutInput = z.output<typeof putInput>;
 type PipelineInput = z.output<typeof pipelineInput>;
@@ -28,7 +28,7 @@ function plainWithKeys(value: unknown, n: number): value is Record<string, unkno
   return count === n;
 }
 
-const PIPELINED_PATHS: ReadonlySet<unknown> = new Set(['kv.get', 'kv.put', 'kv.delete']);
+const PIPELINED: ReadonlySet<unknown> = new Set(PIPELINED_PATHS);
 
 export function fastPipelineInput(raw: unknown): PipelineInput | undefined {
   if (!plainWithKeys(raw, 1)) return undefined;
@@ -36,7 +36,7 @@ export function fastPipelineInput(raw: unknown): PipelineInput | undefined {
   if (!Array.isArray(calls) || calls.length < 1 || calls.length > PIPELINE_CALLS_MAX) return undefined;
   const out: PipelineCall[] = [];
   for (const call of calls as unknown[]) {
-    if (!plainWithKeys(call, 2) || !('input' in call) || !PIPELINED_PATHS.has(call.path)) return undefined;
+    if (!plainWithKeys(call, 2) || !('input' in call) || !PIPELINED.has(call.path)) return undefined;
     out.push({ path: call.path as PipelineCall['path'], input: call.input });
   }
   return { calls: out };
@@ -46,8 +46,9 @@ export function fastPutInput(raw: unknown): PutInput | undefined {
   if (!plainWithKeys(raw, 3)) return undefined;
   const { key, value, session } = raw;
   if (typeof key !== 'string' || !plainWithKeys(value, 2) || !plainWithKeys(session, 2)) return undefined;
-  const keyBytes = utf8Length(key);
+  const keyBytes = wireKeySizeBytes(key);
   if (keyBytes === 0 || keyBytes > KEY_SIZE_BYTES_MAX || !isWellFormedText(key)) return undefined;
+  // A string value's size is its UTF-8 length (wireValueSizeBytes), measured here without the object that takes.
   const { type, data } = value;
   if (type !== 'string' || typeof data !== 'string' || utf8Length(data) > VALUE_SIZE_BYTES_MAX || !isWellFormedText(data)) return undefined;
   const { clientId, seq } = session;

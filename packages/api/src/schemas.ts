@@ -158,9 +158,12 @@ export const writeBatchInput = z
  * Independent gets, puts and deletes in one request. Each call's input is checked against its
  * own procedure's schema when it runs (so one bad call fails alone); here only the shape.
  */
+/** The procedures a kv.pipeline may call. */
+export const PIPELINED_PATHS = ['kv.get', 'kv.put', 'kv.delete'] as const;
+
 export const pipelineInput = z.strictObject({
   calls: z
-    .array(z.strictObject({ path: z.enum(['kv.get', 'kv.put', 'kv.delete']), input: z.unknown() }))
+    .array(z.strictObject({ path: z.enum(PIPELINED_PATHS), input: z.unknown() }))
     .min(1)
     .max(PIPELINE_CALLS_MAX),
 });

@@ -62,7 +62,7 @@ export async function withRetries<T>(
     const unlink = callerSignal === undefined ? undefined : linkAbortSignal(callerSignal, token);
     const timeoutMs = Math.min(remainingMs, policy.attemptTimeoutMs);
     const timing: AttemptTiming = { token, timeoutMs, endpoint: undefined };
-    const timer = deadlines.add(timeoutMs, () => expire(timing));
+    const attemptDeadline = deadlines.add(timeoutMs, () => expire(timing));
     try {
       const refreshing = router.refreshIfWanted();
       if (refreshing !== undefined) await untilCancelled(refreshing, token);
@@ -91,7 +91,7 @@ export async function withRetries<T>(
       const waitMs = Math.min(backoffDelayMs(retries++, policy.backoff, env.random), deadlineAtMs - clock.nowMs());
       if (waitMs > 0) await sleep(clock, waitMs, callerSignal);
     } finally {
-      deadlines.cancel(timer);
+      deadlines.cancel(attemptDeadline);
       unlink?.();
     }
   }

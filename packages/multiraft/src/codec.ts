@@ -3,6 +3,7 @@
  * session answers, peer frames). Records are off so no encoder state is shared between the node
  * that wrote bytes and the one that reads them (a log entry outlives any process).
  */
+import { arrayHeaderSizeBytes, writeArrayHeader } from '@ringkv/storage';
 import { Packr } from 'msgpackr';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
@@ -17,20 +18,10 @@ export function pack(value: unknown): Uint8Array {
  */
 export function packedArray(items: readonly Uint8Array[], from = 0, to = items.length): Uint8Array {
   const n = to - from;
-  const header = n <= 15 ? 1 : n <= 0xffff ? 3 : 5;
-  let size = header;
+  let size = arrayHeaderSizeBytes(n);
   for (let i = from; i < to; i++) size += items[i]!.length;
   const out = new Uint8Array(size);
-  if (n <= 15) out[0] = 0x90 | n;
-  else if (n <= 0xffff) {
-    out[0] = 0xdc;
-    out[1] = n >>> 8;
-    out[2] = n & 0xff;
-  } else {
-    out[0] = 0xdd;
-    new DataView(out.buffer).setUint32(1, n);
-  }
-  let at = header;
+  let at = writeArrayHeader(out, 0, n);
   for (let i = from; i < to; i++) {
     out.set(items[i]!, at);
     at += items[i]!.length;
@@ -66,9 +57,14 @@ export function asBytes(value: unknown, what?: string): Uint8Array {
   return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
+/** Whether `value` is a safe integer >= min (what the hand-written encoders take as a count). */
+export function isCount(value: unknown, min = 0): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
+
 /** Checks a decoded value is a safe integer >= min. */
 export function asCount(value: unknown, min: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new DecodeError(`${what} is not an integer >= ${min}`);
+  if (!isCount(value, min)) throw new DecodeError(`${what} is not an integer >= ${min}`);
   return value;
 }
 

@@ -15,17 +15,8 @@
 import type { ConfState, Entry, Message, MessageType, Snapshot } from '@ringkv/raft';
 import type { NodeId } from '@ringkv/stdx';
 import { carveBytes } from '@ringkv/stdx';
-import {
-  MsgpackReader,
-  arrayHeaderSizeBytes,
-  binHeaderSizeBytes,
-  numberSizeBytes,
-  uintSizeBytes,
-  writeArrayHeader,
-  writeBinHeader,
-  writeNumber,
-  writeUint,
-} from '@ringkv/storage';
+import { MsgpackReader, arrayHeaderSizeBytes, binSizeBytes, numberSizeBytes, uintSizeBytes, writeArrayHeader, writeBin, writeNumber, writeUint } from '@ringkv/storage';
+import { isCount } from './codec';
 import type { GroupMessage, PeerFrameContent, SnapshotChunk } from './peer-frame';
 
 /** Message types by their code on the wire. */
@@ -56,19 +47,14 @@ const NIL = 0xc0;
 const FALSE = 0xc2;
 const TRUE = 0xc3;
 
-/** A safe integer >= 0 (what the writer takes for every count). */
-function isCount(n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0;
-}
-
-// ---- size pass: the encoded size, or -1 when a number is not one the writer takes ----
+// ---- size pass: the encoded size, or -Infinity when a number or a message type is not one the writer takes ----
 
 function countBytes(n: number): number {
   return isCount(n) ? uintSizeBytes(n) : -Infinity;
 }
 
 function binBytes(b: Uint8Array): number {
-  return binHeaderSizeBytes(b.length) + b.length;
+  return binSizeBytes(b.length);
 }
 
 function idsBytes(ids: readonly number[]): number {
@@ -80,7 +66,7 @@ function idsBytes(ids: readonly number[]): number {
 function messageBytes(m: Message): number {
   let size =
     1 +
-    1 +
+    (MESSAGE_TYPE_CODE.has(m.type) ? 1 : -Infinity) +
     countBytes(m.from) +
     countBytes(m.to) +
     countBytes(m.term) +
@@ -132,9 +118,7 @@ class Writer {
   }
 
   bin(b: Uint8Array): void {
-    this.pos = writeBinHeader(this.out, this.pos, b.length);
-    this.out.set(b, this.pos);
-    this.pos += b.length;
+    this.pos = writeBin(this.out, this.pos, b);
   }
 
   ids(ids: readonly number[]): void {
@@ -142,9 +126,10 @@ class Writer {
     for (const id of ids) this.uint(id);
   }
 
-  message(m: Message, code: number): void {
+  /** `m`, whose type the size pass found in MESSAGE_TYPE_CODE. */
+  message(m: Message): void {
     this.byte(0x90 | 12);
-    this.uint(code);
+    this.uint(MESSAGE_TYPE_CODE.get(m.type)!);
     this.uint(m.from);
     this.uint(m.to);
     this.uint(m.term);
@@ -185,8 +170,6 @@ class Writer {
 export function writePeerFrame(content: PeerFrameContent): Uint8Array | undefined {
   const size = frameBytes(content);
   if (!(size >= 0)) return undefined;
-  for (const gm of content.messages) if (!MESSAGE_TYPE_CODE.has(gm.message.type)) return undefined;
-  for (const c of content.chunks) if (c.message !== undefined && !MESSAGE_TYPE_CODE.has(c.message.type)) return undefined;
   // Carved (stdx) when small (heartbeats, acknowledgements): a frame lives until its socket write.
   const w = new Writer(carveBytes(size));
   w.byte(0x90 | 3);
@@ -195,7 +178,7 @@ export function writePeerFrame(content: PeerFrameContent): Uint8Array | undefine
   for (const gm of content.messages) {
     w.byte(0x90 | (gm.sync === undefined ? 2 : 4));
     w.uint(gm.group);
-    w.message(gm.message, MESSAGE_TYPE_CODE.get(gm.message.type)!);
+    w.message(gm.message);
     if (gm.sync !== undefined) {
       w.uint(gm.sync.commit);
       w.pos = writeNumber(w.out, w.pos, gm.sync.ageMs);
@@ -210,7 +193,7 @@ export function writePeerFrame(content: PeerFrameContent): Uint8Array | undefine
     w.uint(c.total);
     w.bin(c.data);
     if (c.message === undefined) w.byte(NIL);
-    else w.message(c.message, MESSAGE_TYPE_CODE.get(c.message.type)!);
+    else w.message(c.message);
   }
   if (w.pos !== size) throw new Error(`peer frame: wrote ${w.pos} bytes of the ${size} computed`);
   return w.out;
@@ -277,6 +260,14 @@ class Reader {
     return out;
   }
 
+  entry(): Entry {
+    this.array(4);
+    const term = this.count();
+    const index = this.count();
+    const type = this.bit() === 0 ? 'normal' : 'confChange';
+    return { term, index, type, data: this.bin() };
+  }
+
   conf(): ConfState {
     this.array(5);
     const voters = this.ids();
@@ -299,13 +290,7 @@ class Reader {
     const index = this.count();
     const n = this.arrayLength();
     const entries: Entry[] = [];
-    for (let i = 0; i < n; i++) {
-      this.array(4);
-      const entryTerm = this.count();
-      const entryIndex = this.count();
-      const entryType = this.bit();
-      entries.push({ term: entryTerm, index: entryIndex, type: entryType === 0 ? 'normal' : 'confChange', data: this.bin() });
-    }
+    for (let i = 0; i < n; i++) entries.push(this.entry());
     const commit = this.count();
     const reject = this.bit() === 1;
     const rejectHint = this.count();

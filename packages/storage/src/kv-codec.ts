@@ -15,7 +15,7 @@ import { CHECKSUM_SIZE_BYTES, recordIntact, sealRecord } from './checksum';
 import { CorruptionError } from './errors';
 import type { JsonValue, KvRecord, KvRecordMeta, SessionRecord, Value } from './interfaces';
 import { readU64BE, writeU64BE } from './key-bytes';
-import { MsgpackReader, binHeaderSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBinHeader, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
+import { MsgpackReader, binHeaderSizeBytes, binSizeBytes, strHeaderSizeBytes, uintSizeBytes, writeBin, writeStrHeader, writeUint, writeUtf8 } from './kv-msgpack';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -87,11 +87,7 @@ export function encodeRecord(storageKey: Uint8Array, record: KvRecord): { stored
   stored[pos++] = RECORD_FORMAT;
   stored[pos++] = kind;
   if (text !== undefined) pos = writeUtf8(stored, writeStrHeader(stored, pos, payloadSizeBytes), text, payloadSizeBytes);
-  else {
-    pos = writeBinHeader(stored, pos, payloadSizeBytes);
-    stored.set(bytes!, pos);
-    pos += payloadSizeBytes;
-  }
+  else pos = writeBin(stored, pos, bytes!);
   pos = writeUint(stored, writeUint(stored, writeUint(stored, pos, version), createRevision), modRevision);
   if (expiresAtMs !== undefined) pos = writeUint(stored, pos, expiresAtMs);
   assert(pos === size, () => `record encoding wrote ${pos} of ${size} bytes`);
@@ -152,14 +148,12 @@ export function decodeRecordMeta(partition: GroupId, userKey: Uint8Array, storag
 export function encodeSession(storageKey: Uint8Array, session: SessionRecord): Uint8Array {
   // [RECORD_FORMAT, lastSeq, answer (bin), lastSeenMs] as msgpack.
   const { lastSeq, answer, lastSeenMs } = session;
-  const size = CHECKSUM_SIZE_BYTES + 2 + uintSizeBytes(lastSeq) + binHeaderSizeBytes(answer.length) + answer.length + uintSizeBytes(lastSeenMs);
+  const size = CHECKSUM_SIZE_BYTES + 2 + uintSizeBytes(lastSeq) + binSizeBytes(answer.length) + uintSizeBytes(lastSeenMs);
   const stored = carveBytes(size);
   let pos = CHECKSUM_SIZE_BYTES;
   stored[pos++] = 0x94;
   stored[pos++] = RECORD_FORMAT;
-  pos = writeBinHeader(stored, writeUint(stored, pos, lastSeq), answer.length);
-  stored.set(answer, pos);
-  pos = writeUint(stored, pos + answer.length, lastSeenMs);
+  pos = writeUint(stored, writeBin(stored, writeUint(stored, pos, lastSeq), answer), lastSeenMs);
   assert(pos === size, () => `session encoding wrote ${pos} of ${size} bytes`);
   return sealRecord(stored, storageKey);
 }

@@ -28,6 +28,11 @@ export function writeUint(out: Uint8Array, pos: number, n: number): number {
     return pos + 1;
   }
   if (n <= 0xffffffff) return writeSized(out, pos, n, 0xcc);
+  return writeFloat64(out, pos, n);
+}
+
+/** A msgpack float64 (0xcb, then the number big-endian); returns the position after it. */
+function writeFloat64(out: Uint8Array, pos: number, n: number): number {
   out[pos] = 0xcb;
   f64[0] = n;
   for (let i = 0; i < 8; i++) out[pos + 1 + i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
@@ -41,11 +46,7 @@ export function numberSizeBytes(n: number): number {
 
 /** Writes a number >= 0 as msgpackr does (see numberSizeBytes); returns the position after it. */
 export function writeNumber(out: Uint8Array, pos: number, n: number): number {
-  if (n >>> 0 === n) return writeUint(out, pos, n);
-  out[pos] = 0xcb;
-  f64[0] = n;
-  for (let i = 0; i < 8; i++) out[pos + 1 + i] = f64Bytes[LITTLE_ENDIAN ? 7 - i : i]!;
-  return pos + 9;
+  return n >>> 0 === n ? writeUint(out, pos, n) : writeFloat64(out, pos, n);
 }
 
 /** Bytes of an array header for `length` items (fixarray, array16, array32). */
@@ -75,6 +76,18 @@ export function binHeaderSizeBytes(length: number): number {
 /** Writes a bin header (the bytes follow it); returns the position after the header. */
 export function writeBinHeader(out: Uint8Array, pos: number, length: number): number {
   return writeSized(out, pos, length, 0xc4);
+}
+
+/** Bytes of a whole bin: header and `length` bytes. */
+export function binSizeBytes(length: number): number {
+  return binHeaderSizeBytes(length) + length;
+}
+
+/** Writes a whole bin (header, then `bytes`); returns the position after it. */
+export function writeBin(out: Uint8Array, pos: number, bytes: Uint8Array): number {
+  pos = writeBinHeader(out, pos, bytes.length);
+  out.set(bytes, pos);
+  return pos + bytes.length;
 }
 
 export function strHeaderSizeBytes(byteLength: number): number {
@@ -173,25 +186,28 @@ export class MsgpackReader {
       return tag;
     }
     if (tag >= 0xcc && tag <= 0xce) return this.sized(tag - 0xcc);
-    const pos = this.pos;
-    if (tag !== 0xcb || pos + 9 > this.bytes.length) return this.fail();
-    for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = this.bytes[pos + 1 + i]!;
-    const n = f64[0]!;
-    if (!Number.isSafeInteger(n) || n < 0) return this.fail();
-    this.pos = pos + 9;
-    return n;
+    if (tag !== 0xcb) return this.fail();
+    const n = this.float64();
+    return Number.isSafeInteger(n) && n >= 0 ? n : this.fail();
   }
 
   /** A finite number >= 0 as writeNumber writes it (an integer, or a float64); -1 if not. */
   number(): number {
     if (this.tag() !== 0xcb) return this.uint();
+    const n = this.float64();
+    return n >= 0 && n !== Infinity ? n : this.fail();
+  }
+
+  /** The float64 at `pos` (its 0xcb tag already seen), read past; NaN and the read failed if it is cut short. */
+  private float64(): number {
     const pos = this.pos;
-    if (pos + 9 > this.bytes.length) return this.fail();
+    if (pos + 9 > this.bytes.length) {
+      this.fail();
+      return NaN;
+    }
     for (let i = 0; i < 8; i++) f64Bytes[LITTLE_ENDIAN ? 7 - i : i] = this.bytes[pos + 1 + i]!;
-    const n = f64[0]!;
-    if (!(n >= 0) || n === Infinity) return this.fail();
     this.pos = pos + 9;
-    return n;
+    return f64[0]!;
   }
 
   /** Skips a str (its header as writeStrHeader writes it) and its bytes. */
