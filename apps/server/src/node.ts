@@ -52,7 +52,7 @@ async function openEngines(dataDir: string, cacheMb: number, logger: Logger) {
   try {
     // The KV engine first: its LevelDB lock keeps a second process off this data directory
     // before it touches the log (whose open may cut what it takes for a torn tail).
-    const kvEngine = await openKvEngine({ path: join(dataDir, 'kv'), cacheSizeBytes: cacheMb * 1024 * 1024 });
+    const kvEngine = await openKvEngine({ path: join(dataDir, 'kv'), cacheSizeBytes: cacheMb * 1024 * 1024, queueWrites: true });
     try {
       const logEngine = await openRaftLog(dataDir, logger);
       return { logEngine, kvEngine };
@@ -112,6 +112,7 @@ export async function startNode(config: ServerConfig, logger: Logger, options: S
     transport: () => transport.stats,
     health: () => store.health(),
     cache: () => kvEngine.cacheStats(),
+    kvQueue: () => kvEngine.queueStats(),
     log: () => logEngine.stats(),
     forwarded: () => forwarder.forwardedTotal,
     store: () => store.stats(),

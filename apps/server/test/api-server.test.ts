@@ -28,6 +28,7 @@ async function serve(connectionsMax?: number): Promise<{ kv: InstantStore; serve
     transport: () => ({ framesSent: 0, framesReceived: 0, framesDropped: 0, bytesSent: 0, bytesReceived: 0, connectionsRefused: 0, protocolErrors: 0 }),
     health: () => kv.health(),
     cache: () => ({ hits: 0, misses: 0, sizeBytes: 0, entries: 0 }),
+    kvQueue: () => ({ flushes: 0, queuedOps: 0 }),
     log: () => ({ commits: 0, bytesPreallocated: 0, preallocationError: undefined }),
     forwarded: () => 0,
     store: () => {

@@ -104,9 +104,14 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
   // Half the seeds run the KV engine without its value cache, so every read and apply reads (and
   // checksums) the stored record: a flipped bit is met at run time, not only at the next boot.
   const kvCacheOff = root.fork('kv-cache').chance(0.5);
+  // Half the seeds write the KV engine's queue to LevelDB every few to few dozen operations
+  // (between rounds and mid-round), half keep the node's default bound, so the queue there goes
+  // mostly when a read, a sync (before a compaction) or a snapshot needs it, and a crash loses it.
+  const kvQueue = root.fork('kv-queue');
+  const kvQueueOpsMax = kvQueue.chance(0.5) ? 1 + kvQueue.int(64) : undefined;
   const boot = async (ctx: BootContext): Promise<StoreProcess> => {
     const logEngine = await openSegmentLogEngine({ directory: ctx.logDir, segmentBytes: SIM_SEGMENT_BYTES, preallocateBytes: SIM_PREALLOCATE_BYTES });
-    const kvEngine = await openKvEngine({ db: ctx.kvDb, ...(kvCacheOff ? { cacheSizeBytes: 0 } : {}) });
+    const kvEngine = await openKvEngine({ db: ctx.kvDb, queueWrites: true, ...(kvQueueOpsMax === undefined ? {} : { queueOpsMax: kvQueueOpsMax }), ...(kvCacheOff ? { cacheSizeBytes: 0 } : {}) });
     const store = new StoreClass({ nodeId: ctx.nodeId, clock: ctx.clock, prng: ctx.prng, transport: ctx.transport, logEngine, kvEngine, cluster });
     await store.start();
     // The same in-memory logs the Store's groups use (the engine caches one per group): the

@@ -56,7 +56,7 @@ export class DurabilityProbe implements SimProcess {
   static async boot(ctx: BootContext, oracle: ProbeOracle, peers: readonly NodeId[], nowSimMs: () => number): Promise<DurabilityProbe> {
     const log = await openSegmentLogEngine({ directory: ctx.logDir, segmentBytes: 16 * 1024, preallocateBytes: 4 * 1024 });
     const group = await log.openGroup(GROUP);
-    const kv = await openKvEngine({ db: ctx.kvDb });
+    const kv = await openKvEngine({ db: ctx.kvDb, queueWrites: true });
     const node = ctx.nodeId;
     const last = group.lastIndex();
     const acked = oracle.acked.get(node) ?? 0;

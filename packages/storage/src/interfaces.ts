@@ -177,7 +177,9 @@ export interface KvEngine {
   listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>>;
   newApplyBatch(): KvApplyBatch;
   /** Writes the batch atomically (sync: false is allowed: the Raft log is the durable record and
-   *  replays anything past the applied index). Updates the value cache on success. */
+   *  replays anything past the applied index). Updates the value cache on success. An engine with
+   *  a write queue resolves once the batch is queued (and in the caches, where every read finds
+   *  it), before LevelDB has it: a process crash loses the queue, which the Raft log replays. */
   write(batch: KvApplyBatch): Promise<void>;
   /** A consistent stream of checksummed chunks holding one partition (data, sessions, applied index). */
   exportPartition(partition: GroupId, chunkSizeBytes: number): AsyncIterable<Uint8Array>;

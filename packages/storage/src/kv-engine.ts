@@ -1,6 +1,16 @@
 /**
  * The KV engine: every partition's data, session table and applied index in one LevelDB
  * database, changed by one atomic batch per round, with a byte-bounded value cache in front.
+ *
+ * With `queueWrites`, rounds' batches reach LevelDB together: write() updates the caches and
+ * queues the batch's operations, and the queue goes to LevelDB in ONE write once it
+ * holds PENDING_OPS_MAX operations or PENDING_BYTES_MAX bytes, or before anything reads LevelDB
+ * or changes it otherwise (a read, a scan, an export, an import, a drop, a sync, close). Each
+ * LevelDB write costs a hop to libuv's thread pool and back and LevelDB's own work per write;
+ * one per round was ~6 % of the cluster's CPU per put (tools/bench/README.md). A process that
+ * dies loses the queue: what the Store queues is durable through the Raft log, which replays
+ * past the applied index LevelDB holds (and forgets entries only after a sync, which writes the
+ * queue first). Without `queueWrites` every write() reaches LevelDB before it resolves.
  */
 import { createHash } from 'node:crypto';
 import type { GroupId } from '@ringkv/stdx';
@@ -40,19 +50,40 @@ export interface KvEngineOptions {
   readonly sync?: boolean;
   /** Sessions cached per partition (LRU); 0 disables the session cache. */
   readonly sessionCacheEntriesMax?: number;
+  /** Queue written batches and hand them to LevelDB together (see the file's comment): write()
+   *  then resolves before LevelDB has the batch, and a process that dies loses what is queued.
+   *  For a caller that can replay what it wrote (the Store, from its Raft log). Not with `sync`. */
+  readonly queueWrites?: boolean;
+  /** Queued operations that make the engine write the queue at once (default PENDING_OPS_MAX;
+   *  the simulator sets few, so its runs write queues often). */
+  readonly queueOpsMax?: number;
 }
 
 export const DEFAULT_CACHE_SIZE_BYTES = 64 * 1024 * 1024;
+
+/** Queued operations that make the engine write them to LevelDB at once (see the file's comment). */
+export const PENDING_OPS_MAX = 2048;
+/** Queued bytes (keys and values) that make the engine write them to LevelDB at once. */
+export const PENDING_BYTES_MAX = 1024 * 1024;
 export const DEFAULT_SESSION_CACHE_ENTRIES = 10_000;
 
 export class LevelKvEngine implements KvEngine {
   private readonly cache: ValueCache;
   private readonly sessions: SessionCache;
   private readonly syncWrites: boolean;
+  private readonly queueWrites: boolean;
+  private readonly queueOpsMax: number;
   /** Bumped on every change to a partition; a cache fill from a read that raced a change is skipped. */
   private readonly generations = new Map<GroupId, number>();
   /** Writes, imports and drops run one at a time, in call order. */
   private mutations: Promise<unknown> = Promise.resolve();
+  /** Written batches' operations not yet handed to LevelDB (the caches already hold them). */
+  private pending: DbOp[] = [];
+  private pendingBytes = 0;
+  /** LevelDB writes that carried queued operations (a sync's included), for stats. */
+  private queueFlushes = 0;
+  /** A queued write LevelDB refused: what it holds is unknown, so every later call fails. */
+  private failure: Error | undefined;
   private closed = false;
 
   constructor(
@@ -63,6 +94,10 @@ export class LevelKvEngine implements KvEngine {
     this.cache = new ValueCache(options.cacheSizeBytes);
     this.sessions = new SessionCache(options.sessionCacheEntriesMax ?? DEFAULT_SESSION_CACHE_ENTRIES);
     this.syncWrites = options.sync ?? false;
+    this.queueWrites = options.queueWrites ?? false;
+    assert(!(this.syncWrites && this.queueWrites), 'a KV engine that syncs every write cannot queue them');
+    this.queueOpsMax = options.queueOpsMax ?? PENDING_OPS_MAX;
+    assert(Number.isSafeInteger(this.queueOpsMax) && this.queueOpsMax >= 1, () => `queueOpsMax must be a positive integer, got ${this.queueOpsMax}`);
   }
 
   async get(partition: GroupId, key: Uint8Array): Promise<KvRecord | undefined> {
@@ -70,6 +105,7 @@ export class LevelKvEngine implements KvEngine {
     checkKeySize(key);
     const cached = this.cache.lookup(partition, key);
     if (cached !== undefined) return cached === ABSENT ? undefined : cached;
+    await this.landed();
     const generation = this.generation(partition);
     const storageKey = dataKey(partition, key);
     const stored = await this.db.get(storageKey, BYTES);
@@ -83,6 +119,7 @@ export class LevelKvEngine implements KvEngine {
     checkKeySize(key);
     const cached = this.cache.lookup(partition, key);
     if (cached !== undefined) return cached === ABSENT ? undefined : cached;
+    await this.landed();
     const storageKey = dataKey(partition, key);
     const stored = await this.db.get(storageKey, BYTES);
     return stored === undefined ? undefined : decodeRecordMeta(partition, key, storageKey, stored);
@@ -118,6 +155,7 @@ export class LevelKvEngine implements KvEngine {
     else range.gte = start;
     const out: ScanItem[] = [];
     let bytes = 0;
+    await this.landed();
     for await (const [storageKey, stored] of this.db.iterator({ ...BYTES, ...range, limit: options.limit })) {
       const key = storageKey.subarray(PARTITION_PREFIX_SIZE_BYTES);
       const storedBytes = key.length + stored.length;
@@ -130,6 +168,7 @@ export class LevelKvEngine implements KvEngine {
 
   async appliedIndex(partition: GroupId): Promise<number> {
     this.checkOpen();
+    await this.landed();
     const key = appliedKey(partition);
     const stored = await this.db.get(key, BYTES);
     return stored === undefined ? 0 : decodeApplied(partition, key, stored);
@@ -140,6 +179,7 @@ export class LevelKvEngine implements KvEngine {
     checkClientId(clientId);
     const cached = this.sessions.lookup(partition, clientId);
     if (cached !== null) return cached;
+    await this.landed();
     const generation = this.generation(partition);
     const key = sessionKey(partition, clientId);
     const stored = await this.db.get(key, BYTES);
@@ -160,6 +200,7 @@ export class LevelKvEngine implements KvEngine {
   async listSessions(partition: GroupId): Promise<Array<{ clientId: string; session: SessionRecord }>> {
     this.checkOpen();
     const out: Array<{ clientId: string; session: SessionRecord }> = [];
+    await this.landed();
     for await (const [key, stored] of this.db.iterator({ ...BYTES, ...partitionRange(SESSION_TAG, partition) })) {
       out.push({ clientId: utf8Decode(key.subarray(PARTITION_PREFIX_SIZE_BYTES)), session: decodeSession(partition, key, stored) });
     }
@@ -176,23 +217,81 @@ export class LevelKvEngine implements KvEngine {
     assert(batch instanceof StagedKvBatch && batch.owner === this, 'write: the batch was not made by this engine');
     assert(!batch.sealed, 'write: the batch was already written');
     batch.sealed = true;
+    this.checkHealthy();
     if (batch.isEmpty) return Promise.resolve();
+    if (!this.queueWrites) {
+      return this.serialized(async () => {
+        await writeBatch(this.db, batch.ops, this.syncWrites);
+        this.writeThrough(batch);
+      });
+    }
+    // Queued: LevelDB gets it with later batches, before anything reads it there (landed()).
+    this.writeThrough(batch);
+    for (const op of batch.ops) {
+      this.pending.push(op);
+      this.pendingBytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
+    }
+    // A full queue goes now, and this writer waits for it: the queue never outgrows its bounds
+    // however fast batches come (one write in queueOpsMax operations waits for LevelDB).
+    if (this.pending.length >= this.queueOpsMax || this.pendingBytes >= PENDING_BYTES_MAX) return this.flushPending();
+    return Promise.resolve();
+  }
+
+  /** A written batch's changes in the caches, in batch order (a put then a delete of one key
+   *  leaves it absent); a read from LevelDB that raced them does not fill (the generation). */
+  private writeThrough(batch: StagedKvBatch): void {
+    for (const p of batch.partitions) this.bump(p);
+    for (const c of batch.cacheChanges) this.cache.set(c.partition, c.key, c.record ?? ABSENT, c.sizeBytes);
+    for (const c of batch.sessionChanges) this.sessions.set(c.partition, c.clientId, c.session);
+  }
+
+  /** Hands the queued operations to LevelDB as one write, after the mutations before it. */
+  private flushPending(): Promise<void> {
+    if (this.pending.length === 0) return Promise.resolve();
+    const ops = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.queueFlushes++;
+    return this.guardedWrite(ops, false);
+  }
+
+  /**
+   * Writes queued operations (a sync adds its marker) after the mutations before it. Once one
+   * such write failed, none is made: LevelDB must never hold later batches without earlier ones
+   * (an applied index past data it lacks), so the engine stops instead (checkHealthy).
+   */
+  private guardedWrite(ops: DbOp[], sync: boolean): Promise<void> {
     return this.serialized(async () => {
-      await writeBatch(this.db, batch.ops, this.syncWrites);
-      for (const p of batch.partitions) this.bump(p);
-      // Write through, in batch order, so a put then a delete of one key leaves it absent.
-      for (const c of batch.cacheChanges) this.cache.set(c.partition, c.key, c.record ?? ABSENT, c.sizeBytes);
-      for (const c of batch.sessionChanges) this.sessions.set(c.partition, c.clientId, c.session);
+      this.checkHealthy();
+      try {
+        await writeBatch(this.db, ops, sync);
+      } catch (error) {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+        throw error;
+      }
     });
+  }
+
+  /** Resolves once LevelDB holds every queued change (the reads' wait; none without a queue). */
+  private async landed(): Promise<void> {
+    if (this.pending.length === 0 && !this.queueWrites) return;
+    void this.flushPending().catch(() => undefined);
+    await this.mutations;
+    this.checkHealthy();
   }
 
   /** LevelDB syncs its whole write-ahead log on a synced write, so one tiny synced write makes
    *  every earlier unsynced write durable too. */
   sync(): Promise<void> {
     this.checkOpen();
-    return this.serialized(async () => {
-      await writeBatch(this.db, [{ type: 'put', key: SYNC_MARKER_KEY, value: new Uint8Array(0) }], true);
-    });
+    this.checkHealthy();
+    // The queue goes in the synced write itself.
+    if (this.pending.length > 0) this.queueFlushes++;
+    const ops = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    ops.push({ type: 'put', key: SYNC_MARKER_KEY, value: new Uint8Array(0) });
+    return this.guardedWrite(ops, true);
   }
 
   async *exportPartition(partition: GroupId, chunkSizeBytes: number): AsyncIterable<Uint8Array> {
@@ -202,6 +301,7 @@ export class LevelKvEngine implements KvEngine {
       () => `export chunk size must be in [${EXPORT_CHUNK_SIZE_BYTES_MIN}, ${EXPORT_CHUNK_SIZE_BYTES_MAX}], got ${chunkSizeBytes}`,
     );
     const writer = new ChunkWriter(partition, chunkSizeBytes);
+    await this.landed();
     if (this.db.supports.explicitSnapshots) {
       // One snapshot for all three ranges: data, sessions and applied index agree with each other.
       const snapshot = this.db.snapshot();
@@ -255,7 +355,11 @@ export class LevelKvEngine implements KvEngine {
       finished = parsed.last;
     }
     if (!finished) throw new CorruptionError('snapshot stream ended before its last chunk', { group: partition });
+    this.checkHealthy();
+    // The queue first: its changes to this partition are then deleted with the rest.
+    void this.flushPending().catch(() => undefined);
     await this.serialized(async () => {
+      this.checkHealthy();
       const ops = await this.partitionDeletes(partition);
       for (const op of puts) ops.push(op);
       await writeBatch(this.db, ops, this.syncWrites);
@@ -267,7 +371,10 @@ export class LevelKvEngine implements KvEngine {
 
   dropPartition(partition: GroupId): Promise<void> {
     this.checkOpen();
+    this.checkHealthy();
+    void this.flushPending().catch(() => undefined);
     return this.serialized(async () => {
+      this.checkHealthy();
       // One batch: a half-dropped partition would be data without its applied index.
       await writeBatch(this.db, await this.partitionDeletes(partition), this.syncWrites);
       this.bump(partition);
@@ -281,6 +388,7 @@ export class LevelKvEngine implements KvEngine {
    *  separately. Every record's checksum is verified on the way. */
   async digest(partition: GroupId): Promise<string> {
     this.checkOpen();
+    await this.landed();
     const hash = createHash('sha256');
     const length = new Uint8Array(4);
     const view = new DataView(length.buffer);
@@ -307,6 +415,11 @@ export class LevelKvEngine implements KvEngine {
     return hash.digest('hex');
   }
 
+  /** The LevelDB writes that carried queued operations, and the operations queued now (0 and 0 without queueWrites). */
+  queueStats(): { flushes: number; queuedOps: number } {
+    return { flushes: this.queueFlushes, queuedOps: this.pending.length };
+  }
+
   cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number; sessionHits: number; sessionMisses: number } {
     return { hits: this.cache.hits, misses: this.cache.misses, sizeBytes: this.cache.sizeBytes, entries: this.cache.entries, sessionHits: this.sessions.hits, sessionMisses: this.sessions.misses };
   }
@@ -314,6 +427,8 @@ export class LevelKvEngine implements KvEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // What is queued reaches LevelDB (unsynced, like every apply batch) unless it already failed.
+    if (this.failure === undefined) void this.flushPending().catch(() => undefined);
     await this.mutations.catch(() => undefined);
     await this.db.close();
   }
@@ -365,6 +480,11 @@ export class LevelKvEngine implements KvEngine {
 
   private checkOpen(): void {
     assert(!this.closed, 'the KV engine is closed');
+  }
+
+  /** After a failed LevelDB write the engine's state on disk is unknown: nothing more is done. */
+  private checkHealthy(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 }
 

@@ -37,6 +37,7 @@ const TOTALS = [
   'ringkv_store_log_write_seconds_total',
   'ringkv_store_kv_writes_total',
   'ringkv_store_kv_write_seconds_total',
+  'ringkv_kv_queue_flushes_total',
 ] as const;
 
 /** Seconds the nodes' main threads stopped for young-generation GCs (prom-client's default metrics). */
@@ -88,6 +89,9 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `log writes/op ${perOp(d('ringkv_store_log_writes_total'))}`,
     `fsyncs/op ${perOp(syncs)}`,
     `KV writes/op ${perOp(d('ringkv_store_kv_writes_total'))}`,
+    // The apply's KV writes are queued; LevelDB gets the queue every few hundred rounds, or sooner
+    // before a read, a sync or a snapshot needs it there.
+    `LevelDB apply writes/op ${perOp(d('ringkv_kv_queue_flushes_total'))}`,
     `entries/fsync ${syncs > 0 ? (d('ringkv_store_log_entries_written_total') / syncs).toFixed(2) : '-'}`,
     `peer frames/op ${perOp(d('ringkv_peer_frames_sent_total'))}`,
     `applied in commit round/op ${perOp(d('ringkv_store_entries_applied_in_commit_round_total'))}`,

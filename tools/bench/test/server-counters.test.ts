@@ -30,13 +30,14 @@ describe('labelledSample', () => {
 
 describe('describeCounters', () => {
   it('gives counts per operation (KV writes too) and milliseconds per round, log write and KV write', () => {
-    const before = snapshot({ ringkv_store_rounds_total: 100, ringkv_store_log_writes_total: 90, ringkv_store_log_syncs_total: 80, ringkv_store_log_entries_written_total: 1000, ringkv_store_round_seconds_total: 1, ringkv_store_log_write_seconds_total: 0.5, ringkv_store_kv_writes_total: 10, ringkv_store_kv_write_seconds_total: 0.1 });
-    const after = snapshot({ ringkv_store_rounds_total: 300, ringkv_store_log_writes_total: 290, ringkv_store_log_syncs_total: 280, ringkv_store_log_entries_written_total: 4600, ringkv_store_round_seconds_total: 1.7, ringkv_store_log_write_seconds_total: 0.9, ringkv_store_kv_writes_total: 260, ringkv_store_kv_write_seconds_total: 0.6 });
+    const before = snapshot({ ringkv_store_rounds_total: 100, ringkv_store_log_writes_total: 90, ringkv_store_log_syncs_total: 80, ringkv_store_log_entries_written_total: 1000, ringkv_store_round_seconds_total: 1, ringkv_store_log_write_seconds_total: 0.5, ringkv_store_kv_writes_total: 10, ringkv_store_kv_write_seconds_total: 0.1, ringkv_kv_queue_flushes_total: 3 });
+    const after = snapshot({ ringkv_store_rounds_total: 300, ringkv_store_log_writes_total: 290, ringkv_store_log_syncs_total: 280, ringkv_store_log_entries_written_total: 4600, ringkv_store_round_seconds_total: 1.7, ringkv_store_log_write_seconds_total: 0.9, ringkv_store_kv_writes_total: 260, ringkv_store_kv_write_seconds_total: 0.6, ringkv_kv_queue_flushes_total: 13 });
     const line = describeCounters(before, { ...after, loopDelayMaxMs: [12.4, 1150.2, 30] }, 1000);
     expect(line).toContain('leader changes 0, elections 0');
     expect(line).toContain('rounds/op 0.20');
     expect(line).toContain('log writes/op 0.20');
     expect(line).toContain('KV writes/op 0.25');
+    expect(line).toContain('LevelDB apply writes/op 0.01');
     expect(line).toContain('entries/fsync 18.00');
     expect(line).toContain('ms per round 3.50');
     expect(line).toContain('ms per log write 2.00');

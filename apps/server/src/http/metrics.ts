@@ -11,6 +11,8 @@ export interface MetricSources {
   readonly transport: () => TransportStats;
   readonly health: () => Health;
   readonly cache: () => { hits: number; misses: number; sizeBytes: number; entries: number };
+  /** The KV engine's write queue: LevelDB writes that carried it, operations in it now. */
+  readonly kvQueue: () => { flushes: number; queuedOps: number };
   readonly log: () => Pick<SegmentLogStats, 'commits' | 'bytesPreallocated' | 'preallocationError'>;
   readonly forwarded: () => number;
   readonly store: () => StoreStats;
@@ -79,6 +81,8 @@ export class NodeMetrics {
     counter('ringkv_kv_cache_hits_total', 'KV value cache hits', () => sources.cache().hits);
     counter('ringkv_kv_cache_misses_total', 'KV value cache misses', () => sources.cache().misses);
     gauge('ringkv_kv_cache_bytes', 'Bytes held by the KV value cache', () => sources.cache().sizeBytes);
+    counter('ringkv_kv_queue_flushes_total', 'LevelDB writes that carried the KV engine\'s queued apply batches (several rounds each)', () => sources.kvQueue().flushes);
+    gauge('ringkv_kv_queue_ops', 'Operations queued in the KV engine, not yet handed to LevelDB', () => sources.kvQueue().queuedOps);
     counter('ringkv_forwarded_requests_total', 'Requests this node forwarded to a partition leader', sources.forwarded);
     gauge('ringkv_partitions_hosted', 'Partitions with a replica on this node', () => sources.health().partitionsHosted);
     gauge('ringkv_partitions_with_leader', 'Hosted partitions whose leader is known', () => sources.health().partitionsWithLeader);
@@ -102,8 +106,8 @@ export class NodeMetrics {
     );
     counter('ringkv_store_round_seconds_total', 'Time spent inside round-loop iterations', () => store().roundMs / 1000);
     counter('ringkv_store_log_write_seconds_total', 'Time the Raft log writes took from start until they landed (thread-pool hand-off, LevelDB write, fsync)', () => store().logWriteMs / 1000);
-    counter('ringkv_store_kv_writes_total', 'KV engine writes made by the apply (one or two per round with committed entries)', () => store().kvWrites);
-    counter('ringkv_store_kv_write_seconds_total', 'Time those KV writes took from start until they landed', () => store().kvWriteMs / 1000);
+    counter('ringkv_store_kv_writes_total', 'KV engine writes made by the apply (one or two per round with committed entries; queued, see ringkv_kv_queue_flushes_total)', () => store().kvWrites);
+    counter('ringkv_store_kv_write_seconds_total', 'Time those KV writes took until the engine took them (at once when queued, unless the queue was full)', () => store().kvWriteMs / 1000);
     counter('ringkv_store_leader_changes_total', 'Times a hosted partition learned of a different leader', () => store().leaderChanges);
     counter('ringkv_store_elections_total', 'Times a hosted replica stood for election', () => store().elections);
     counter('ringkv_store_snapshots_sent_total', 'Partition snapshots sent to followers', () => store().snapshotsSent);
