@@ -19,14 +19,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import type { WorkloadFigures } from './ab-report';
+import { parseCommandLine } from './cli-args';
 import { formatPairs, parseRun } from './ab-report';
 
 const run = promisify(execFile);
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE = `A/B of RingKV's cluster bench in alternating pairs, judged in the same minutes: a change
+against its base revision, or this tree under two environments.
+
+  npm run ab -w @ringkv/bench -- --base <git revision> [options]
+  npm run ab -w @ringkv/bench -- --a-env NAME=value --b-env NAME=value [options]
+
+  --base REV          A is this revision (git archive, with this tree's node_modules); B is this tree
+  --a-env, --b-env    an environment setting for A's or B's runs (repeatable)
+  --pairs N           pairs to run, A then B and B then A in turn (default 6)
+  --workloads LIST    some of put,get,mix (default put,mix)
+  --duration-ms N     each workload's measured time (default 6000)
+  --workers N         concurrent workers (default 64)
+  --value-bytes N     value size (default the bench's)
+  --key-space N       distinct keys (default the bench's)`;
+
+const args = parseCommandLine(
+  {
     base: { type: 'string' },
     pairs: { type: 'string', default: '6' },
     workloads: { type: 'string', default: 'put,mix' },
@@ -38,7 +54,8 @@ const { values: args } = parseArgs({
     'a-env': { type: 'string', multiple: true, default: [] },
     'b-env': { type: 'string', multiple: true, default: [] },
   },
-});
+  USAGE,
+);
 
 const pairs = Number(args.pairs);
 if (!Number.isSafeInteger(pairs) || pairs < 1 || pairs > 50) throw new Error(`--pairs must be an integer in [1, 50], got ${args.pairs}`);

@@ -11,8 +11,8 @@
  * round with fresh clusters, and a summary gives every round's ratios and their median: on this
  * shared machine one round's ratio swings with whatever else runs.
  */
-import { parseArgs } from 'node:util';
 import { VALUE_SIZE_BYTES_MAX } from '@ringkv/client';
+import { parseCommandLine } from './cli-args';
 import type { KvDriver } from './driver';
 import { VALUE_BYTES } from './data';
 import { etcdDriver, startEtcdCluster } from './etcd';
@@ -22,8 +22,26 @@ import { ringkvDriver, serverAvailable, startRingkvCluster } from './ringkv';
 import type { BenchConfig } from './workloads';
 import { WORKLOADS, runAll } from './workloads';
 
-const { values: args } = parseArgs({
-  options: {
+const USAGE = `RingKV against etcd 3.4 on this machine: both 3-node clusters started here on loopback, the same
+workloads (64 concurrent workers, 16-byte keys, 128-byte values by default), RingKV then etcd.
+
+  npm run bench -w @ringkv/bench -- [options]
+
+  --duration-ms N     each workload's measured time (default 10000)
+  --warmup-ms N       load before measuring (default 1000)
+  --workers N         concurrent workers (default 64)
+  --key-space N       distinct keys, all written first (default 10000)
+  --value-bytes N     value size (default 128)
+  --partitions N      RingKV's partitions, a power of two (default 16)
+  --seed N            workload randomness (default 42)
+  --only etcd|ringkv  measure one store
+  --workloads LIST    some of put,get,mix (default all)
+  --rounds N          take turns N times and give each round's ratios and their median
+  --ringkv-reads M    linearizable (default), lease or stale: RingKV's gets only
+  --gc-trace          run the nodes with --trace-gc-nvp and print a gc: line per workload`;
+
+const args = parseCommandLine(
+  {
     'duration-ms': { type: 'string', default: '10000' },
     'warmup-ms': { type: 'string', default: '1000' },
     workers: { type: 'string', default: '64' },
@@ -37,7 +55,8 @@ const { values: args } = parseArgs({
     'ringkv-reads': { type: 'string', default: 'linearizable' },
     'gc-trace': { type: 'boolean', default: false },
   },
-});
+  USAGE,
+);
 
 // RingKV's gets are linearizable, like etcd's; 'lease' or 'stale' only to see what the read
 // confirmation costs (such a run is not a like-for-like comparison with etcd).
