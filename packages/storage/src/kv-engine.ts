@@ -3,8 +3,9 @@
  * database, changed by one atomic batch per round, with a byte-bounded value cache in front.
  *
  * With `queueWrites`, rounds' batches reach LevelDB together: write() updates the caches and
- * queues the batch's operations, and the queue goes to LevelDB in ONE write once it
- * holds PENDING_OPS_MAX operations or PENDING_BYTES_MAX bytes, or before anything reads LevelDB
+ * queues the batch's operations, and the queue goes to LevelDB in ONE write once it holds
+ * `queueOpsMax` operations or PENDING_BYTES_MAX bytes (its writer waits only while the previous
+ * full queue is still being written), or before anything reads LevelDB
  * or changes it otherwise (a read, a scan, an export, an import, a drop, a sync, close). Each
  * LevelDB write costs a hop to libuv's thread pool and back and LevelDB's own work per write;
  * one per round was ~6 % of the cluster's CPU per put (tools/bench/README.md). A process that
@@ -80,6 +81,8 @@ export class LevelKvEngine implements KvEngine {
   /** Written batches' operations not yet handed to LevelDB (the caches already hold them). */
   private pending: DbOp[] = [];
   private pendingBytes = 0;
+  /** The last queue handed to LevelDB because it was full, until it lands. */
+  private flushing: Promise<void> | undefined;
   /** LevelDB writes that carried queued operations (a sync's included), for stats. */
   private queueFlushes = 0;
   /** A queued write LevelDB refused: what it holds is unknown, so every later call fails. */
@@ -231,9 +234,18 @@ export class LevelKvEngine implements KvEngine {
       this.pending.push(op);
       this.pendingBytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
     }
-    // A full queue goes now, and this writer waits for it: the queue never outgrows its bounds
-    // however fast batches come (one write in queueOpsMax operations waits for LevelDB).
-    if (this.pending.length >= this.queueOpsMax || this.pendingBytes >= PENDING_BYTES_MAX) return this.flushPending();
+    if (this.pending.length < this.queueOpsMax && this.pendingBytes < PENDING_BYTES_MAX) return Promise.resolve();
+    // A full queue goes now. Its writer waits only when the queue before it has not landed yet:
+    // batches come faster than LevelDB takes them, and at most two queues' worth is held.
+    const previous = this.flushing;
+    const flush = this.flushPending();
+    const settled = (): void => {
+      if (this.flushing === flush) this.flushing = undefined;
+    };
+    flush.then(settled, settled);
+    this.flushing = flush;
+    if (previous !== undefined) return flush;
+    flush.catch(() => undefined); // recorded in `failure`: the next call fails with it
     return Promise.resolve();
   }
 

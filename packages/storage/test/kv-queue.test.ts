@@ -71,14 +71,39 @@ describe('KV engine write queue', () => {
     expect((await copy.get(P, k('late')))?.value).toBe('x');
   });
 
-  it('writes the queue by itself at queueOpsMax operations, and makes that writer wait for it', async () => {
+  it('writes the queue by itself at queueOpsMax operations, and holds a writer while the last full queue is still being written', async () => {
     const db = await openMemoryDb();
     const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true, queueOpsMax: 7 });
+    // LevelDB's writes wait for `open` until the test says so.
+    let open!: () => void;
+    let gate = new Promise<void>((r) => (open = r));
+    const originalBatch = db.batch.bind(db);
+    (db as { batch: unknown }).batch = () => {
+      const b = originalBatch();
+      const write = b.write.bind(b);
+      (b as { write: unknown }).write = async (options?: object) => {
+        await gate;
+        return write(options as never);
+      };
+      return b;
+    };
     await round(engine, P, 'a', 'one', 1); // 3 operations queued
     await round(engine, P, 'b', 'two', 2); // 6
+    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 6 });
+    await round(engine, P, 'c', 'three', 3); // 9 >= 7: handed to LevelDB, and nothing before it is in flight: no wait
+    expect(engine.queueStats()).toEqual({ flushes: 1, queuedOps: 0 });
+    await round(engine, P, 'd', 'four', 4);
+    await round(engine, P, 'e', 'five', 5);
+    let landed = false;
+    const full = round(engine, P, 'f', 'six', 6).then(() => (landed = true)); // full again while the first is in flight
+    await new Promise((r) => setTimeout(r, 20));
+    expect(landed).toBe(false);
     expect(await raw(db, dataKey(P, k('a')))).toBeUndefined();
-    await round(engine, P, 'c', 'three', 3); // 9 >= 7: this write() resolves once LevelDB has all three rounds
+    open();
+    gate = Promise.resolve();
+    await full;
     expect(await raw(db, dataKey(P, k('c')))).toBeDefined();
+    expect(await raw(db, dataKey(P, k('f')))).toBeDefined();
     expect(await raw(db, sessionKey(P, 'writer'))).toBeDefined();
   });
 
@@ -175,10 +200,13 @@ describe('KV engine write queue', () => {
       (b as { write: unknown }).write = () => Promise.reject(broken);
       return b;
     };
-    const first = round(engine, P, 'a', 'one', 1); // 3 operations: written at once, and refused
-    const second = round(engine, P, 'b', 'two', 2); // queued behind it before it failed
-    await expect(first).rejects.toBe(broken);
+    // 3 operations: a full queue, handed to LevelDB, which refuses it; nothing was in flight
+    // before it, so this writer does not wait (the failure reaches the calls after it).
+    const first = round(engine, P, 'a', 'one', 1);
+    const second = round(engine, P, 'b', 'two', 2); // full again behind it before it failed: waits, and fails
+    await first;
     await expect(second).rejects.toBe(broken);
+    await expect(round(engine, P, 'c', 'three', 3)).rejects.toBe(broken);
     expect(await raw(db, dataKey(P, k('b')))).toBeUndefined();
     expect(await raw(db, appliedKey(P))).toBeUndefined();
   });
