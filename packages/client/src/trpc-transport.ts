@@ -74,15 +74,19 @@ const IDENTITY: CombinedDataTransformer = {
 class PendingCall {
   settled = false;
   subscription: Unsubscribable | undefined = undefined;
-  /** A listener for the attempt's CancelSignal (a bound field: the token calls it bare). */
-  readonly onCancel = (reason: RingKVError): void => this.fail(reason);
+  /** A listener for the attempt's CancelSignal (a bound function: the token calls it bare). */
+  readonly onCancel: (reason: RingKVError) => void;
 
   constructor(
     private readonly node: NodeConnection,
     private readonly endpoint: string,
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: RingKVError) => void,
-  ) {}
+  ) {
+    // Assigned, not a class field: esbuild's keepNames (tsx) names a field's closure with an
+    // Object.defineProperty call per instance, one per call here.
+    this.onCancel = (reason) => this.fail(reason);
+  }
 
   next(envelope: { result: { type?: string; data?: unknown } }): void {
     if (this.settle()) this.resolve(envelope.result.data);
@@ -414,23 +418,26 @@ export class TrpcTransport implements ClientTransport {
     return new Promise((resolve, reject) => {
       const call = new PendingCall(node, endpoint, resolve, reject);
       node.calls.add(call);
-      const start = (): void => {
-        if (call.settled) return; // cancelled, or the socket failed, while it waited for the socket
-        const bytes = requestBytes(path, input);
-        makeRoomInFrame(node, bytes);
-        // Straight to the socket client's request observable: no link chain, no promise adapter,
-        // no AbortController (tRPC's own promise adapter builds one and a DOMException per call).
-        // Unsubscribing drops a request still queued and ignores a late answer.
-        call.subscription = node.wsClient
-          .request({ op: { id: 0, type: isMutation(path) ? 'mutation' : 'query', path, input, signal: null }, transformer: IDENTITY })
-          .subscribe(call);
-        if (call.settled) call.subscription.unsubscribe();
-        else if (node.calls.size === 1) sendFrameNow(node);
-        else queuedInFrame(node, bytes);
-      };
       // Listened to from the start: a call cancelled while it waits for the socket is never sent.
       cancel.listen(call.onCancel);
-      whenOpen(node, start, (error) => call.fail(error));
+      whenOpen(
+        node,
+        () => {
+          if (call.settled) return; // cancelled, or the socket failed, while it waited for the socket
+          const bytes = requestBytes(path, input);
+          makeRoomInFrame(node, bytes);
+          // Straight to the socket client's request observable: no link chain, no promise adapter,
+          // no AbortController (tRPC's own promise adapter builds one and a DOMException per call).
+          // Unsubscribing drops a request still queued and ignores a late answer.
+          call.subscription = node.wsClient
+            .request({ op: { id: 0, type: isMutation(path) ? 'mutation' : 'query', path, input, signal: null }, transformer: IDENTITY })
+            .subscribe(call);
+          if (call.settled) call.subscription.unsubscribe();
+          else if (node.calls.size === 1) sendFrameNow(node);
+          else queuedInFrame(node, bytes);
+        },
+        (error) => call.fail(error),
+      );
     });
   }
 

@@ -79,7 +79,8 @@ import type { StoreStats } from './store-stats';
 import { StoreCounters, partitionStats } from './store-stats';
 import { loadWatchHistory, saveWatchHistory } from './watch-history-dump';
 import { WatchHub } from './watch-hub';
-import type { ReadWaiter } from './waiters';
+import type { InflightBudget, ReadWaiter } from './waiters';
+import { WriteWaiter } from './waiters';
 
 export interface ClusterNode {
   readonly id: number;
@@ -154,6 +155,24 @@ const LATER: unique symbol = Symbol('LATER');
 /** getMany reads this many keys at once, then checks the answer's size before reading more. */
 const GET_MANY_SLICE = 64;
 
+function deadlineError(what: string, partition: number): StoreError {
+  return new StoreError('TIMEOUT', `${what} on partition ${partition} did not finish in time; a write may still apply (retry it with the same session seq)`, { partition });
+}
+
+/** The reads of `list` still within their deadline; the others are answered TIMEOUT. */
+function keepUnexpired<T extends { deadlineMs: number; reject(e: StoreError): void }>(list: T[], nowMs: number, partition: number): T[] {
+  return list.filter((r) => {
+    if (r.deadlineMs > nowMs) return true;
+    r.reject(deadlineError('the read', partition));
+    return false;
+  });
+}
+
+/** A write no longer in flight here: a retry of it is proposed again (and answered from its session). */
+function forgetWrite(g: Group, clientId: string, entry: { readonly seq: number; readonly answer: Promise<Answer> }): void {
+  if (g.writesBySession.get(clientId) === entry) g.writesBySession.delete(clientId);
+}
+
 function isLive(record: KvRecord | undefined, nowMs: number): record is KvRecord {
   return record !== undefined && (record.expiresAtMs === undefined || record.expiresAtMs > nowMs);
 }
@@ -203,6 +222,15 @@ export class Store implements KvService {
   private nextTransferId = 1;
   private inflightProposals = 0;
   private inflightProposalBytes = 0;
+  /** The hosted group of a partition this node sent to (the outbox's unreachable report). */
+  private readonly groupOfPartition = (partition: number): Group => this.groups.get(partition)!;
+  /** Answered writes give their share of the in-flight limits back here. */
+  private readonly inflightBudget: InflightBudget = {
+    release: (sizeBytes: number): void => {
+      this.inflightProposals--;
+      this.inflightProposalBytes -= sizeBytes;
+    },
+  };
   private pendingReads = 0;
   private lastBalanceMs = 0;
   private pendingCompactions: Array<{ group: Group; index: number }> = [];
@@ -444,10 +472,11 @@ export class Store implements KvService {
     const answer = this.propose(g, encodeCommand(command));
     const entry = { seq: session.seq, answer };
     g.writesBySession.set(session.clientId, entry);
-    const forget = () => {
-      if (g.writesBySession.get(session.clientId) === entry) g.writesBySession.delete(session.clientId);
-    };
-    answer.then(forget, forget);
+    // Arguments, not named closures (see WriteWaiter on why that matters here).
+    answer.then(
+      () => forgetWrite(g, session.clientId, entry),
+      () => forgetWrite(g, session.clientId, entry),
+    );
     return answer;
   }
 
@@ -465,30 +494,10 @@ export class Store implements KvService {
     }
     this.inflightProposals++;
     this.inflightProposalBytes += data.length;
-    return new Promise<Answer>((resolve, reject) => {
-      let done = false;
-      const finish = () => {
-        assert(!done, 'a proposal was answered twice');
-        done = true;
-        this.inflightProposals--;
-        this.inflightProposalBytes -= data.length;
-      };
-      g.queuedProposals.push({
-        data,
-        waiter: {
-          deadlineMs: this.clock.nowMs() + this.config.proposalTimeoutMs,
-          resolve: (answer) => {
-            finish();
-            resolve(answer);
-          },
-          reject: (error) => {
-            finish();
-            reject(error);
-          },
-        },
-      });
-      this.scheduleRound();
-    });
+    const waiter = new WriteWaiter(this.clock.nowMs() + this.config.proposalTimeoutMs, data.length, this.inflightBudget);
+    g.queuedProposals.push({ data, waiter });
+    this.scheduleRound();
+    return waiter.promise;
   }
 
   // ---- KvService: reads ---------------------------------------------------------------------
@@ -789,7 +798,7 @@ export class Store implements KvService {
     // 4. rd.messages may leave before the write (the leader's appends and heartbeats: the leader
     // writes its own log in parallel with replicating it, Raft thesis §10.2.1), so followers'
     // fsyncs overlap the leader's instead of following it.
-    const unreachable = { groups: new Map<NodeId, Set<Group>>(), groupOf: (partition: number) => this.groups.get(partition)! };
+    const unreachable = { groups: new Map<NodeId, Set<Group>>(), groupOf: this.groupOfPartition };
     this.newOutbox().addReadies(readies, 'messages').send(this.transport, this.config.frameSizeBytesSoftMax, unreachable);
 
     // 5. one synced log write for every group (and the compactions decided last round)
@@ -1118,7 +1127,10 @@ export class Store implements KvService {
         for (const q of queued) {
           try {
             const { index, term } = g.raft.propose(q.data);
-            if (q.waiter !== undefined) g.proposals.set(index, { ...q.waiter, term });
+            if (q.waiter !== undefined) {
+              q.waiter.term = term;
+              g.proposals.set(index, q.waiter);
+            }
           } catch (error) {
             if (!(error instanceof ProposalDroppedError)) throw error;
             q.waiter?.reject(this.droppedError(g, error));
@@ -1264,27 +1276,19 @@ export class Store implements KvService {
   }
 
   private expireDeadlines(g: Group, nowMs: number): void {
-    const timeout = (what: string) =>
-      new StoreError('TIMEOUT', `${what} on partition ${g.partition} did not finish in time; a write may still apply (retry it with the same session seq)`, { partition: g.partition });
     for (const [index, w] of g.proposals) {
       if (w.deadlineMs <= nowMs) {
         g.proposals.delete(index);
-        w.reject(timeout('the write'));
+        w.reject(deadlineError('the write', g.partition));
       }
     }
-    const keep = <T extends { deadlineMs: number; reject(e: StoreError): void }>(list: T[]): T[] =>
-      list.filter((r) => {
-        if (r.deadlineMs > nowMs) return true;
-        r.reject(timeout('the read'));
-        return false;
-      });
-    g.queuedReads = { safe: keep(g.queuedReads.safe), lease: keep(g.queuedReads.lease) };
+    g.queuedReads = { safe: keepUnexpired(g.queuedReads.safe, nowMs, g.partition), lease: keepUnexpired(g.queuedReads.lease, nowMs, g.partition) };
     for (const [id, reads] of g.readsInFlight) {
-      const left = keep(reads);
+      const left = keepUnexpired(reads, nowMs, g.partition);
       if (left.length === 0) g.readsInFlight.delete(id);
       else g.readsInFlight.set(id, left);
     }
-    g.readsAwaitingApply = g.readsAwaitingApply.map((x) => ({ index: x.index, reads: keep(x.reads) })).filter((x) => x.reads.length > 0);
+    g.readsAwaitingApply = g.readsAwaitingApply.map((x) => ({ index: x.index, reads: keepUnexpired(x.reads, nowMs, g.partition) })).filter((x) => x.reads.length > 0);
   }
 
   private releaseReads(g: Group): void {

@@ -73,7 +73,8 @@ export class ManualClock implements Clock {
  */
 export class SystemClock implements Clock {
   private nextId = 1;
-  private readonly timers = new Map<number, { cancel(): void }>();
+  /** Each pending timer's handle: an Immediate (zero delay, where there is setImmediate) or a Timeout. */
+  private readonly timers = new Map<number, { readonly immediate: boolean; readonly handle: unknown }>();
 
   nowMs(): number {
     return performance.now();
@@ -90,16 +91,13 @@ export class SystemClock implements Clock {
    */
   setTimer(delayMs: number, fn: () => void): TimerHandle {
     const id = this.nextId++;
-    const run = (): void => {
-      this.timers.delete(id);
-      fn();
-    };
+    // The callback is an argument, not a closure bound to a name: under tsx (esbuild's keepNames)
+    // every named closure costs an Object.defineProperty each time it is made, and the Store
+    // sets a timer per round.
     if (delayMs <= 0 && typeof setImmediate === 'function') {
-      const immediate = setImmediate(run);
-      this.timers.set(id, { cancel: () => clearImmediate(immediate) });
+      this.timers.set(id, { immediate: true, handle: setImmediate(() => this.fire(id, fn)) });
     } else {
-      const timer = setTimeout(run, Math.max(0, delayMs));
-      this.timers.set(id, { cancel: () => clearTimeout(timer) });
+      this.timers.set(id, { immediate: false, handle: setTimeout(() => this.fire(id, fn), Math.max(0, delayMs)) });
     }
     return { id };
   }
@@ -107,7 +105,13 @@ export class SystemClock implements Clock {
   clearTimer(handle: TimerHandle): void {
     const timer = this.timers.get(handle.id);
     if (timer === undefined) return;
-    timer.cancel();
+    if (timer.immediate) clearImmediate(timer.handle as ReturnType<typeof setImmediate>);
+    else clearTimeout(timer.handle as ReturnType<typeof setTimeout>);
     this.timers.delete(handle.id);
+  }
+
+  private fire(id: number, fn: () => void): void {
+    this.timers.delete(id);
+    fn();
   }
 }

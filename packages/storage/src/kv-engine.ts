@@ -239,10 +239,10 @@ export class LevelKvEngine implements KvEngine {
     // batches come faster than LevelDB takes them, and at most two queues' worth is held.
     const previous = this.flushing;
     const flush = this.flushPending();
-    const settled = (): void => {
-      if (this.flushing === flush) this.flushing = undefined;
-    };
-    flush.then(settled, settled);
+    flush.then(
+      () => this.flushLanded(flush),
+      () => this.flushLanded(flush),
+    );
     this.flushing = flush;
     if (previous !== undefined) return flush;
     flush.catch(() => undefined); // recorded in `failure`: the next call fails with it
@@ -255,6 +255,10 @@ export class LevelKvEngine implements KvEngine {
     for (const p of batch.partitions) this.bump(p);
     for (const c of batch.cacheChanges) this.cache.set(c.partition, c.key, c.record ?? ABSENT, c.sizeBytes);
     for (const c of batch.sessionChanges) this.sessions.set(c.partition, c.clientId, c.session);
+  }
+
+  private flushLanded(flush: Promise<void>): void {
+    if (this.flushing === flush) this.flushing = undefined;
   }
 
   /** Hands the queued operations to LevelDB as one write, after the mutations before it. */
