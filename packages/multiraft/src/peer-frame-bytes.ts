@@ -314,8 +314,9 @@ class Reader {
       commit,
       reject,
       rejectHint,
-      ...(snapshot === undefined ? {} : { snapshot }),
-      ...(context === undefined ? {} : { context }),
+      // Both keys always (undefined when absent), as Raft's own messages: one object shape.
+      snapshot,
+      context,
     };
   }
 }

@@ -120,8 +120,8 @@ function unpackMessage(raw: unknown): Message {
     commit: count(p[7], 'a message commit index'),
     reject: p[8] === 1,
     rejectHint: count(p[9], 'a message reject hint'),
-    ...(p[10] === null ? {} : { snapshot: unpackSnapshot(p[10]) }),
-    ...(p[11] === null ? {} : { context: asBytes(p[11]) }),
+    snapshot: p[10] === null ? undefined : unpackSnapshot(p[10]),
+    context: p[11] === null ? undefined : asBytes(p[11]),
   };
   return message;
 }

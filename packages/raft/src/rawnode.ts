@@ -182,12 +182,14 @@ export class RawNode {
     const committedEntries = r.raftLog.nextCommittedEntries();
     const softChanged = soft.leader !== this.prevSoftState.leader || soft.role !== this.prevSoftState.role;
     const hardChanged = !hardStateEqual(hard, this.prevHardState);
+    // One shape for every Ready, absent parts undefined: spreading optional parts in took V8's
+    // slow path for object literals, every group's every round (~3 % of a node's main thread).
     const rd: Ready = {
-      ...(softChanged ? { softState: soft } : {}),
-      ...(hardChanged ? { hardState: hard } : {}),
+      softState: softChanged ? soft : undefined,
+      hardState: hardChanged ? hard : undefined,
       readStates: r.readStates,
       entries,
-      ...(snapshot !== undefined ? { snapshot } : {}),
+      snapshot,
       committedEntries,
       messages: r.msgs,
       messagesAfterPersist: r.msgsAfterPersist,

@@ -131,12 +131,13 @@ export interface ReadState {
  * 3. apply `snapshot` then `committedEntries` to the state machine;
  * 4. call `advance()`.
  */
+/** Every Ready has every field (one object shape); the parts that did not change are undefined. */
 export interface Ready {
-  readonly softState?: SoftState;
-  readonly hardState?: HardState;
+  readonly softState: SoftState | undefined;
+  readonly hardState: HardState | undefined;
   readonly readStates: readonly ReadState[];
   readonly entries: readonly Entry[];
-  readonly snapshot?: Snapshot;
+  readonly snapshot: Snapshot | undefined;
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly messagesAfterPersist: readonly Message[];
