@@ -260,6 +260,7 @@ export class RawNode {
 
   private localMsg(type: Message['type']): Message {
     const id = this.raft.id;
-    return { type, from: id, to: id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 };
+    // Every key, as Raft.send makes messages: one object shape for what step() reads.
+    return { type, from: id, to: id, term: 0, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: undefined, context: undefined };
   }
 }

@@ -4,8 +4,8 @@
  *
  * With `queueWrites`, rounds' batches reach LevelDB together: write() updates the caches and
  * queues the batch's operations, and the queue goes to LevelDB in ONE write once it holds
- * `queueOpsMax` operations or PENDING_BYTES_MAX bytes (its writer waits only while the previous
- * full queue is still being written), or before anything reads LevelDB
+ * `queueOpsMax` operations or PENDING_BYTES_MAX bytes (its writer waits only while a queue handed
+ * to LevelDB before it has not landed), or before anything reads LevelDB
  * or changes it otherwise (a read, a scan, an export, an import, a drop, a sync, close). Each
  * LevelDB write costs a hop to libuv's thread pool and back and LevelDB's own work per write;
  * one per round was ~6 % of the cluster's CPU per put (tools/bench/README.md). A process that
@@ -81,8 +81,8 @@ export class LevelKvEngine implements KvEngine {
   /** Written batches' operations not yet handed to LevelDB (the caches already hold them). */
   private pending: DbOp[] = [];
   private pendingBytes = 0;
-  /** The last queue handed to LevelDB because it was full, until it lands. */
-  private flushing: Promise<void> | undefined;
+  /** Queue writes handed to LevelDB (guardedWrite) that have not landed yet. */
+  private queueWritesInFlight = 0;
   /** LevelDB writes that carried queued operations (a sync's included), for stats. */
   private queueFlushes = 0;
   /** A queued write LevelDB refused: what it holds is unknown, so every later call fails. */
@@ -235,18 +235,12 @@ export class LevelKvEngine implements KvEngine {
       this.pendingBytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
     }
     if (this.pending.length < this.queueOpsMax && this.pendingBytes < PENDING_BYTES_MAX) return Promise.resolve();
-    // A full queue goes now. Its writer waits only when the queue before it has not landed yet:
-    // batches come faster than LevelDB takes them, and at most two queues' worth is held.
-    const previous = this.flushing;
+    // A full queue goes now. Its writer waits only when a queue handed over before it has not
+    // landed yet (batches come faster than LevelDB takes them): at most two queues are held. A
+    // write that fails unwatched is recorded in `failure`, and the next call fails with it.
+    const behind = this.queueWritesInFlight > 0;
     const flush = this.flushPending();
-    flush.then(
-      () => this.flushLanded(flush),
-      () => this.flushLanded(flush),
-    );
-    this.flushing = flush;
-    if (previous !== undefined) return flush;
-    flush.catch(() => undefined); // recorded in `failure`: the next call fails with it
-    return Promise.resolve();
+    return behind ? flush : Promise.resolve();
   }
 
   /** A written batch's changes in the caches, in batch order (a put then a delete of one key
@@ -257,41 +251,45 @@ export class LevelKvEngine implements KvEngine {
     for (const c of batch.sessionChanges) this.sessions.set(c.partition, c.clientId, c.session);
   }
 
-  private flushLanded(flush: Promise<void>): void {
-    if (this.flushing === flush) this.flushing = undefined;
-  }
-
   /** Hands the queued operations to LevelDB as one write, after the mutations before it. */
   private flushPending(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
+    return this.pending.length === 0 ? Promise.resolve() : this.guardedWrite(this.takePending(), false);
+  }
+
+  /** Empties the queue, returning what it held (counted as a queue write when not empty). */
+  private takePending(): DbOp[] {
     const ops = this.pending;
+    if (ops.length > 0) this.queueFlushes++;
     this.pending = [];
     this.pendingBytes = 0;
-    this.queueFlushes++;
-    return this.guardedWrite(ops, false);
+    return ops;
   }
 
   /**
    * Writes queued operations (a sync adds its marker) after the mutations before it. Once one
    * such write failed, none is made: LevelDB must never hold later batches without earlier ones
-   * (an applied index past data it lacks), so the engine stops instead (checkHealthy).
+   * (an applied index past data it lacks), so the engine stops instead (checkHealthy). The
+   * returned promise needs no handler: serialized() keeps one on it.
    */
   private guardedWrite(ops: DbOp[], sync: boolean): Promise<void> {
+    this.queueWritesInFlight++;
     return this.serialized(async () => {
-      this.checkHealthy();
       try {
+        this.checkHealthy();
         await writeBatch(this.db, ops, sync);
       } catch (error) {
         this.failure ??= error instanceof Error ? error : new Error(String(error));
         throw error;
+      } finally {
+        this.queueWritesInFlight--;
       }
     });
   }
 
   /** Resolves once LevelDB holds every queued change (the reads' wait; none without a queue). */
   private async landed(): Promise<void> {
-    if (this.pending.length === 0 && !this.queueWrites) return;
-    void this.flushPending().catch(() => undefined);
+    if (!this.queueWrites) return;
+    void this.flushPending();
     await this.mutations;
     this.checkHealthy();
   }
@@ -302,10 +300,7 @@ export class LevelKvEngine implements KvEngine {
     this.checkOpen();
     this.checkHealthy();
     // The queue goes in the synced write itself.
-    if (this.pending.length > 0) this.queueFlushes++;
-    const ops = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
+    const ops = this.takePending();
     ops.push({ type: 'put', key: SYNC_MARKER_KEY, value: new Uint8Array(0) });
     return this.guardedWrite(ops, true);
   }
@@ -373,7 +368,7 @@ export class LevelKvEngine implements KvEngine {
     if (!finished) throw new CorruptionError('snapshot stream ended before its last chunk', { group: partition });
     this.checkHealthy();
     // The queue first: its changes to this partition are then deleted with the rest.
-    void this.flushPending().catch(() => undefined);
+    void this.flushPending();
     await this.serialized(async () => {
       this.checkHealthy();
       const ops = await this.partitionDeletes(partition);
@@ -388,7 +383,7 @@ export class LevelKvEngine implements KvEngine {
   dropPartition(partition: GroupId): Promise<void> {
     this.checkOpen();
     this.checkHealthy();
-    void this.flushPending().catch(() => undefined);
+    void this.flushPending();
     return this.serialized(async () => {
       this.checkHealthy();
       // One batch: a half-dropped partition would be data without its applied index.
@@ -444,7 +439,7 @@ export class LevelKvEngine implements KvEngine {
     if (this.closed) return;
     this.closed = true;
     // What is queued reaches LevelDB (unsynced, like every apply batch) unless it already failed.
-    if (this.failure === undefined) void this.flushPending().catch(() => undefined);
+    if (this.failure === undefined) void this.flushPending();
     await this.mutations.catch(() => undefined);
     await this.db.close();
   }

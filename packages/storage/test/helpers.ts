@@ -1,10 +1,12 @@
 /**
- * Shared by the tests that feed the engines records or chunks whose checksum is right but whose
- * content is not: build them, and expect the CorruptionError that refuses them.
+ * Shared by the engines' tests: records or chunks whose checksum is right but whose content is
+ * not (build them, and expect the CorruptionError that refuses them), and a database whose next
+ * read is held or whose next batch write fails.
  */
 import { pack } from 'msgpackr';
 import { expect } from 'vitest';
 import { CHECKSUM_SIZE_BYTES, sealRecord } from '../src/checksum';
+import type { StorageDb } from '../src/db';
 import { CorruptionError } from '../src/errors';
 
 /** Runs `read`, which must throw a CorruptionError; returns it. */
@@ -31,4 +33,36 @@ export function resealed(record: Uint8Array, edit: (r: Uint8Array) => void): Uin
   const copy = Uint8Array.from(record);
   edit(copy);
   return sealRecord(copy);
+}
+
+/**
+ * Holds the database's next get() after it has read: `started` resolves then, and the answer
+ * comes only after `release()`. The wrapper puts the database's own get back at that first call,
+ * so only that read is held (a read that races a write, for the caches' generation checks).
+ */
+export function holdNextGet(db: StorageDb): { started: Promise<void>; release(): void } {
+  const originalGet = db.get.bind(db);
+  let release!: () => void;
+  let started!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const startedPromise = new Promise<void>((r) => (started = r));
+  (db as { get: unknown }).get = async (...args: Parameters<typeof db.get>) => {
+    (db as { get: unknown }).get = originalGet;
+    const value = await originalGet(...args);
+    started();
+    await gate;
+    return value;
+  };
+  return { started: startedPromise, release };
+}
+
+/** Makes the database's next batch write fail with `error`; the ones after it are its own again. */
+export function failNextBatchWrite(db: StorageDb, error: Error): void {
+  const originalBatch = db.batch.bind(db);
+  (db as { batch: unknown }).batch = () => {
+    (db as { batch: unknown }).batch = originalBatch;
+    const batch = originalBatch();
+    (batch as { write: unknown }).write = () => Promise.reject(error);
+    return batch;
+  };
 }

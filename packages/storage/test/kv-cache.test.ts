@@ -3,6 +3,7 @@ import { groupId, utf8Encode } from '@ringkv/stdx';
 import { LevelKvEngine, NOT_CACHED, openMemoryDb, openMemoryKvEngine } from '../src/index';
 import { keySlot } from '../src/key-slot';
 import type { KvRecord } from '../src/index';
+import { holdNextGet } from './helpers';
 
 const P = groupId(5);
 const k = (s: string): Uint8Array => utf8Encode(s);
@@ -96,20 +97,13 @@ describe('value cache', () => {
     await engine.write(b0);
     const fresh = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20 });
     // Hold the read until the write has landed.
-    const originalGet = db.get.bind(db);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    (db as { get: unknown }).get = async (...args: Parameters<typeof db.get>) => {
-      const v = await originalGet(...args);
-      await gate;
-      return v;
-    };
+    const held = holdNextGet(db);
     const racingRead = fresh.get(P, k('r'));
-    (db as { get: unknown }).get = originalGet;
+    await held.started;
     const w = fresh.newApplyBatch();
     w.put(P, k('r'), rec('new', 2));
     await fresh.write(w);
-    release();
+    held.release();
     expect((await racingRead)!.value).toBe('old');
     expect((fresh.getCached(P, k('r')) as KvRecord).value).toBe('new');
   });

@@ -5,11 +5,12 @@
  * or not; drops and imports must come after the queued changes they replace; a sync and a close
  * write the queue; a failed queue write stops the engine.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
 import { LevelKvEngine, openMemoryDb } from '../src/index';
 import type { KvRecord, StorageDb } from '../src/index';
 import { appliedKey, dataKey, sessionKey } from '../src/kv-keys';
+import { failNextBatchWrite, holdNextGet } from './helpers';
 
 const P = groupId(3);
 const Q = groupId(4);
@@ -151,20 +152,11 @@ describe('KV engine write queue', () => {
     const setup = new LevelKvEngine(db, { cacheSizeBytes: 0 });
     await round(setup, P, 'r', 'old', 1);
     const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true });
-    const originalGet = db.get.bind(db);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    (db as { get: unknown }).get = async (...args: Parameters<typeof db.get>) => {
-      const v = await originalGet(...args);
-      await gate;
-      return v;
-    };
+    const held = holdNextGet(db);
     const racingRead = engine.get(P, k('r'));
-    await vi.waitFor(() => expect(engine.cacheStats().misses).toBe(1));
-    await new Promise((r) => setImmediate(r)); // the read is in LevelDB now
-    (db as { get: unknown }).get = originalGet;
+    await held.started; // the read is in LevelDB now
     await round(engine, P, 'r', 'new', 2);
-    release();
+    held.release();
     expect((await racingRead)!.value).toBe('old');
     expect((engine.getCached(P, k('r')) as KvRecord).value).toBe('new');
     expect((await engine.get(P, k('r')))!.value).toBe('new');
@@ -175,14 +167,8 @@ describe('KV engine write queue', () => {
     const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true });
     await round(engine, P, 'a', 'one', 1);
     const broken = new Error('disk full');
-    const originalBatch = db.batch.bind(db);
-    (db as { batch: unknown }).batch = () => {
-      const b = originalBatch();
-      (b as { write: unknown }).write = () => Promise.reject(broken);
-      return b;
-    };
+    failNextBatchWrite(db, broken);
     await expect(engine.sync()).rejects.toBe(broken);
-    (db as { batch: unknown }).batch = originalBatch;
     await expect(round(engine, P, 'b', 'two', 2)).rejects.toBe(broken);
     await expect(engine.get(P, k('zzz'))).rejects.toBe(broken);
     expect(() => engine.dropPartition(P)).toThrow(broken);
@@ -192,14 +178,8 @@ describe('KV engine write queue', () => {
     const db = await openMemoryDb();
     const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true, queueOpsMax: 3 });
     const broken = new Error('disk full');
-    const originalBatch = db.batch.bind(db);
     // The first LevelDB write is refused, any later one would succeed.
-    (db as { batch: unknown }).batch = () => {
-      (db as { batch: unknown }).batch = originalBatch;
-      const b = originalBatch();
-      (b as { write: unknown }).write = () => Promise.reject(broken);
-      return b;
-    };
+    failNextBatchWrite(db, broken);
     // 3 operations: a full queue, handed to LevelDB, which refuses it; nothing was in flight
     // before it, so this writer does not wait (the failure reaches the calls after it).
     const first = round(engine, P, 'a', 'one', 1);

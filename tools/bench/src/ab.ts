@@ -5,9 +5,8 @@
  * operation and rounds per operation for every pair, then per workload the median of B over A
  * and in how many pairs B came out ahead.
  *
- *   npm run ab -w @ringkv/bench -- --base <git revision> [--pairs 6] [--workloads put,mix]
- *                                 [--duration-ms 6000] [--workers 64] [--value-bytes 128] [--key-space 10000]
- *   npm run ab -w @ringkv/bench -- --a-env RINGKV_EXP=0 --b-env RINGKV_EXP=1 [...]
+ *   npm run ab -w @ringkv/bench -- --base <git revision> [options]   (USAGE below, printed by --help)
+ *   npm run ab -w @ringkv/bench -- --a-env RINGKV_EXP=0 --b-env RINGKV_EXP=1 [options]
  *
  * A is `--base` (checked out with `git archive` into a temporary directory, with a copy of this
  * tree's node_modules) or, without it, this tree; B is always this working tree. Pairs run A then

@@ -3,9 +3,7 @@
  * loopback (3 nodes each, temporary data directories), loaded by the same workloads with the same
  * concurrency, key and value sizes, and stopped at the end.
  *
- *   npm run bench -w @ringkv/bench -- [--duration-ms 10000] [--warmup-ms 1000] [--workers 64]
- *                                    [--key-space 10000] [--value-bytes 128] [--partitions 16] [--only etcd|ringkv]
- *                                    [--workloads put,get,mix] [--rounds 1] [--ringkv-reads linearizable] [--gc-trace]
+ *   npm run bench -w @ringkv/bench -- [options]      (USAGE below, printed by --help)
  *
  * With --rounds N the two stores take turns N times (RingKV, etcd, RingKV, etcd, ...), each
  * round with fresh clusters, and a summary gives every round's ratios and their median: on this
