@@ -153,7 +153,7 @@ export async function runCluster(options: ClusterRunOptions): Promise<ClusterRun
           partitions: () => p.store.status().partitions.filter((s) => s.quarantined !== true),
           digest: async (g: number) => {
             try {
-              return await p.kvEngine.digest(groupId(g));
+              return await p.kvEngine.appliedDigest(groupId(g));
             } catch (error) {
               // A flip the Store has not read yet: this replica's state is not comparable.
               if (error instanceof CorruptionError && flips.mayBeCorrupt(h.nodeId, g)) return undefined;

@@ -26,13 +26,19 @@ export interface ObservedLog {
   term(index: number): number;
 }
 
+export interface ReplicaDigest {
+  readonly appliedIndex: number;
+  readonly digest: string;
+}
+
 export interface ObservedReplica {
   readonly nodeId: number;
   /** Distinguishes a node's incarnations (its state restarts from disk after a crash). */
   readonly incarnation: number;
   partitions(): readonly PartitionStatus[];
-  /** The replica's state digest; undefined when its stored state is known corrupt (not comparable). */
-  digest(partition: number): Promise<string | undefined>;
+  /** The replica's state digest and the applied index it covers, read together
+   *  (KvEngine.appliedDigest); undefined when its stored state is known corrupt (not comparable). */
+  digest(partition: number): Promise<ReplicaDigest | undefined>;
   /** The replica's log of `partition`, when the harness can see it (then the log checks run). */
   log?(partition: number): ObservedLog | undefined;
 }
@@ -78,25 +84,23 @@ export class RaftObserver {
     for (const [partition, list] of byPartition) this.checkLogs(partition, list);
     if (!compareDigests) return;
     for (const [partition, list] of byPartition) {
-      const byApplied = new Map<number, ObservedReplica[]>();
-      for (const { replica, status } of list) {
-        const same = byApplied.get(status.applied) ?? [];
-        same.push(replica);
-        byApplied.set(status.applied, same);
+      // Grouped by the applied index each digest was read with, not the status's: the digests are
+      // read after the statuses (awaiting storage), and a replica may apply more in between.
+      const byApplied = new Map<number, Array<{ replica: ObservedReplica; digest: string }>>();
+      for (const { replica } of list) {
+        const read = await replica.digest(partition);
+        if (read === undefined) continue;
+        const same = byApplied.get(read.appliedIndex) ?? [];
+        same.push({ replica, digest: read.digest });
+        byApplied.set(read.appliedIndex, same);
       }
-      for (const [applied, same] of byApplied) {
-        if (same.length < 2) continue;
-        const digests: Array<{ replica: ObservedReplica; digest: string }> = [];
-        for (const replica of same) {
-          const digest = await replica.digest(partition);
-          if (digest !== undefined) digests.push({ replica, digest });
-        }
-        const first = digests[0];
+      for (const [applied, digests] of byApplied) {
+        const first = digests[0]!;
         for (const other of digests.slice(1)) {
           this.stats.digestComparisons++;
-          if (other.digest !== first!.digest) {
+          if (other.digest !== first.digest) {
             throw new InvariantViolation(
-              `partition ${partition}: nodes ${first!.replica.nodeId} and ${other.replica.nodeId} both applied index ${applied} but hold different state (${first!.digest.slice(0, 12)} vs ${other.digest.slice(0, 12)})`,
+              `partition ${partition}: nodes ${first.replica.nodeId} and ${other.replica.nodeId} both applied index ${applied} but hold different state (${first.digest.slice(0, 12)} vs ${other.digest.slice(0, 12)})`,
             );
           }
         }
@@ -118,8 +122,10 @@ export class RaftObserver {
       }
       const digests = new Set<string>();
       for (const h of here) {
-        const digest = await h.replica.digest(p);
-        if (digest !== undefined) digests.add(digest);
+        const read = await h.replica.digest(p);
+        if (read === undefined) continue;
+        if (read.appliedIndex !== h.status.applied) return `partition ${p}: node ${h.replica.nodeId} applied more while its digest was read`;
+        digests.add(read.digest);
       }
       if (digests.size !== 1) return `partition ${p}: replicas at one applied index hold ${digests.size} different states`;
     }

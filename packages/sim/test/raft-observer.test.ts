@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { PartitionStatus } from '@ringkv/multiraft';
-import { InvariantViolation, RaftObserver, type ObservedLog, type ObservedReplica } from '../src/raft-observer';
+import { InvariantViolation, RaftObserver, type ObservedLog, type ObservedReplica, type ReplicaDigest } from '../src/raft-observer';
 
 function status(partition: number, over: Partial<PartitionStatus> = {}): PartitionStatus {
   return { partition, replicas: [1, 2, 3], leader: 1, role: 'follower', term: 1, commit: 5, applied: 5, lastIndex: 5, ...over };
 }
 
-function replica(nodeId: number, statuses: PartitionStatus[], digests: Record<number, string> = {}, incarnation = 1): ObservedReplica & { set(s: PartitionStatus[]): void } {
+/** A replica whose digest of a partition is read at its status's applied index unless `digests` gives another. */
+function replica(nodeId: number, statuses: PartitionStatus[], digests: Record<number, string | ReplicaDigest> = {}, incarnation = 1): ObservedReplica & { set(s: PartitionStatus[]): void } {
   let current = statuses;
   return {
     nodeId,
     incarnation,
     partitions: () => current,
-    digest: async (p) => digests[p] ?? 'same',
+    digest: async (p) => {
+      const given = digests[p] ?? 'same';
+      return typeof given === 'string' ? { appliedIndex: current.find((s) => s.partition === p)!.applied, digest: given } : given;
+    },
     set: (s) => (current = s),
   };
 }
@@ -38,6 +42,17 @@ describe('RaftObserver', () => {
     const rs = [replica(1, [status(0)], { 0: 'aaa' }), replica(2, [status(0)], { 0: 'bbb' }), replica(3, [status(0, { applied: 4 })], { 0: 'ccc' })];
     await expect(o.observe(rs, true)).rejects.toBeInstanceOf(InvariantViolation);
     await expect(o.observe(rs, false)).resolves.toBeUndefined();
+  });
+
+  it('compares digests by the applied index each was read at, not by the statuses', async () => {
+    // Regression: with the KV engine's write queue a digest waits for LevelDB to take the queue,
+    // and a replica applies more meanwhile; its state is then that of a later index.
+    const o = new RaftObserver();
+    const moved = [replica(1, [status(0)], { 0: { appliedIndex: 6, digest: 'six' } }), replica(2, [status(0)], { 0: 'five' })];
+    await expect(o.observe(moved, true)).resolves.toBeUndefined();
+    expect(await o.unconverged(moved, 1)).toMatch(/applied more while its digest was read/);
+    const caughtUp = [replica(1, [status(0)], { 0: { appliedIndex: 6, digest: 'six' } }), replica(2, [status(0, { applied: 4 })], { 0: { appliedIndex: 6, digest: 'other' } })];
+    await expect(new RaftObserver().observe(caughtUp, true)).rejects.toThrow(/nodes 1 and 2 both applied index 6 but hold different state/);
   });
 
   it('catches commit or applied going backwards within an incarnation, not across a restart', async () => {

@@ -192,6 +192,8 @@ export interface KvEngine {
   sync(): Promise<void>;
   /** Order-independent digest of a partition's content, to compare replicas. */
   digest(partition: GroupId): Promise<string>;
+  /** The digest and the applied index of the state it covers, from one consistent read. */
+  appliedDigest(partition: GroupId): Promise<{ appliedIndex: number; digest: string }>;
   /** Value cache and session cache counters. */
   cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number; sessionHits: number; sessionMisses: number };
   close(): Promise<void>;

@@ -396,10 +396,33 @@ export class LevelKvEngine implements KvEngine {
 
   /** SHA-256 over the partition's data records and session table in key order (so equal
    *  content gives an equal digest on any replica). The applied index is left out: compare it
-   *  separately. Every record's checksum is verified on the way. */
+   *  separately, or take both from one read with appliedDigest(). Every record's checksum is
+   *  verified on the way. */
   async digest(partition: GroupId): Promise<string> {
+    return (await this.appliedDigest(partition)).digest;
+  }
+
+  /**
+   * The partition's digest and the applied index it is the state of, read together (one LevelDB
+   * snapshot, or between two mutations without snapshots). A replica's applied index read
+   * separately may be older or newer than what a later digest() sees: with queueWrites the digest
+   * first waits for LevelDB to take the queue, and rounds applied meanwhile land with it.
+   */
+  async appliedDigest(partition: GroupId): Promise<{ appliedIndex: number; digest: string }> {
     this.checkOpen();
     await this.landed();
+    if (this.db.supports.explicitSnapshots) {
+      const snapshot = this.db.snapshot();
+      try {
+        return await this.readDigest(partition, snapshot);
+      } finally {
+        await snapshot.close();
+      }
+    }
+    return this.serialized(() => this.readDigest(partition, undefined));
+  }
+
+  private async readDigest(partition: GroupId, snapshot: ReturnType<StorageDb['snapshot']> | undefined): Promise<{ appliedIndex: number; digest: string }> {
     const hash = createHash('sha256');
     const length = new Uint8Array(4);
     const view = new DataView(length.buffer);
@@ -408,22 +431,22 @@ export class LevelKvEngine implements KvEngine {
       hash.update(length);
       hash.update(bytes);
     };
-    const snapshot = this.db.supports.explicitSnapshots ? this.db.snapshot() : undefined;
-    try {
-      for (const tag of [DATA_TAG, SESSION_TAG]) {
-        const options = snapshot === undefined ? { ...BYTES, ...partitionRange(tag, partition) } : { ...BYTES, ...partitionRange(tag, partition), snapshot };
-        for await (const [key, value] of this.db.iterator(options)) {
-          if (tag === DATA_TAG) decodeRecord(partition, key.subarray(PARTITION_PREFIX_SIZE_BYTES), key, value);
-          else decodeSession(partition, key, value);
-          hash.update(Uint8Array.of(tag));
-          feed(key.subarray(PARTITION_PREFIX_SIZE_BYTES));
-          feed(value);
+    let appliedIndex = 0;
+    for (const tag of [DATA_TAG, SESSION_TAG, APPLIED_TAG]) {
+      const options = snapshot === undefined ? { ...BYTES, ...partitionRange(tag, partition) } : { ...BYTES, ...partitionRange(tag, partition), snapshot };
+      for await (const [key, value] of this.db.iterator(options)) {
+        if (tag === APPLIED_TAG) {
+          appliedIndex = decodeApplied(partition, key, value);
+          continue;
         }
+        if (tag === DATA_TAG) decodeRecord(partition, key.subarray(PARTITION_PREFIX_SIZE_BYTES), key, value);
+        else decodeSession(partition, key, value);
+        hash.update(Uint8Array.of(tag));
+        feed(key.subarray(PARTITION_PREFIX_SIZE_BYTES));
+        feed(value);
       }
-    } finally {
-      await snapshot?.close();
     }
-    return hash.digest('hex');
+    return { appliedIndex, digest: hash.digest('hex') };
   }
 
   /** The LevelDB writes that carried queued operations, and the operations queued now (0 and 0 without queueWrites). */
@@ -509,12 +532,11 @@ export type OpenKvEngineOptions =
 
 /** Opens the KV engine on a directory (classic-level) or on a given abstract-level database. */
 export async function openKvEngine(options: OpenKvEngineOptions): Promise<LevelKvEngine> {
-  const db = 'path' in options ? await openDiskDb(options.path) : await readyDb(options.db);
-  return new LevelKvEngine(db, {
-    cacheSizeBytes: options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES,
-    sync: options.sync ?? false,
-    ...(options.sessionCacheEntriesMax === undefined ? {} : { sessionCacheEntriesMax: options.sessionCacheEntriesMax }),
-  });
+  // Every engine option passes through as given (a list of the ones to copy once dropped
+  // queueWrites, and with it the queue, without a word): only the database is taken out.
+  const { path, db: given, ...engineOptions } = { path: undefined, db: undefined, ...options };
+  const db = path !== undefined ? await openDiskDb(path) : await readyDb(given!);
+  return new LevelKvEngine(db, { ...engineOptions, cacheSizeBytes: engineOptions.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES });
 }
 
 /** A KV engine over memory-level, for tests. */

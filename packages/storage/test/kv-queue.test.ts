@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { groupId, utf8Encode } from '@ringkv/stdx';
-import { LevelKvEngine, openMemoryDb } from '../src/index';
+import { LevelKvEngine, openKvEngine, openMemoryDb } from '../src/index';
 import type { KvRecord, StorageDb } from '../src/index';
 import { appliedKey, dataKey, sessionKey } from '../src/kv-keys';
 import { failNextBatchWrite, holdNextGet } from './helpers';
@@ -55,6 +55,34 @@ describe('KV engine write queue', () => {
     expect((await engine.listSessions(P)).map((s) => s.session.lastSeq)).toEqual([6]);
     await round(engine, P, 'g', 'seven', 7);
     expect(await engine.appliedIndex(P)).toBe(7);
+  });
+
+  it('is what openKvEngine opens when asked for it, with the bound given', async () => {
+    // Regression: openKvEngine once copied only the options it listed, so the nodes and the
+    // simulator that asked for the queue ran without it.
+    const db = await openMemoryDb();
+    const engine = await openKvEngine({ db, queueWrites: true, queueOpsMax: 7 });
+    await round(engine, P, 'a', 'one', 1);
+    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 3 });
+    expect(await raw(db, dataKey(P, k('a')))).toBeUndefined();
+    await round(engine, P, 'b', 'two', 2);
+    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 6 });
+    await round(engine, P, 'c', 'three', 3); // past 7 operations: the queue goes
+    expect(engine.queueStats()).toEqual({ flushes: 1, queuedOps: 0 });
+    expect(await engine.appliedIndex(P)).toBe(3);
+    expect(await raw(db, dataKey(P, k('c')))).toBeDefined();
+    await engine.close();
+  });
+
+  it('reads a digest and the applied index it covers together, queued rounds included', async () => {
+    const engine = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20, queueWrites: true });
+    const direct = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20 });
+    for (let i = 1; i <= 3; i++) {
+      await round(engine, P, `k${i}`, `v${i}`, i);
+      await round(direct, P, `k${i}`, `v${i}`, i);
+    }
+    expect(await engine.appliedDigest(P)).toEqual({ appliedIndex: 3, digest: await direct.digest(P) });
+    expect(await engine.appliedDigest(Q)).toEqual({ appliedIndex: 0, digest: await direct.digest(Q) });
   });
 
   it('exports and digests what was written, queued or not', async () => {
