@@ -1,7 +1,9 @@
 /**
  * One round's changes to the KV engine across partitions: data, sessions and applied indexes.
- * Every limit is checked and every record encoded when it is staged, so a bad command fails
- * before anything reaches the database, and write() is one atomic LevelDB batch.
+ * Every limit is checked and every data record encoded when it is staged, so a bad command fails
+ * before anything reaches the database, and write() is one atomic LevelDB batch. Sessions and
+ * applied indexes are kept as values and encoded when they go to LevelDB (sessionOps,
+ * appliedOps): the engine's write queue keeps only the last of each per key, and encodes that one.
  */
 import type { GroupId } from '@ringkv/stdx';
 import { assert } from '@ringkv/stdx';
@@ -35,16 +37,28 @@ export interface SessionChange {
 }
 
 export class StagedKvBatch implements KvApplyBatch {
-  readonly ops: DbOp[] = [];
+  /** The data records' puts and deletes, encoded, in staging order. */
+  readonly dataOps: DbOp[] = [];
   readonly cacheChanges: CacheChange[] = [];
+  /** The session table's changes in staging order (a later one of a session replaces an earlier). */
   readonly sessionChanges: SessionChange[] = [];
+  /** Per partition, the applied index to store. */
+  readonly applied = new Map<GroupId, number>();
   readonly partitions = new Set<GroupId>();
   sealed = false;
 
   constructor(readonly owner: object) {}
 
   get isEmpty(): boolean {
-    return this.ops.length === 0;
+    return this.dataOps.length === 0 && this.sessionChanges.length === 0 && this.applied.size === 0;
+  }
+
+  /** Every LevelDB operation of the batch (the direct write's). */
+  allOps(): DbOp[] {
+    const ops = this.dataOps.slice();
+    for (const c of this.sessionChanges) ops.push(sessionOp(c.partition, c.clientId, c.session));
+    for (const [partition, index] of this.applied) ops.push(appliedOp(partition, index));
+    return ops;
   }
 
   put(partition: GroupId, key: Uint8Array, record: KvRecord): void {
@@ -61,7 +75,7 @@ export class StagedKvBatch implements KvApplyBatch {
     // A view of the user key inside the storage key (carved, so never reused): the cache copies
     // it if it keeps it (ValueCache.set), so no slab stays alive for a cached key.
     const { stored, readBack } = encodeRecord(storageKey, record);
-    this.ops.push({ type: 'put', key: storageKey, value: stored });
+    this.dataOps.push({ type: 'put', key: storageKey, value: stored });
     this.cacheChanges.push({ partition, key: storageKey.subarray(5), record: readBack, sizeBytes: stored.length });
     this.partitions.add(partition);
   }
@@ -70,7 +84,7 @@ export class StagedKvBatch implements KvApplyBatch {
     this.checkOpen();
     checkKeySize(key);
     const storageKey = dataKey(partition, key);
-    this.ops.push({ type: 'del', key: storageKey });
+    this.dataOps.push({ type: 'del', key: storageKey });
     this.cacheChanges.push({ partition, key: storageKey.subarray(5), record: undefined, sizeBytes: 0 });
     this.partitions.add(partition);
   }
@@ -81,8 +95,6 @@ export class StagedKvBatch implements KvApplyBatch {
     if (session.answer.length > SESSION_ANSWER_SIZE_BYTES_MAX) throw new LimitError('session answer', session.answer.length, SESSION_ANSWER_SIZE_BYTES_MAX);
     checkCount(session.lastSeq, 'session lastSeq');
     checkCount(session.lastSeenMs, 'session lastSeenMs');
-    const key = sessionKey(partition, clientId);
-    this.ops.push({ type: 'put', key, value: encodeSession(key, session) });
     this.sessionChanges.push({ partition, clientId, session });
     this.partitions.add(partition);
   }
@@ -90,7 +102,6 @@ export class StagedKvBatch implements KvApplyBatch {
   deleteSession(partition: GroupId, clientId: string): void {
     this.checkOpen();
     checkClientId(clientId);
-    this.ops.push({ type: 'del', key: sessionKey(partition, clientId) });
     this.sessionChanges.push({ partition, clientId, session: undefined });
     this.partitions.add(partition);
   }
@@ -98,12 +109,23 @@ export class StagedKvBatch implements KvApplyBatch {
   setAppliedIndex(partition: GroupId, index: number): void {
     this.checkOpen();
     checkCount(index, 'applied index');
-    const key = appliedKey(partition);
-    this.ops.push({ type: 'put', key, value: encodeApplied(key, index) });
+    this.applied.set(partition, index);
     this.partitions.add(partition);
   }
 
   private checkOpen(): void {
     assert(!this.sealed, 'this apply batch was already written');
   }
+}
+
+/** The LevelDB operation that stores a session (or deletes it: undefined). */
+export function sessionOp(partition: GroupId, clientId: string, session: SessionRecord | undefined): DbOp {
+  const key = sessionKey(partition, clientId);
+  return session === undefined ? { type: 'del', key } : { type: 'put', key, value: encodeSession(key, session) };
+}
+
+/** The LevelDB operation that stores a partition's applied index. */
+export function appliedOp(partition: GroupId, index: number): DbOp {
+  const key = appliedKey(partition);
+  return { type: 'put', key, value: encodeApplied(key, index) };
 }

@@ -22,6 +22,7 @@ import { CorruptionError, LimitError } from './errors';
 import type { KvApplyBatch, KvEngine, KvRecord, KvRecordMeta, ScanItem, ScanOptions, SessionRecord } from './interfaces';
 import { NOT_CACHED } from './interfaces';
 import { StagedKvBatch } from './kv-batch';
+import { KvWriteQueue } from './kv-queue';
 import { ChunkWriter, parseChunk } from './kv-chunks';
 import { decodeApplied, decodeRecord, decodeRecordMeta, decodeSession } from './kv-codec';
 import { APPLIED_TAG, DATA_TAG, PARTITION_PREFIX_SIZE_BYTES, SESSION_TAG, appliedKey, dataKey, partitionRange, prefixedKey, sessionKey, SYNC_MARKER_KEY } from './kv-keys';
@@ -78,9 +79,8 @@ export class LevelKvEngine implements KvEngine {
   private readonly generations = new Map<GroupId, number>();
   /** Writes, imports and drops run one at a time, in call order. */
   private mutations: Promise<unknown> = Promise.resolve();
-  /** Written batches' operations not yet handed to LevelDB (the caches already hold them). */
-  private pending: DbOp[] = [];
-  private pendingBytes = 0;
+  /** Written batches not yet handed to LevelDB (the caches already hold them). */
+  private readonly pending = new KvWriteQueue();
   /** Queue writes handed to LevelDB (guardedWrite) that have not landed yet. */
   private queueWritesInFlight = 0;
   /** LevelDB writes that carried queued operations (a sync's included), for stats. */
@@ -224,17 +224,14 @@ export class LevelKvEngine implements KvEngine {
     if (batch.isEmpty) return Promise.resolve();
     if (!this.queueWrites) {
       return this.serialized(async () => {
-        await writeBatch(this.db, batch.ops, this.syncWrites);
+        await writeBatch(this.db, batch.allOps(), this.syncWrites);
         this.writeThrough(batch);
       });
     }
     // Queued: LevelDB gets it with later batches, before anything reads it there (landed()).
     this.writeThrough(batch);
-    for (const op of batch.ops) {
-      this.pending.push(op);
-      this.pendingBytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
-    }
-    if (this.pending.length < this.queueOpsMax && this.pendingBytes < PENDING_BYTES_MAX) return Promise.resolve();
+    this.pending.add(batch);
+    if (this.pending.size < this.queueOpsMax && this.pending.sizeBytes < PENDING_BYTES_MAX) return Promise.resolve();
     // A full queue goes now. Its writer waits only when a queue handed over before it has not
     // landed yet (batches come faster than LevelDB takes them): at most two queues are held. A
     // write that fails unwatched is recorded in `failure`, and the next call fails with it.
@@ -253,15 +250,13 @@ export class LevelKvEngine implements KvEngine {
 
   /** Hands the queued operations to LevelDB as one write, after the mutations before it. */
   private flushPending(): Promise<void> {
-    return this.pending.length === 0 ? Promise.resolve() : this.guardedWrite(this.takePending(), false);
+    return this.pending.size === 0 ? Promise.resolve() : this.guardedWrite(this.takePending(), false);
   }
 
   /** Empties the queue, returning what it held (counted as a queue write when not empty). */
   private takePending(): DbOp[] {
-    const ops = this.pending;
+    const ops = this.pending.take();
     if (ops.length > 0) this.queueFlushes++;
-    this.pending = [];
-    this.pendingBytes = 0;
     return ops;
   }
 
@@ -451,7 +446,7 @@ export class LevelKvEngine implements KvEngine {
 
   /** The LevelDB writes that carried queued operations, and the operations queued now (0 and 0 without queueWrites). */
   queueStats(): { flushes: number; queuedOps: number } {
-    return { flushes: this.queueFlushes, queuedOps: this.pending.length };
+    return { flushes: this.queueFlushes, queuedOps: this.pending.size };
   }
 
   cacheStats(): { hits: number; misses: number; sizeBytes: number; entries: number; sessionHits: number; sessionMisses: number } {

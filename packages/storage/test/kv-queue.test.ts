@@ -61,13 +61,13 @@ describe('KV engine write queue', () => {
     // Regression: openKvEngine once copied only the options it listed, so the nodes and the
     // simulator that asked for the queue ran without it.
     const db = await openMemoryDb();
-    const engine = await openKvEngine({ db, queueWrites: true, queueOpsMax: 7 });
+    const engine = await openKvEngine({ db, queueWrites: true, queueOpsMax: 5 });
     await round(engine, P, 'a', 'one', 1);
     expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 3 });
     expect(await raw(db, dataKey(P, k('a')))).toBeUndefined();
     await round(engine, P, 'b', 'two', 2);
-    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 6 });
-    await round(engine, P, 'c', 'three', 3); // past 7 operations: the queue goes
+    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 4 }); // one more record; the session and applied index replaced
+    await round(engine, P, 'c', 'three', 3); // 5 operations: the queue goes
     expect(engine.queueStats()).toEqual({ flushes: 1, queuedOps: 0 });
     expect(await engine.appliedIndex(P)).toBe(3);
     expect(await raw(db, dataKey(P, k('c')))).toBeDefined();
@@ -83,6 +83,32 @@ describe('KV engine write queue', () => {
     }
     expect(await engine.appliedDigest(P)).toEqual({ appliedIndex: 3, digest: await direct.digest(P) });
     expect(await engine.appliedDigest(Q)).toEqual({ appliedIndex: 0, digest: await direct.digest(Q) });
+  });
+
+  it('keeps the last of each session and applied index, encoded when the queue goes', async () => {
+    const db = await openMemoryDb();
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true });
+    for (let i = 1; i <= 4; i++) await round(engine, P, `k${i}`, `v${i}`, i);
+    await round(engine, Q, 'q', 'other', 9);
+    const gone = engine.newApplyBatch();
+    gone.setSession(P, 'leaving', { lastSeq: 1, answer: new Uint8Array([1]), lastSeenMs: 1 });
+    gone.setAppliedIndex(P, 5);
+    await engine.write(gone);
+    const deleted = engine.newApplyBatch();
+    deleted.deleteSession(P, 'leaving');
+    deleted.setAppliedIndex(P, 6);
+    await engine.write(deleted);
+    // Data: 5 records; sessions: P's writer and leaving, Q's writer; applied indexes: P and Q.
+    expect(engine.queueStats().queuedOps).toBe(5 + 3 + 2);
+    await engine.sync();
+    expect(await raw(db, sessionKey(P, 'leaving'))).toBeUndefined();
+    expect((await engine.getSession(P, 'writer'))?.lastSeq).toBe(4);
+    expect((await engine.getSession(Q, 'writer'))?.lastSeq).toBe(9);
+    expect(await engine.appliedIndex(P)).toBe(6);
+    expect(await engine.appliedIndex(Q)).toBe(9);
+    const cold = new LevelKvEngine(db, { cacheSizeBytes: 0, sessionCacheEntriesMax: 0 });
+    expect((await cold.listSessions(P)).map((s) => [s.clientId, s.session.lastSeq])).toEqual([['writer', 4]]);
+    expect((await cold.get(P, k('k4')))?.value).toBe('v4');
   });
 
   it('exports and digests what was written, queued or not', async () => {
@@ -102,7 +128,7 @@ describe('KV engine write queue', () => {
 
   it('writes the queue by itself at queueOpsMax operations, and holds a writer while the last full queue is still being written', async () => {
     const db = await openMemoryDb();
-    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true, queueOpsMax: 7 });
+    const engine = new LevelKvEngine(db, { cacheSizeBytes: 1 << 20, queueWrites: true, queueOpsMax: 5 });
     // LevelDB's writes wait for `open` until the test says so.
     let open!: () => void;
     let gate = new Promise<void>((r) => (open = r));
@@ -117,9 +143,9 @@ describe('KV engine write queue', () => {
       return b;
     };
     await round(engine, P, 'a', 'one', 1); // 3 operations queued
-    await round(engine, P, 'b', 'two', 2); // 6
-    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 6 });
-    await round(engine, P, 'c', 'three', 3); // 9 >= 7: handed to LevelDB, and nothing before it is in flight: no wait
+    await round(engine, P, 'b', 'two', 2); // 4: one more record, the session and applied index replaced
+    expect(engine.queueStats()).toEqual({ flushes: 0, queuedOps: 4 });
+    await round(engine, P, 'c', 'three', 3); // 5: handed to LevelDB, and nothing before it is in flight: no wait
     expect(engine.queueStats()).toEqual({ flushes: 1, queuedOps: 0 });
     await round(engine, P, 'd', 'four', 4);
     await round(engine, P, 'e', 'five', 5);
