@@ -82,6 +82,7 @@ export async function snapshotCounters(endpoints: readonly string[]): Promise<Co
 export function describeCounters(before: CounterSnapshot, after: CounterSnapshot, ops: number): string {
   const d = (name: (typeof TOTALS)[number] | typeof YOUNG_GC_SECONDS): number => (after.totals.get(name) ?? 0) - (before.totals.get(name) ?? 0);
   const perOp = (n: number): string => (ops > 0 ? (n / ops).toFixed(2) : '-');
+  const ratio = (n: number, per: number): string => (per > 0 ? (n / per).toFixed(0) : '-');
   const syncs = d('ringkv_store_log_syncs_total');
   const msPer = (seconds: number, count: number): string => (count > 0 ? ((seconds * 1000) / count).toFixed(2) : '-');
   return [
@@ -89,9 +90,10 @@ export function describeCounters(before: CounterSnapshot, after: CounterSnapshot
     `log writes/op ${perOp(d('ringkv_store_log_writes_total'))}`,
     `fsyncs/op ${perOp(syncs)}`,
     `KV writes/op ${perOp(d('ringkv_store_kv_writes_total'))}`,
-    // The apply's KV writes are queued; LevelDB gets the queue every few hundred rounds, or sooner
-    // before a read, a sync or a snapshot needs it there.
-    `LevelDB apply writes/op ${perOp(d('ringkv_kv_queue_flushes_total'))}`,
+    // The apply's KV writes are queued; LevelDB gets the queue every few hundred of them, or sooner
+    // before a read, a sync or a snapshot needs it there. "-" when no queue went: the queue is off
+    // (a per-op figure read 0.00 either way, which hid a queue that was never on).
+    `KV writes per LevelDB write ${ratio(d('ringkv_store_kv_writes_total'), d('ringkv_kv_queue_flushes_total'))}`,
     `entries/fsync ${syncs > 0 ? (d('ringkv_store_log_entries_written_total') / syncs).toFixed(2) : '-'}`,
     `peer frames/op ${perOp(d('ringkv_peer_frames_sent_total'))}`,
     `applied in commit round/op ${perOp(d('ringkv_store_entries_applied_in_commit_round_total'))}`,

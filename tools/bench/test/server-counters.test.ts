@@ -37,7 +37,7 @@ describe('describeCounters', () => {
     expect(line).toContain('rounds/op 0.20');
     expect(line).toContain('log writes/op 0.20');
     expect(line).toContain('KV writes/op 0.25');
-    expect(line).toContain('LevelDB apply writes/op 0.01');
+    expect(line).toContain('KV writes per LevelDB write 25');
     expect(line).toContain('entries/fsync 18.00');
     expect(line).toContain('ms per round 3.50');
     expect(line).toContain('ms per log write 2.00');
@@ -46,6 +46,11 @@ describe('describeCounters', () => {
     expect(line).toContain('led 5/5/6');
     // The workload's worst stall per node: the snapshot after it, not a difference.
     expect(line).toContain('event-loop delay max 12/1150/30 ms');
+  });
+
+  it('says when no KV queue went to LevelDB (the queue is off)', () => {
+    const line = describeCounters(snapshot({ ringkv_store_kv_writes_total: 10 }), snapshot({ ringkv_store_kv_writes_total: 300 }), 1000);
+    expect(line).toContain('KV writes per LevelDB write -');
   });
 
   it('gives the young-generation GC pauses of all nodes per operation', () => {
