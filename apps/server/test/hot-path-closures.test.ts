@@ -24,6 +24,8 @@ const HOT: Record<string, readonly string[]> = {
   'packages/multiraft/src/waiters.ts': ['WriteWaiter.constructor', 'resolve', 'reject'],
   'packages/stdx/src/clock.ts': ['setTimer', 'clearTimer'],
   'packages/storage/src/kv-engine.ts': ['write', 'get', 'getMeta', 'getSession'],
+  'packages/storage/src/kv-queue.ts': ['add', 'take'],
+  'packages/storage/src/kv-batch.ts': ['put', 'setSession', 'setAppliedIndex'],
   'packages/client/src/trpc-transport.ts': ['call', 'enqueue', 'flush', 'send', 'PendingCall.constructor'],
 };
 
