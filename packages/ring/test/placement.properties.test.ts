@@ -52,15 +52,19 @@ describe('placement properties', () => {
     );
   }, TIMEOUT_MS);
 
-  it('keeps the busiest node within 1.3x the mean when the mean is at least 100 replicas', () => {
+  it('keeps the busiest node within 1.35x the mean when the mean is at least 100 replicas', () => {
+    // A statistical bound (vnodes place by hash): 1.3x held in 758 random memberships (worst
+    // 1.299x) until CI drew 16 nodes, P 1024, RF 3, whose busiest node holds 250 against a mean
+    // of 192 (1.302x). That membership stays an example.
+    const busiest: [number[], number, number] = [[598553, 607706, 712271, 589261, 212118, 781306, 621474, 7995, 816093, 89002, 900009, 666090, 1, 884559, 605502, 32463], 1024, 3];
     fc.assert(
       fc.property(ids(1, 64), partitions(8), rf, (list, p, r) => {
         const mean = (p * Math.min(r, list.length)) / list.length;
         fc.pre(mean >= 100);
         const ring = build(members(list), p, r);
-        expect(Math.max(...replicaCounts(ring))).toBeLessThanOrEqual(1.3 * mean);
+        expect(Math.max(...replicaCounts(ring))).toBeLessThanOrEqual(1.35 * mean);
       }),
-      params,
+      { ...params, examples: [busiest] },
     );
   }, TIMEOUT_MS);
 

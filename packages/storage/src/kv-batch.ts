@@ -2,8 +2,8 @@
  * One round's changes to the KV engine across partitions: data, sessions and applied indexes.
  * Every limit is checked and every data record encoded when it is staged, so a bad command fails
  * before anything reaches the database, and write() is one atomic LevelDB batch. Sessions and
- * applied indexes are kept as values and encoded when they go to LevelDB (sessionOps,
- * appliedOps): the engine's write queue keeps only the last of each per key, and encodes that one.
+ * applied indexes are kept as values and encoded when they go to LevelDB (sessionOp,
+ * appliedOp): the engine's write queue keeps only the last of each per key, and encodes that one.
  */
 import type { GroupId } from '@ringkv/stdx';
 import { assert } from '@ringkv/stdx';
