@@ -27,6 +27,17 @@ async function round(engine: LevelKvEngine, p: typeof P, key: string, value: str
   await engine.write(b);
 }
 
+/** A queued and a direct engine, each given rounds 1..n (key k<i>, value v<i>). */
+async function queuedAndDirect(n: number): Promise<{ queued: LevelKvEngine; direct: LevelKvEngine }> {
+  const queued = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20, queueWrites: true });
+  const direct = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20 });
+  for (let i = 1; i <= n; i++) {
+    await round(queued, P, `k${i}`, `v${i}`, i);
+    await round(direct, P, `k${i}`, `v${i}`, i);
+  }
+  return { queued, direct };
+}
+
 /** What LevelDB itself holds under a key (not through the engine, which would write its queue first). */
 async function raw(db: StorageDb, key: Uint8Array): Promise<Uint8Array | undefined> {
   return db.get(key, BYTES);
@@ -75,12 +86,7 @@ describe('KV engine write queue', () => {
   });
 
   it('reads a digest and the applied index it covers together, queued rounds included', async () => {
-    const engine = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20, queueWrites: true });
-    const direct = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20 });
-    for (let i = 1; i <= 3; i++) {
-      await round(engine, P, `k${i}`, `v${i}`, i);
-      await round(direct, P, `k${i}`, `v${i}`, i);
-    }
+    const { queued: engine, direct } = await queuedAndDirect(3);
     expect(await engine.appliedDigest(P)).toEqual({ appliedIndex: 3, digest: await direct.digest(P) });
     expect(await engine.appliedDigest(Q)).toEqual({ appliedIndex: 0, digest: await direct.digest(Q) });
   });
@@ -112,12 +118,7 @@ describe('KV engine write queue', () => {
   });
 
   it('exports and digests what was written, queued or not', async () => {
-    const queued = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20, queueWrites: true });
-    const direct = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 1 << 20 });
-    for (let i = 1; i <= 5; i++) {
-      await round(queued, P, `k${i}`, `v${i}`, i);
-      await round(direct, P, `k${i}`, `v${i}`, i);
-    }
+    const { queued, direct } = await queuedAndDirect(5);
     expect(await queued.digest(P)).toBe(await direct.digest(P));
     await round(queued, P, 'late', 'x', 6);
     const copy = new LevelKvEngine(await openMemoryDb(), { cacheSizeBytes: 0 });
