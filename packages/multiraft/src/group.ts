@@ -10,7 +10,7 @@ import { NO_NODE } from '@ringkv/stdx';
 import type { GroupLog } from '@ringkv/storage';
 import { ExpiryIndex } from './expiry-index';
 import type { Answer } from './commands';
-import type { ProposalWaiter, QueuedProposal, ReadWaiter } from './waiters';
+import type { QueuedProposal, ReadWaiter, WriteWaiter } from './waiters';
 
 export class Group {
   leader: NodeId = NO_NODE;
@@ -22,7 +22,7 @@ export class Group {
   /** Proposals to make at the start of the next round. */
   queuedProposals: QueuedProposal[] = [];
   /** Proposed, waiting for their index to apply. */
-  readonly proposals = new Map<number, ProposalWaiter>();
+  readonly proposals = new Map<number, WriteWaiter>();
   /** Client writes proposed here and not answered yet, by session id: a retry of one (same seq,
    *  sent again after the client's attempt timed out) waits for its answer instead of going
    *  through Raft a second time. At most one per session (a session has one write in flight). */

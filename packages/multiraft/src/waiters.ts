@@ -7,13 +7,6 @@ import { assert } from '@ringkv/stdx';
 import type { Answer } from './commands';
 import type { StoreError } from './errors';
 
-export interface ProposalWaiter {
-  readonly term: number;
-  readonly deadlineMs: number;
-  resolve(answer: Answer): void;
-  reject(error: StoreError): void;
-}
-
 /** What in-flight writes hold of a node's limits, given back as each is answered. */
 export interface InflightBudget {
   release(sizeBytes: number): void;
@@ -26,7 +19,7 @@ export interface InflightBudget {
  * (`const f = () => ...`, `{ resolve: () => ... }`) with an Object.defineProperty call each time
  * it is made, ~3 % of a node's main thread under puts (perf).
  */
-export class WriteWaiter implements ProposalWaiter {
+export class WriteWaiter {
   /** The term the entry was proposed in (set by proposeQueued). */
   term = 0;
   readonly promise: Promise<Answer>;

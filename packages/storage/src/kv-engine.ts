@@ -361,28 +361,27 @@ export class LevelKvEngine implements KvEngine {
       finished = parsed.last;
     }
     if (!finished) throw new CorruptionError('snapshot stream ended before its last chunk', { group: partition });
-    this.checkHealthy();
-    // The queue first: its changes to this partition are then deleted with the rest.
-    void this.flushPending();
-    await this.serialized(async () => {
-      this.checkHealthy();
-      const ops = await this.partitionDeletes(partition);
-      for (const op of puts) ops.push(op);
-      await writeBatch(this.db, ops, this.syncWrites);
-      this.bump(partition);
-      this.cache.dropPartition(partition);
-      this.sessions.dropPartition(partition);
-    });
+    await this.replacePartition(partition, puts);
   }
 
   dropPartition(partition: GroupId): Promise<void> {
     this.checkOpen();
+    return this.replacePartition(partition, []);
+  }
+
+  /**
+   * Deletes everything of a partition and writes `puts` in its place, in ONE batch (a half-done
+   * replacement would be data without its applied index), after the queue handed over first (its
+   * changes to the partition are deleted with the rest) and never behind a failed write.
+   */
+  private replacePartition(partition: GroupId, puts: readonly DbOp[]): Promise<void> {
     this.checkHealthy();
     void this.flushPending();
     return this.serialized(async () => {
       this.checkHealthy();
-      // One batch: a half-dropped partition would be data without its applied index.
-      await writeBatch(this.db, await this.partitionDeletes(partition), this.syncWrites);
+      const ops = await this.partitionDeletes(partition);
+      for (const op of puts) ops.push(op);
+      await writeBatch(this.db, ops, this.syncWrites);
       this.bump(partition);
       this.cache.dropPartition(partition);
       this.sessions.dropPartition(partition);
